@@ -1,0 +1,20 @@
+# Attention Anatomy: the note "Attention is a soft structural prior, not a reasoning engine".
+# This file only wires: config, validation (in common.smk), one include per stage, rule all.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/default.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/layer_a.smk"
+include: "workflow/rules/notebooks.smk"
+include: "workflow/rules/paper.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

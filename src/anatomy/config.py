@@ -1,0 +1,91 @@
+"""Validate the pipeline configuration against its JSON schema, with one-line errors.
+
+Snakemake's own ``validate`` prints the whole schema on a failure; a researcher who typed
+``--config sharpness='{gap: -1}'`` wants one line that names the key and what it may be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value the schema rejects; ``str()`` is a single line."""
+
+
+def load_schema(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _key(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def _allowed(error: jsonschema.ValidationError) -> str:
+    """What the schema would have accepted at the failing place, in words."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    validator, value = error.validator, error.validator_value
+    if validator == "additionalProperties":
+        return "allowed keys: " + ", ".join(sorted(schema.get("properties", {})))
+    if validator == "enum":
+        return "allowed values: " + ", ".join(map(str, value))
+    if validator == "required":
+        return "required keys: " + ", ".join(value)
+    words = {
+        "minimum": ">= {}",
+        "maximum": "<= {}",
+        "exclusiveMinimum": "> {}",
+        "exclusiveMaximum": "< {}",
+        "minItems": "at least {} items",
+        "maxItems": "at most {} items",
+        "type": "type {}",
+        "uniqueItems": "no repeated items",
+    }
+    allowed = [fmt.format(schema[k]) for k, fmt in words.items() if k in schema]
+    if schema.get("description"):
+        allowed.append(schema["description"].rstrip("."))
+    return "allowed: " + "; ".join(allowed) if allowed else ""
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """One line: ``config key <key> = <value>: <problem> (<allowed>)``."""
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in known)
+        where = _key(error.absolute_path)
+        names = ", ".join(f"{where}.{k}" if error.absolute_path else k for k in unknown)
+        return f"config: unknown key {names} ({_allowed(error)})"
+    value = error.instance
+    shown = repr(value) if not isinstance(value, dict) else "{...}"
+    problem = error.message.split("\n")[0]
+    if len(problem) > 120:
+        problem = problem[:117] + "..."
+    allowed = _allowed(error)
+    return f"config: {_key(error.absolute_path)} = {shown}: {problem}" + (
+        f" ({allowed})" if allowed else ""
+    )
+
+
+def validate(config: dict[str, Any], schema: dict) -> None:
+    """Raise :class:`ConfigError` with a one-line message for the first (best) error."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        raise ConfigError(describe(error))
+
+
+def check_relations(config: dict[str, Any]) -> None:
+    """Constraints between keys that JSON Schema cannot state."""
+    sharpness = config["softmax_constraints"]["sharpness"]
+    if sharpness["n_min_log2"] > sharpness["n_max_log2"]:
+        raise ConfigError(
+            "config: softmax_constraints.sharpness.n_min_log2 = "
+            f"{sharpness['n_min_log2']}: must be <= n_max_log2 = {sharpness['n_max_log2']}"
+        )

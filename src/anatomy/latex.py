@@ -1,0 +1,164 @@
+"""LaTeX for the note: number formatting, macros and tables (PyLaTeX), and the PDF build.
+
+Numbers reach the prose only through macros written here, so a sentence such as
+"softmax keeps \\scSoftmaxTargetAtMaxN{} of its weight on the target" is always the number
+the pipeline computed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pylatex import NoEscape, Tabular
+from pylatex.base_classes import UnsafeCommand
+
+MACRO_NAME = re.compile(r"^[A-Za-z]+$")  # TeX control words are letters only
+
+
+def fmt(x: float, digits: int = 2) -> str:
+    """A number for the prose: ``digits`` significant figures, scientific below 1e-3.
+
+    Returns LaTeX (math mode where needed), e.g. ``0.33``, ``1.2\\times10^{-16}``.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if x == 0:
+        return "0"
+    if math.isinf(x):
+        return r"\ensuremath{\infty}" if x > 0 else r"\ensuremath{-\infty}"
+    magnitude = math.floor(math.log10(abs(x)))
+    if -3 <= magnitude < 5:
+        decimals = max(0, digits - 1 - magnitude)
+        return f"{x:.{decimals}f}"
+    mantissa = round(x / 10**magnitude, digits - 1)
+    if abs(mantissa) >= 10:  # rounding carried into the next power
+        mantissa, magnitude = mantissa / 10, magnitude + 1
+    return rf"\ensuremath{{{mantissa:.{digits - 1}f}\times10^{{{magnitude}}}}}"
+
+
+def fmt_int(x: float) -> str:
+    """An integer with thin-space thousands separators (``16\\,384``)."""
+    return f"{int(round(x)):,}".replace(",", r"\,")
+
+
+def format_values(values: Mapping[str, float | int | str], digits: int = 2) -> dict[str, str]:
+    """Python ints as integers, floats with ``digits`` significant figures, strings as given."""
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            out[name] = value
+        elif isinstance(value, int):
+            out[name] = fmt_int(value)
+        else:
+            out[name] = fmt(float(value), digits)
+    return out
+
+
+def macros(values: Mapping[str, str], header: str = "") -> str:
+    """``\\newcommand`` lines for ``{name: latex}``; names are letters only."""
+    lines = [f"% {line}" for line in header.splitlines()] if header else []
+    for name in sorted(values):
+        if not MACRO_NAME.match(name):
+            raise ValueError(f"macro name {name!r} must be letters only (a TeX control word)")
+        command = UnsafeCommand("newcommand", "\\" + name, extra_arguments=NoEscape(values[name]))
+        lines.append(command.dumps())
+    return "\n".join(lines) + "\n"
+
+
+def tabular(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
+    """A booktabs tabular; cells are LaTeX already (no escaping)."""
+    table = Tabular(align, booktabs=True)
+    table.add_row([NoEscape(h) for h in header])
+    table.add_hline()
+    for row in rows:
+        table.add_row([NoEscape(str(c)) for c in row])
+    return table.dumps() + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# The PDF build
+# --------------------------------------------------------------------------------------------
+
+
+class LatexError(RuntimeError):
+    """A LaTeX failure; ``str()`` is the first error line with its ``file:line``."""
+
+
+_FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:tex|sty|cls|bib|bbl)):(?P<line>\d+): (?P<msg>.*)$")
+
+
+def first_error(log_text: str, source_dir: str = "") -> str | None:
+    """The first error in a LaTeX log written with ``-file-line-error``, as ``file:line: msg``."""
+    lines = log_text.splitlines()
+    for line in lines:
+        match = _FILE_LINE_ERROR.match(line)
+        if match:
+            file = match["file"].removeprefix("./")
+            if source_dir and not file.startswith("/"):
+                file = f"{source_dir.rstrip('/')}/{file}"
+            return f"{file}:{match['line']}: {match['msg'].strip()}"
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            return line[1:].strip() + ("" if i + 1 >= len(lines) else f" ({lines[i + 1].strip()})")
+    return None
+
+
+def source_date_epoch(repo: str | Path = ".") -> str:
+    """The last commit's time (seconds since the epoch); ``0`` outside a git checkout."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        return out or "0"
+    except (OSError, subprocess.CalledProcessError):
+        return "0"
+
+
+def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None = None) -> None:
+    """Compile ``main_tex`` with latexmk (pdfLaTeX + BibTeX) into ``pdf``, reproducibly.
+
+    The build runs in a fresh temporary output folder, so no stale auxiliary file from an
+    earlier build can change the result; ``SOURCE_DATE_EPOCH`` comes from the last commit.
+    On failure raises :class:`LatexError` naming the first error and its file:line.
+    """
+    main_tex, pdf = Path(main_tex).resolve(), Path(pdf).resolve()
+    source_dir = main_tex.parent
+    env = dict(os.environ)
+    env["SOURCE_DATE_EPOCH"] = source_date_epoch(source_dir)
+    env["FORCE_SOURCE_DATE"] = "1"  # \today and friends from SOURCE_DATE_EPOCH, not the clock
+    if shutil.which("latexmk") is None:
+        raise LatexError(
+            "latexmk not found: install TeX Live (see README, 'make tex' does it on Debian)"
+        )
+    with tempfile.TemporaryDirectory(prefix="note-") as out:
+        cmd = [
+            "latexmk",
+            "-pdf",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-file-line-error",
+            f"-outdir={out}",
+            f"-jobname={pdf.stem}",
+            main_tex.name,
+        ]
+        result = subprocess.run(cmd, cwd=source_dir, env=env, capture_output=True, text=True)
+        tex_log = Path(out, f"{pdf.stem}.log")
+        log_text = tex_log.read_text(errors="replace") if tex_log.exists() else ""
+        if log_file:
+            Path(log_file).write_text(result.stdout + result.stderr + "\n" + log_text)
+        built = Path(out, f"{pdf.stem}.pdf")
+        if result.returncode != 0 or not built.exists():
+            rel = os.path.relpath(source_dir)
+            message = first_error(log_text, rel) or first_error(result.stdout, rel)
+            raise LatexError(message or f"latexmk failed (exit {result.returncode}); see {log_file}")
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, pdf)

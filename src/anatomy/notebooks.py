@@ -1,0 +1,54 @@
+"""Execute a literate notebook stored as text (jupytext percent format) into .ipynb and .html.
+
+Usage: ``python -m anatomy.notebooks SOURCE.py OUT.ipynb OUT.html --threads N``.
+The kernel inherits ``OMP_NUM_THREADS`` so a notebook uses exactly its rule's threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int) -> None:
+    import jupytext
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["ANATOMY_THREADS"] = str(threads)
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    ExecutePreprocessor(timeout=timeout_s, kernel_name="python3").preprocess(
+        notebook, {"metadata": {"path": str(Path.cwd())}}
+    )
+    ipynb.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, ipynb)
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    html.write_text(body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("ipynb", type=Path)
+    parser.add_argument("html", type=Path)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = parser.parse_args(argv)
+    try:
+        execute(args.source, args.ipynb, args.html, args.threads, args.timeout)
+    except Exception as error:  # one clear line for the rule's log and the terminal
+        for path in (args.ipynb, args.html):
+            path.unlink(missing_ok=True)
+        print(f"notebook {args.source} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

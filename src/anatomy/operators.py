@@ -1,0 +1,197 @@
+"""Attention as kernel + normalizer + propagation.
+
+An attention operator is read here as three separable choices:
+
+- a *kernel* scores every (query, key) pair: ``scores = kernel(q, k)``, shape ``(..., n_q, n_k)``;
+- a *normalizer* turns each row of scores into weights over the keys (softmax is one choice
+  among several: sparse, sigmoid, hard);
+- *propagation* aggregates the values with those weights; in the quadratic form used here
+  ``out = weights @ v``.
+
+One registry (:data:`OPERATORS`) names every operator. Experiments enumerate the registry, so
+a new operator is one class (a kernel or normalizer) and one :func:`register` line, and it then
+appears in every experiment that iterates over :func:`names`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import entmax
+import torch
+from torch import Tensor
+
+# --------------------------------------------------------------------------------------------
+# Kernels: q (..., n_q, d), k (..., n_k, d) -> scores (..., n_q, n_k)
+# --------------------------------------------------------------------------------------------
+
+
+class Kernel:
+    """Scores query/key pairs. Subclasses implement :meth:`scores`."""
+
+    name: str = "kernel"
+
+    def scores(self, q: Tensor, k: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class ScaledDotProduct(Kernel):
+    """``q . k / sqrt(d)``, the kernel of Vaswani et al. (2017)."""
+
+    name = "dot"
+
+    def scores(self, q: Tensor, k: Tensor) -> Tensor:
+        return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., n_q, n_k)
+
+
+# --------------------------------------------------------------------------------------------
+# Normalizers: scores (..., n_q, n_k), mask (..., n_q, n_k) bool (True = may attend) -> weights
+# --------------------------------------------------------------------------------------------
+
+
+def _key_count(scores: Tensor, mask: Tensor | None) -> Tensor:
+    """Number of keys each query may attend to, shape ``(..., n_q, 1)``."""
+    if mask is None:
+        return torch.full_like(scores[..., :1], scores.shape[-1])
+    return mask.sum(-1, keepdim=True).to(scores.dtype)
+
+
+class Normalizer:
+    """Turns each row of scores into weights. ``sums_to_one`` states the contract."""
+
+    name: str = "normalizer"
+    sums_to_one: bool = True
+
+    def __call__(self, scores: Tensor, mask: Tensor | None = None) -> Tensor:
+        if mask is not None:
+            # -inf keeps masked keys out of every normalizer below (entmax handles it too);
+            # the final masked_fill makes the zero exact for the unnormalized ones.
+            scores = scores.masked_fill(~mask, float("-inf"))
+        weights = self.normalize(scores, mask)
+        if mask is not None:
+            weights = weights.masked_fill(~mask, 0.0)
+        return weights
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        raise NotImplementedError
+
+
+class Softmax(Normalizer):
+    """``exp(s) / sum exp(s)``: every weight strictly positive, rows in the open simplex."""
+
+    name = "softmax"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return torch.softmax(scores, dim=-1)
+
+
+class Sparsemax(Normalizer):
+    """Euclidean projection onto the simplex (Martins & Astudillo 2016): exact zeros."""
+
+    name = "sparsemax"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return entmax.sparsemax(scores, dim=-1)
+
+
+class Entmax15(Normalizer):
+    """alpha-entmax with alpha = 1.5 (Peters et al. 2019): between softmax and sparsemax."""
+
+    name = "entmax15"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return entmax.entmax15(scores, dim=-1)
+
+
+class SigmoidLogN(Normalizer):
+    """``sigmoid(s - log n)`` per pair (Ramapuram et al. 2025); rows need not sum to one."""
+
+    name = "sigmoid"
+    sums_to_one = False
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return torch.sigmoid(scores - torch.log(_key_count(scores, mask)))
+
+
+class Hardmax(Normalizer):
+    """One-hot on the largest score; softmax's gradient passes straight through.
+
+    The forward value is exactly one-hot, so this is the ceiling of sharpness that hard
+    programs (RASP's ``aggregate`` over a single selected key) assume.
+    """
+
+    name = "hardmax"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        soft = torch.softmax(scores, dim=-1)
+        hard = torch.zeros_like(soft).scatter_(-1, scores.argmax(-1, keepdim=True), 1.0)
+        # Parenthesized so the forward value is exactly one-hot: (soft - soft) is exactly 0.
+        return hard + (soft - soft.detach())  # forward: hard; backward: d softmax
+
+
+# --------------------------------------------------------------------------------------------
+# The operator: kernel + normalizer + (quadratic) propagation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttentionOutput:
+    """``out`` (..., n_q, d_v); ``weights`` and ``scores`` (..., n_q, n_k)."""
+
+    out: Tensor
+    weights: Tensor
+    scores: Tensor
+
+
+@dataclass(frozen=True)
+class AttentionOperator:
+    """A named attention operator: ``out = normalizer(kernel(q, k)) @ v``."""
+
+    name: str
+    kernel: Kernel
+    normalizer: Normalizer
+    description: str = ""
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    def weights(self, q: Tensor, k: Tensor, mask: Tensor | None = None) -> Tensor:
+        """The weight (routing) matrix, shape ``(..., n_q, n_k)``."""
+        return self.normalizer(self.kernel.scores(q, k), mask)
+
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+        return self.forward(q, k, v, mask).out
+
+    def forward(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None):
+        scores = self.kernel.scores(q, k)  # (..., n_q, n_k)
+        weights = self.normalizer(scores, mask)  # (..., n_q, n_k)
+        return AttentionOutput(out=weights @ v, weights=weights, scores=scores)
+
+
+OPERATORS: dict[str, AttentionOperator] = {}
+
+
+def register(operator: AttentionOperator) -> AttentionOperator:
+    """Add an operator to the registry; names are unique."""
+    if operator.name in OPERATORS:
+        raise ValueError(f"operator {operator.name!r} is already registered")
+    OPERATORS[operator.name] = operator
+    return operator
+
+
+def get(name: str) -> AttentionOperator:
+    try:
+        return OPERATORS[name]
+    except KeyError:
+        raise KeyError(f"unknown operator {name!r}; registered: {', '.join(names())}") from None
+
+
+def names() -> list[str]:
+    """Registered operator names, in registration order."""
+    return list(OPERATORS)
+
+
+register(AttentionOperator("softmax", ScaledDotProduct(), Softmax(), "scaled dot product, softmax"))
+register(AttentionOperator("sparsemax", ScaledDotProduct(), Sparsemax(), "dot product, sparsemax"))
+register(AttentionOperator("entmax15", ScaledDotProduct(), Entmax15(), "dot product, 1.5-entmax"))
+register(AttentionOperator("sigmoid", ScaledDotProduct(), SigmoidLogN(), "dot, sigmoid(s-log n)"))
+register(AttentionOperator("hardmax", ScaledDotProduct(), Hardmax(), "dot, straight-through"))

@@ -1,0 +1,47 @@
+# Shared by every stage: config validation, paths, and the params each run rule passes on.
+import sys
+from glob import glob
+from pathlib import Path
+
+from anatomy.config import ConfigError, check_relations, load_schema, validate
+
+try:
+    validate(config, load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"))
+    check_relations(config)
+except ConfigError as error:
+    # One line naming the key, before any job is planned.
+    sys.exit(str(error))
+
+
+PYTHON = sys.executable  # shell rules run the interpreter that runs Snakemake
+NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
+RESULTS = "data/results"
+LOGS = "data/logs"
+BENCHMARKS = "data/benchmarks"
+GENERATED = "paper/generated"
+
+# What each experiment contributes to the note: its figures, tables and macros.
+# Each stage file adds its experiments; compile_note depends on the enabled ones.
+PAPER_ASSETS = {}
+
+
+def library(*modules):
+    """Library files a rule imports, so editing them reruns that rule and no other."""
+    return [f"src/anatomy/{module}.py" for module in modules]
+
+
+def run_params(*keys):
+    """The params every run rule passes to its script; ``keys`` select its settings block."""
+    settings = config
+    for key in keys:
+        settings = settings[key]
+    return dict(
+        profile=config["profile"],
+        seed=config["seed"],
+        allow_cuda=config["device"]["allow_cuda"],
+        settings=settings,
+    )
+
+
+def final_outputs():
+    return [NOTE_PDF] + expand("data/notebooks/{name}.html", name=config["notebooks"])
