@@ -89,3 +89,33 @@ def check_relations(config: dict[str, Any]) -> None:
             "config: softmax_constraints.sharpness.n_min_log2 = "
             f"{sharpness['n_min_log2']}: must be <= n_max_log2 = {sharpness['n_max_log2']}"
         )
+
+
+def _scalar(value: str, kind: str):
+    text = value.strip()
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), value)
+    try:
+        number = float(text)
+    except ValueError:
+        return value
+    if kind == "integer":
+        return int(number) if number.is_integer() else value
+    return number
+
+
+def coerce(config: Any, schema: dict) -> Any:
+    """Turn strings into the numbers or booleans the schema asks for.
+
+    Snakemake parses nested ``--config key='{a: {b: 3}}'`` values with YAML's BaseLoader, which
+    leaves every scalar a string; without this, ``3`` would be rejected as "not a number".
+    """
+    kind = schema.get("type")
+    if isinstance(config, dict) and kind == "object":
+        props = schema.get("properties", {})
+        return {k: coerce(v, props[k]) if k in props else v for k, v in config.items()}
+    if isinstance(config, list) and kind == "array" and isinstance(schema.get("items"), dict):
+        return [coerce(v, schema["items"]) for v in config]
+    if isinstance(config, str) and kind in ("number", "integer", "boolean"):
+        return _scalar(config, kind)
+    return config

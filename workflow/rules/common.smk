@@ -1,12 +1,15 @@
 # Shared by every stage: config validation, paths, and the params each run rule passes on.
+import json
 import sys
 from glob import glob
 from pathlib import Path
 
-from anatomy.config import ConfigError, check_relations, load_schema, validate
+from anatomy.config import ConfigError, check_relations, coerce, load_schema, validate
 
+SCHEMA = load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+config.update(coerce(config, SCHEMA))
 try:
-    validate(config, load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"))
+    validate(config, SCHEMA)
     check_relations(config)
 except ConfigError as error:
     # One line naming the key, before any job is planned.
@@ -35,6 +38,8 @@ def run_params(*keys):
     settings = config
     for key in keys:
         settings = settings[key]
+    # Sorted keys: a --config override that reorders keys must not look like a change.
+    settings = json.loads(json.dumps(settings, sort_keys=True))
     return dict(
         profile=config["profile"],
         seed=config["seed"],

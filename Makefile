@@ -1,0 +1,58 @@
+# Attention Anatomy: the two commands of the README, and what they need.
+#   make note   install everything, then build the note (paper/build/note.pdf)
+#   make test   install everything, then run the test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+CORES ?= all
+PROFILE ?= default
+# torch and torchvision must be a matching pair (timm imports torchvision).
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-science lmodern poppler-utils
+
+.PHONY: note test smoke install tex lint clean help
+
+help:
+	@echo "make note    install everything and build the note (PROFILE=$(PROFILE), CORES=$(CORES))"
+	@echo "make test    install everything and run the tests"
+	@echo "make smoke   build the note with the smoke profile (CI)"
+
+note: install tex
+	$(SNAKEMAKE) --cores $(CORES) --configfile config/$(PROFILE).yaml
+
+smoke: PROFILE = smoke
+smoke: note
+
+test: install tex
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PINS)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# TeX Live from Debian's packages: installed when missing and we are root, else the command.
+tex:
+	@if command -v latexmk >/dev/null && kpsewhich booktabs.sty fancyhdr.sty placeins.sty >/dev/null; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES); \
+	else \
+		echo "TeX Live is missing. Install it with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; \
+		exit 1; \
+	fi
+
+clean:
+	rm -rf data/results data/notebooks data/logs data/benchmarks figures/*.pdf figures/*.png \
+		paper/generated paper/build

@@ -1,0 +1,97 @@
+"""The config schema: every profile is valid, and a bad value fails in one line naming the key."""
+
+import copy
+
+import pytest
+from conftest import PROFILES, load_profile
+
+from anatomy.config import ConfigError, check_relations, coerce, validate
+
+
+def _keys(tree, prefix=""):
+    if not isinstance(tree, dict):
+        return {prefix}
+    return set().union(*(_keys(v, f"{prefix}.{k}" if prefix else k) for k, v in tree.items()))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_profiles_are_valid(profile, schema):
+    config = load_profile(profile)
+    validate(config, schema)
+    check_relations(config)
+    assert config["profile"] == profile
+
+
+def test_profiles_set_the_same_keys():
+    keys = {p: _keys(load_profile(p)) for p in PROFILES}
+    assert keys["smoke"] == keys["default"] == keys["gpu"]
+
+
+def test_every_schema_property_is_documented_and_typed(schema):
+    def walk(node, where):
+        for key, sub in node.get("properties", {}).items():
+            assert "type" in sub, f"{where}.{key} has no type"
+            if sub["type"] == "object":
+                assert sub.get("additionalProperties") is False, f"{where}.{key} allows typos"
+                assert set(sub.get("required", [])) == set(sub["properties"]), where + "." + key
+                walk(sub, f"{where}.{key}")
+            else:
+                assert sub.get("description"), f"{where}.{key} is undocumented"
+
+    walk(schema, "config")
+
+
+def _with(change):
+    config = load_profile("default")
+    change(config)
+    return config
+
+
+BAD = [
+    (lambda c: c["softmax_constraints"]["sharpness"].update(gap=-1.0),
+     "softmax_constraints.sharpness.gap", "> 0"),
+    (lambda c: c.update(seed="zero"), "seed", "type integer"),
+    (lambda c: c["softmax_constraints"]["sharpness"].update(gapp=2.0),
+     "softmax_constraints.sharpness.gapp", "allowed keys: gap, n_max_log2"),
+    (lambda c: c.update(experiments=["softmax_constraint"]), "experiments[0]",
+     "allowed values: softmax_constraints"),
+    (lambda c: c.update(profle="smoke"), "profle", "allowed keys:"),
+    (lambda c: c["softmax_constraints"]["properties"].update(d=7), "softmax_constraints.properties.d",
+     "multiple of 2"),
+    (lambda c: c["device"].update(allow_cuda="perhaps"), "device.allow_cuda", "type boolean"),
+    (lambda c: c["softmax_constraints"]["sharpness"].pop("trials"), "softmax_constraints.sharpness",
+     "trials"),
+]
+
+
+@pytest.mark.parametrize(("change", "key", "allowed"), BAD)
+def test_bad_values_fail_in_one_line_naming_the_key(change, key, allowed, schema):
+    with pytest.raises(ConfigError) as error:
+        validate(_with(change), schema)
+    message = str(error.value)
+    assert "\n" not in message
+    assert key in message and allowed in message, message
+
+
+def test_range_relation_between_keys():
+    config = _with(lambda c: c["softmax_constraints"]["sharpness"].update(n_min_log2=9, n_max_log2=4))
+    with pytest.raises(ConfigError, match="n_min_log2 = 9: must be <= n_max_log2 = 4"):
+        check_relations(config)
+
+
+def test_coerce_turns_command_line_strings_into_typed_values(schema):
+    config = load_profile("default")
+    override = copy.deepcopy(config)
+    sharp = override["softmax_constraints"]["sharpness"]
+    sharp.update(gap="4", noise_stds=["0", "1.5"], trials="8")
+    override["device"]["allow_cuda"] = "false"
+    typed = coerce(override, schema)
+    assert typed["softmax_constraints"]["sharpness"]["gap"] == 4.0
+    assert typed["softmax_constraints"]["sharpness"]["noise_stds"] == [0.0, 1.5]
+    assert typed["softmax_constraints"]["sharpness"]["trials"] == 8
+    assert typed["device"]["allow_cuda"] is False
+    validate(typed, schema)
+    # What cannot be read as a number stays a string, and validation names it.
+    sharp["gap"] = "wide"
+    with pytest.raises(ConfigError, match="softmax_constraints.sharpness.gap = 'wide'"):
+        validate(coerce(override, schema), schema)

@@ -1,0 +1,64 @@
+"""Numbers, macros and tables for the note, and the reproducible PDF build."""
+
+import hashlib
+import shutil
+
+import pytest
+
+from anatomy.latex import LatexError, build_pdf, first_error, fmt, fmt_int, format_values, macros, tabular
+
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live not installed")
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(0.3300, "0.33"), (0.0072, "0.0072"), (0, "0"), (1.0, "1.0"), (123.456, "123"),
+     (3.4e-16, r"\ensuremath{3.4\times10^{-16}}"), (9.96e-5, r"\ensuremath{1.0\times10^{-4}}"),
+     (-0.5, "-0.50")],
+)
+def test_fmt(x, text):
+    assert fmt(x) == text
+
+
+def test_format_values_and_macros():
+    values = format_values({"scN": 16384, "scW": 0.33, "scName": "softmax"})
+    assert values == {"scN": fmt_int(16384), "scW": "0.33", "scName": "softmax"}
+    text = macros(values, header="test")
+    assert r"\newcommand{\scN}{16\,384}" in text and text.startswith("% test")
+    with pytest.raises(ValueError, match="letters only"):
+        macros({"sc2": "1"})
+
+
+def test_tabular_is_booktabs():
+    text = tabular(["a", "b"], [["1", r"$x$"]], "lr")
+    assert r"\toprule" in text and r"\bottomrule" in text and "1&$x$" in text
+
+
+def test_first_error_gives_file_and_line():
+    log = "This is pdfTeX\n(./main.tex\n./sections/intro.tex:12: Undefined control sequence.\nl.12 \\foo\n"
+    assert first_error(log, "paper") == "paper/sections/intro.tex:12: Undefined control sequence."
+    assert first_error("! Emergency stop.\n<*> main.tex\n") == "Emergency stop. (<*> main.tex)"
+    assert first_error("all good\n") is None
+
+
+DOC = r"""\pdfinfoomitdate=1 \pdftrailerid{} \pdfsuppressptexinfo=-1
+\documentclass{article}\begin{document}Hello \today. \input{body}\end{document}
+"""
+
+
+@needs_tex
+def test_build_is_byte_reproducible_and_errors_name_file_and_line(tmp_path, monkeypatch):
+    (tmp_path / "main.tex").write_text(DOC)
+    (tmp_path / "body.tex").write_text("A body.\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    digests = []
+    for name in ("a", "b"):
+        build_pdf(tmp_path / "main.tex", tmp_path / f"{name}.pdf")
+        digests.append(hashlib.sha256((tmp_path / f"{name}.pdf").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+    (tmp_path / "body.tex").write_text("First line.\n\\undefinedmacro\n")
+    with pytest.raises(LatexError) as error:
+        build_pdf(tmp_path / "main.tex", tmp_path / "c.pdf", log_file=tmp_path / "c.log")
+    assert "body.tex:2: Undefined control sequence" in str(error.value)
+    assert not (tmp_path / "c.pdf").exists()

@@ -1,0 +1,154 @@
+"""The operator module: known values, identities and properties of every normalizer."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anatomy import operators
+from anatomy.operators import AttentionOperator, Hardmax, ScaledDotProduct
+
+X = torch.tensor([-2.0, 0.0, 0.5], dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Published values (Martins & Astudillo 2016; Peters et al. 2019) for x = [-2, 0, .5].
+        ("softmax", [0.0486, 0.3592, 0.5922]),
+        ("sparsemax", [0.0, 0.25, 0.75]),
+        ("entmax15", [0.0, 0.3260, 0.6740]),
+        ("hardmax", [0.0, 0.0, 1.0]),
+    ],
+)
+def test_normalizer_known_values(name, expected):
+    weights = operators.get(name).normalizer(X)
+    assert torch.allclose(weights, torch.tensor(expected, dtype=X.dtype), atol=5e-5), weights
+
+
+def test_sparsemax_and_entmax_zeros_are_exact():
+    assert operators.get("sparsemax").normalizer(X)[0].item() == 0.0
+    assert operators.get("entmax15").normalizer(X)[0].item() == 0.0
+    assert (operators.get("softmax").normalizer(X) > 0).all()
+
+
+def test_sigmoid_bias_is_minus_log_n():
+    scores = torch.randn(3, 7, dtype=torch.float64)
+    weights = operators.get("sigmoid").normalizer(scores)
+    assert torch.allclose(weights, torch.sigmoid(scores - math.log(7)), atol=1e-15)
+
+
+def test_hardmax_is_exactly_one_hot_with_softmax_gradient():
+    scores = torch.randn(4, 9, dtype=torch.float64, requires_grad=True)
+    weights = Hardmax()(scores)
+    assert ((weights == 0) | (weights == 1)).all() and (weights.sum(-1) == 1).all()
+    upstream = torch.randn(4, 9, dtype=torch.float64)
+    (grad,) = torch.autograd.grad((weights * upstream).sum(), scores)
+    soft_scores = scores.detach().requires_grad_(True)
+    (expected,) = torch.autograd.grad((torch.softmax(soft_scores, -1) * upstream).sum(), soft_scores)
+    assert torch.allclose(grad, expected, atol=1e-12), f"{(grad - expected).abs().max()}"
+
+
+@pytest.mark.parametrize("name", operators.names())
+def test_mask_gives_exact_zeros_and_normalizes_the_rest(name):
+    scores = torch.randn(5, 6, dtype=torch.float64)
+    mask = torch.ones(5, 6, dtype=torch.bool)
+    mask[:, -2:] = False
+    weights = operators.get(name).normalizer(scores, mask)
+    assert (weights[:, -2:] == 0).all()
+    if operators.get(name).normalizer.sums_to_one:
+        assert torch.allclose(weights.sum(-1), torch.ones(5, dtype=torch.float64), atol=1e-12)
+        assert torch.allclose(weights[:, :4], operators.get(name).normalizer(scores[:, :4]), atol=1e-12)
+
+
+def test_operator_forward_is_weights_times_values():
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 5, 8, generator=g, dtype=torch.float64) for _ in range(3))
+    out = operators.get("softmax").forward(q, k, v)
+    expected = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(8), -1) @ v
+    assert torch.allclose(out.out, expected, atol=1e-14)
+    assert out.weights.shape == (2, 5, 5)
+    # PyTorch's fused kernel computes the same thing.
+    fused = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert torch.allclose(out.out, fused, atol=1e-12), f"{(out.out - fused).abs().max()}"
+
+
+def test_registry_names_unique_and_unknown_name_lists_them():
+    assert operators.names() == list(dict.fromkeys(operators.names()))
+    with pytest.raises(ValueError, match="already registered"):
+        operators.register(operators.get("softmax"))
+    with pytest.raises(KeyError, match="softmax"):
+        operators.get("no-such-operator")
+
+
+def test_a_new_operator_is_one_class_and_one_line():
+    class HalfSoftmax(operators.Normalizer):
+        name = "half"
+
+        def normalize(self, scores, mask):
+            return torch.softmax(scores / 2, dim=-1)
+
+    op = operators.register(AttentionOperator("test_half", ScaledDotProduct(), HalfSoftmax()))
+    try:
+        assert "test_half" in operators.names()
+        w = op.weights(torch.randn(3, 4), torch.randn(3, 4))
+        assert torch.allclose(w.sum(-1), torch.ones(3))
+    finally:
+        del operators.OPERATORS["test_half"]
+
+
+# ---- properties over random shapes (Hypothesis) ----------------------------------------------
+
+shapes = st.tuples(st.integers(1, 6), st.integers(1, 12), st.integers(1, 8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), name=st.sampled_from(operators.names()))
+def test_rows_sum_to_one(shape, seed, name):
+    n_q, n_k, d = shape
+    g = torch.Generator().manual_seed(seed)
+    q, k = torch.randn(n_q, d, generator=g), torch.randn(n_k, d, generator=g)
+    op = operators.get(name)
+    weights = op.weights(q.double(), k.double())
+    assert (weights >= 0).all()
+    if op.normalizer.sums_to_one:
+        assert torch.allclose(weights.sum(-1), torch.ones(n_q, dtype=torch.float64), atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), name=st.sampled_from(operators.names()))
+def test_permutation_equivariance(shape, seed, name):
+    """Permuting keys and values together leaves the output unchanged; permuting queries
+    permutes the output rows."""
+    n_q, n_k, d = shape
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(n, d, generator=g, dtype=torch.float64) for n in (n_q, n_k, n_k))
+    op = operators.get(name)
+    pk, pq = torch.randperm(n_k, generator=g), torch.randperm(n_q, generator=g)
+    out = op(q, k, v)
+    assert torch.allclose(op(q, k[pk], v[pk]), out, atol=1e-10)
+    assert torch.allclose(op(q[pq], k, v), out[pq], atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**31 - 1),
+    shift=st.floats(-20, 20),
+    name=st.sampled_from([n for n in operators.names() if operators.get(n).normalizer.sums_to_one]),
+)
+def test_shift_invariance(shape, seed, shift, name):
+    """Normalizers onto the simplex ignore a constant added to a row of scores."""
+    n_q, n_k, _ = shape
+    g = torch.Generator().manual_seed(seed)
+    scores = torch.randn(n_q, n_k, generator=g, dtype=torch.float64)
+    normalizer = operators.get(name).normalizer
+    assert torch.allclose(normalizer(scores + shift), normalizer(scores), atol=1e-9)
+
+
+def test_sigmoid_is_not_shift_invariant():
+    scores = torch.randn(4, 8, dtype=torch.float64)
+    normalizer = operators.get("sigmoid").normalizer
+    assert (normalizer(scores + 3.0) - normalizer(scores)).abs().max() > 0.1
