@@ -1,0 +1,150 @@
+"""The Snakemake pipeline end to end on the smoke profile, in a throwaway copy of the repo.
+
+One smoke build (about a minute on two cores), then dry runs that check what Snakemake would
+rerun after an edit: a paper section plans only LaTeX, an experiment's setting plans that
+experiment and its dependents, a library module plans the rules that import it.
+"""
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live not installed"),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = "paper/build/note.pdf"
+SECTION = "paper/sections/softmax_constraints.tex"
+SMOKE = ["--configfile", "config/smoke.yaml"]
+
+
+def snakemake(work: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *SMOKE, *args]
+    result = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def planned(work: Path, *args: str) -> dict[str, int]:
+    """Rules a dry run would execute, with their job counts ({} when nothing is to be done)."""
+    result = snakemake(work, "-n", "--quiet", "rules", *args)
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1].splitlines()
+    jobs = {}
+    for line in table[3:]:
+        parts = line.split()
+        if not parts or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def tracked_files(root: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout
+    return [f for f in out.splitlines() if (root / f).is_file()]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    """A copy of the repository's source files, built once with the smoke profile."""
+    work = tmp_path_factory.mktemp("repo")
+    for name in tracked_files(ROOT):
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, work / name)
+    snakemake(work)
+    return work
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_smoke_build_yields_the_note_and_the_executed_notebook(work):
+    assert (work / PDF).read_bytes().startswith(b"%PDF")
+    html = (work / "data/notebooks/attention_is_all_you_need.html").read_text()
+    assert "all three interpretations agree with anatomy.operators" in html
+    for meta in (work / "data/results/softmax_constraints").glob("*.json"):
+        text = meta.read_text()
+        assert '"profile": "smoke"' in text and '"device": "cpu"' in text
+    # Every rule left its log, every compute rule its benchmark.
+    assert (work / "data/logs/compile_note.log").exists()
+    assert (work / "data/benchmarks/measure_softmax_sharpness.tsv").exists()
+
+
+def test_up_to_date_tree_plans_nothing(work):
+    assert planned(work) == {}
+
+
+def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
+    jobs = planned(work, "--config", "softmax_constraints={sharpness: {trials: 5}}")
+    assert set(jobs) == {
+        "measure_softmax_sharpness", "plot_softmax_sharpness", "write_softmax_macros",
+        "compile_note", "all",
+    }
+    # Restating a setting's current value (keys in another order) changes nothing.
+    assert planned(work, "--config", "softmax_constraints={sharpness: {trials: 4, gap: 3.0}}") == {}
+
+
+def test_editing_a_library_module_reruns_its_importers_only(work):
+    path = work / "src/anatomy/plotting.py"
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n# an edit\n")
+        assert set(planned(work)) == {"plot_softmax_sharpness", "execute_notebook", "compile_note", "all"}
+    finally:
+        path.write_text(original)
+        snakemake(work)
+    assert planned(work) == {}
+
+
+def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):
+    before = sha256(work / PDF)
+    path = work / SECTION
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n% an edit that changes no output\n")
+        assert planned(work) == {"compile_note": 1, "all": 1}
+        snakemake(work)
+        assert sha256(work / PDF) == before  # a comment changes no byte of the PDF
+    finally:
+        path.write_text(original)
+        snakemake(work)
+    assert planned(work) == {}
+
+
+def test_bad_config_value_fails_at_once_in_one_line(work):
+    result = snakemake(work, "-n", "--config", "softmax_constraints={sharpness: {gap: -1}}", check=False)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("config: softmax_constraints.sharpness.gap = -1.0"), last
+    assert "Job stats" not in result.stdout + result.stderr
+
+
+def test_latex_error_names_file_and_line_and_leaves_no_pdf(work):
+    path = work / SECTION
+    original = path.read_text()
+    line = len(original.splitlines()) + 1
+    try:
+        path.write_text(original + "\\undefinedmacro\n")
+        result = snakemake(work, check=False)
+        assert result.returncode != 0
+        out = result.stdout + result.stderr
+        assert re.search(rf"LaTeX error: paper/sections/softmax_constraints\.tex:{line}: Undefined control", out), out[-2000:]
+        assert not (work / PDF).exists()
+    finally:
+        path.write_text(original)
+        snakemake(work)
+    assert (work / PDF).exists()
