@@ -43,7 +43,7 @@ $(VENV)/.installed: pyproject.toml
 
 # TeX Live from Debian's packages: installed when missing and we are root, else the command.
 tex:
-	@if command -v latexmk >/dev/null && kpsewhich booktabs.sty fancyhdr.sty placeins.sty >/dev/null; then \
+	@if command -v latexmk >/dev/null && command -v pdftotext >/dev/null && kpsewhich booktabs.sty fancyhdr.sty placeins.sty >/dev/null; then \
 		true; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES); \

@@ -48,19 +48,34 @@ def _with(change):
 
 
 BAD = [
-    (lambda c: c["softmax_constraints"]["sharpness"].update(gap=-1.0),
-     "softmax_constraints.sharpness.gap", "> 0"),
+    (
+        lambda c: c["softmax_constraints"]["sharpness"].update(gap=-1.0),
+        "softmax_constraints.sharpness.gap",
+        "> 0",
+    ),
     (lambda c: c.update(seed="zero"), "seed", "type integer"),
-    (lambda c: c["softmax_constraints"]["sharpness"].update(gapp=2.0),
-     "softmax_constraints.sharpness.gapp", "allowed keys: gap, n_max_log2"),
-    (lambda c: c.update(experiments=["softmax_constraint"]), "experiments[0]",
-     "allowed values: softmax_constraints"),
+    (
+        lambda c: c["softmax_constraints"]["sharpness"].update(gapp=2.0),
+        "softmax_constraints.sharpness.gapp",
+        "allowed keys: gap, n_max_log2",
+    ),
+    (
+        lambda c: c.update(experiments=["softmax_constraint"]),
+        "experiments[0]",
+        "allowed values: softmax_constraints",
+    ),
     (lambda c: c.update(profle="smoke"), "profle", "allowed keys:"),
-    (lambda c: c["softmax_constraints"]["properties"].update(d=7), "softmax_constraints.properties.d",
-     "multiple of 2"),
+    (
+        lambda c: c["softmax_constraints"]["properties"].update(d=7),
+        "softmax_constraints.properties.d",
+        "multiple of 2",
+    ),
     (lambda c: c["device"].update(allow_cuda="perhaps"), "device.allow_cuda", "type boolean"),
-    (lambda c: c["softmax_constraints"]["sharpness"].pop("trials"), "softmax_constraints.sharpness",
-     "trials"),
+    (
+        lambda c: c["softmax_constraints"]["sharpness"].pop("trials"),
+        "softmax_constraints.sharpness",
+        "trials",
+    ),
 ]
 
 
@@ -74,7 +89,9 @@ def test_bad_values_fail_in_one_line_naming_the_key(change, key, allowed, schema
 
 
 def test_range_relation_between_keys():
-    config = _with(lambda c: c["softmax_constraints"]["sharpness"].update(n_min_log2=9, n_max_log2=4))
+    config = _with(
+        lambda c: c["softmax_constraints"]["sharpness"].update(n_min_log2=9, n_max_log2=4)
+    )
     with pytest.raises(ConfigError, match="n_min_log2 = 9: must be <= n_max_log2 = 4"):
         check_relations(config)
 

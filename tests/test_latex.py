@@ -5,16 +5,32 @@ import shutil
 
 import pytest
 
-from anatomy.latex import LatexError, build_pdf, first_error, fmt, fmt_int, format_values, macros, tabular
+from anatomy.latex import (
+    LatexError,
+    build_pdf,
+    first_error,
+    fmt,
+    fmt_int,
+    format_values,
+    macros,
+    tabular,
+)
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live not installed")
 
 
 @pytest.mark.parametrize(
     ("x", "text"),
-    [(0.3300, "0.33"), (0.0072, "0.0072"), (0, "0"), (1.0, "1.0"), (123.456, "123"),
-     (3.4e-16, r"\ensuremath{3.4\times10^{-16}}"), (9.96e-5, r"\ensuremath{1.0\times10^{-4}}"),
-     (-0.5, "-0.50")],
+    [
+        (0.3300, "0.33"),
+        (0.0072, "0.0072"),
+        (0, "0"),
+        (1.0, "1.0"),
+        (123.456, "123"),
+        (3.4e-16, r"\ensuremath{3.4\times10^{-16}}"),
+        (9.96e-5, r"\ensuremath{1.0\times10^{-4}}"),
+        (-0.5, "-0.50"),
+    ],
 )
 def test_fmt(x, text):
     assert fmt(x) == text
@@ -35,7 +51,10 @@ def test_tabular_is_booktabs():
 
 
 def test_first_error_gives_file_and_line():
-    log = "This is pdfTeX\n(./main.tex\n./sections/intro.tex:12: Undefined control sequence.\nl.12 \\foo\n"
+    log = (
+        "This is pdfTeX\n(./main.tex\n"
+        "./sections/intro.tex:12: Undefined control sequence.\nl.12 \\foo\n"
+    )
     assert first_error(log, "paper") == "paper/sections/intro.tex:12: Undefined control sequence."
     assert first_error("! Emergency stop.\n<*> main.tex\n") == "Emergency stop. (<*> main.tex)"
     assert first_error("all good\n") is None

@@ -47,7 +47,9 @@ def test_hardmax_is_exactly_one_hot_with_softmax_gradient():
     upstream = torch.randn(4, 9, dtype=torch.float64)
     (grad,) = torch.autograd.grad((weights * upstream).sum(), scores)
     soft_scores = scores.detach().requires_grad_(True)
-    (expected,) = torch.autograd.grad((torch.softmax(soft_scores, -1) * upstream).sum(), soft_scores)
+    (expected,) = torch.autograd.grad(
+        (torch.softmax(soft_scores, -1) * upstream).sum(), soft_scores
+    )
     assert torch.allclose(grad, expected, atol=1e-12), f"{(grad - expected).abs().max()}"
 
 
@@ -60,7 +62,9 @@ def test_mask_gives_exact_zeros_and_normalizes_the_rest(name):
     assert (weights[:, -2:] == 0).all()
     if operators.get(name).normalizer.sums_to_one:
         assert torch.allclose(weights.sum(-1), torch.ones(5, dtype=torch.float64), atol=1e-12)
-        assert torch.allclose(weights[:, :4], operators.get(name).normalizer(scores[:, :4]), atol=1e-12)
+        assert torch.allclose(
+            weights[:, :4], operators.get(name).normalizer(scores[:, :4]), atol=1e-12
+        )
 
 
 def test_operator_forward_is_weights_times_values():

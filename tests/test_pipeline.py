@@ -29,7 +29,9 @@ def snakemake(work: Path, *args: str, check: bool = True) -> subprocess.Complete
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *SMOKE, *args]
     result = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
@@ -52,7 +54,10 @@ def planned(work: Path, *args: str) -> dict[str, int]:
 def tracked_files(root: Path) -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root, capture_output=True, text=True, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [f for f in out.splitlines() if (root / f).is_file()]
 
@@ -91,8 +96,11 @@ def test_up_to_date_tree_plans_nothing(work):
 def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
     jobs = planned(work, "--config", "softmax_constraints={sharpness: {trials: 5}}")
     assert set(jobs) == {
-        "measure_softmax_sharpness", "plot_softmax_sharpness", "write_softmax_macros",
-        "compile_note", "all",
+        "measure_softmax_sharpness",
+        "plot_softmax_sharpness",
+        "write_softmax_macros",
+        "compile_note",
+        "all",
     }
     # Restating a setting's current value (keys in another order) changes nothing.
     assert planned(work, "--config", "softmax_constraints={sharpness: {trials: 4, gap: 3.0}}") == {}
@@ -103,7 +111,12 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
     original = path.read_text()
     try:
         path.write_text(original + "\n# an edit\n")
-        assert set(planned(work)) == {"plot_softmax_sharpness", "execute_notebook", "compile_note", "all"}
+        assert set(planned(work)) == {
+            "plot_softmax_sharpness",
+            "execute_notebook",
+            "compile_note",
+            "all",
+        }
     finally:
         path.write_text(original)
         snakemake(work)
@@ -126,7 +139,9 @@ def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):
 
 
 def test_bad_config_value_fails_at_once_in_one_line(work):
-    result = snakemake(work, "-n", "--config", "softmax_constraints={sharpness: {gap: -1}}", check=False)
+    result = snakemake(
+        work, "-n", "--config", "softmax_constraints={sharpness: {gap: -1}}", check=False
+    )
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("config: softmax_constraints.sharpness.gap = -1.0"), last
@@ -142,7 +157,9 @@ def test_latex_error_names_file_and_line_and_leaves_no_pdf(work):
         result = snakemake(work, check=False)
         assert result.returncode != 0
         out = result.stdout + result.stderr
-        assert re.search(rf"LaTeX error: paper/sections/softmax_constraints\.tex:{line}: Undefined control", out), out[-2000:]
+        assert re.search(
+            rf"LaTeX error: paper/sections/softmax_constraints\.tex:{line}: Undefined control", out
+        ), out[-2000:]
         assert not (work / PDF).exists()
     finally:
         path.write_text(original)

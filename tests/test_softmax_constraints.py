@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _mean(table, operator, metric, n, noise=0.0):
-    rows = table[(table.operator == operator) & (table.metric == metric) & (table.n == n)
-                 & (table.noise_std == noise)]
+    rows = table[
+        (table.operator == operator)
+        & (table.metric == metric)
+        & (table.n == n)
+        & (table.noise_std == noise)
+    ]
     return rows.value.mean()
 
 
@@ -53,8 +57,9 @@ def test_sparse_normalizers_have_a_gap_threshold(name, threshold):
 
 def test_noise_keeps_target_exactly_gap_above_largest_distractor():
     logits = sc.sharpness_logits(100, 1.5, 2.0, 5, torch.Generator().manual_seed(1))
-    assert torch.allclose(logits[:, 0] - logits[:, 1:].max(-1).values, torch.full((5,), 1.5,
-                          dtype=logits.dtype))
+    assert torch.allclose(
+        logits[:, 0] - logits[:, 1:].max(-1).values, torch.full((5,), 1.5, dtype=logits.dtype)
+    )
 
 
 def test_weight_statistics_entropy_and_support():
@@ -97,7 +102,11 @@ def test_every_macro_the_section_uses_is_generated(properties):
     """The prose quotes only numbers the pipeline computes: each \\sc... macro in the section
     is produced by macro_values or the macro script's settings block."""
     table = sc.sharpness_sweep(operators.names(), [4, 16, 64], 3.0, [0.0, 1.0], 2, 0)
-    generated = set(sc.macro_values(table, properties, 3.0)) | {"scPropN", "scPropD", "scPropTrials"}
+    generated = set(sc.macro_values(table, properties, 3.0)) | {
+        "scPropN",
+        "scPropD",
+        "scPropTrials",
+    }
     text = (ROOT / "paper/sections/softmax_constraints.tex").read_text()
     used = set(re.findall(r"\\(sc[A-Z][A-Za-z]*)", text))
     assert used, "the section quotes no generated number"

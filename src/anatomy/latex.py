@@ -91,7 +91,9 @@ class LatexError(RuntimeError):
     """A LaTeX failure; ``str()`` is the first error line with its ``file:line``."""
 
 
-_FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:tex|sty|cls|bib|bbl)):(?P<line>\d+): (?P<msg>.*)$")
+_FILE_LINE_ERROR = re.compile(
+    r"^(?P<file>[^\s:][^:]*\.(?:tex|sty|cls|bib|bbl)):(?P<line>\d+): (?P<msg>.*)$"
+)
 
 
 def first_error(log_text: str, source_dir: str = "") -> str | None:
@@ -116,7 +118,11 @@ def source_date_epoch(repo: str | Path = ".") -> str:
         return os.environ["SOURCE_DATE_EPOCH"]
     try:
         out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"], cwd=repo, capture_output=True, text=True, check=True
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return out or "0"
     except (OSError, subprocess.CalledProcessError):
@@ -159,6 +165,8 @@ def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None
         if result.returncode != 0 or not built.exists():
             rel = os.path.relpath(source_dir)
             message = first_error(log_text, rel) or first_error(result.stdout, rel)
-            raise LatexError(message or f"latexmk failed (exit {result.returncode}); see {log_file}")
+            raise LatexError(
+                message or f"latexmk failed (exit {result.returncode}); see {log_file}"
+            )
         pdf.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, pdf)

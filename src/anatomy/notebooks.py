@@ -12,7 +12,12 @@ import sys
 from pathlib import Path
 
 
+class NotebookError(RuntimeError):
+    """A cell failed; ``str()`` names the notebook and the error in one line."""
+
+
 def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int) -> None:
+    """Run every cell of ``source`` in a fresh kernel; write the executed notebook and HTML."""
     import jupytext
     import nbformat
     from nbconvert import HTMLExporter
@@ -22,10 +27,18 @@ def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int)
         os.environ[var] = str(threads)
     os.environ["ANATOMY_THREADS"] = str(threads)
     notebook = jupytext.read(source)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    ExecutePreprocessor(timeout=timeout_s, kernel_name="python3").preprocess(
-        notebook, {"metadata": {"path": str(Path.cwd())}}
-    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    try:
+        ExecutePreprocessor(timeout=timeout_s, kernel_name="python3").preprocess(
+            notebook, {"metadata": {"path": str(Path.cwd())}}
+        )
+    except Exception as error:  # nbclient's CellExecutionError carries the whole traceback
+        last = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
+        raise NotebookError(f"notebook {source} failed: {type(error).__name__}: {last}") from error
     ipynb.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, ipynb)
     body, _ = HTMLExporter().from_notebook_node(notebook)
@@ -42,10 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         execute(args.source, args.ipynb, args.html, args.threads, args.timeout)
-    except Exception as error:  # one clear line for the rule's log and the terminal
-        for path in (args.ipynb, args.html):
-            path.unlink(missing_ok=True)
-        print(f"notebook {args.source} failed: {type(error).__name__}: {error}", file=sys.stderr)
+    except NotebookError as error:
+        print(error, file=sys.stderr)
         return 1
     return 0
 

@@ -135,8 +135,9 @@ def snakemake_job(smk):
         device=select_device(bool(run["allow_cuda"])),
         settings=dict(run["settings"]),
     )
-    log.info("rule %s: device=%s threads=%d profile=%s", smk.rule, ctx.device, ctx.threads,
-             ctx.profile)
+    log.info(
+        "rule %s: device=%s threads=%d profile=%s", smk.rule, ctx.device, ctx.threads, ctx.profile
+    )
     try:
         yield ctx
     except Exception:

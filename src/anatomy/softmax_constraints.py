@@ -157,7 +157,9 @@ def measure_properties(operator_name: str, n: int, d: int, generator) -> dict[st
         "permutation_error_with_positions": relative_error(
             with_positions(x[perm]), with_positions(x)[perm]
         ),
-        "linearity_in_v_error": relative_error(weights @ (a * v1 + b * v2), a * (weights @ v1) + b * (weights @ v2)),
+        "linearity_in_v_error": relative_error(
+            weights @ (a * v1 + b * v2), a * (weights @ v1) + b * (weights @ v2)
+        ),
         "additivity_in_x_error": relative_error(layer(x) + layer(x2), layer(x + x2)),
         "shift_invariance_error": relative_error(normalizer(scores + shift), normalizer(scores)),
         "convex_row_fraction": float(convex.to(DTYPE).mean()),
@@ -200,7 +202,10 @@ def structural_properties(
 # How each property is read across trials: errors by their worst case, fractions by the mean.
 PROPERTY_SUMMARY = {
     "permutation_error": ("max", r"permutation equivariance error, no positions"),
-    "permutation_error_with_positions": ("min", r"permutation equivariance error, sinusoidal positions"),
+    "permutation_error_with_positions": (
+        "min",
+        r"permutation equivariance error, sinusoidal positions",
+    ),
     "linearity_in_v_error": ("max", r"linearity error in $V$ (weights fixed)"),
     "additivity_in_x_error": ("min", r"additivity error in $X$, $\|f(X_1{+}X_2)-f(X_1)-f(X_2)\|$"),
     "shift_invariance_error": ("max", r"change under a constant added to each score row"),
@@ -243,15 +248,23 @@ def macro_values(sharpness: pd.DataFrame, properties: pd.DataFrame, gap: float) 
     summary = summarize_properties(properties)
     sums_to_one = [n for n in summary.columns if operators.get(n).normalizer.sums_to_one]
 
-    softmax_clean = sharpness[
-        (sharpness.operator == "softmax")
-        & (sharpness.metric == "target_weight")
-        & (sharpness.noise_std == clean)
-    ].groupby("n").value.mean()
+    softmax_clean = (
+        sharpness[
+            (sharpness.operator == "softmax")
+            & (sharpness.metric == "target_weight")
+            & (sharpness.noise_std == clean)
+        ]
+        .groupby("n")
+        .value.mean()
+    )
     closed = softmax_target_weight(gap, softmax_clean.index.to_numpy())
     sparse_ops = ["sparsemax", "entmax15"]
-    sparse_targets = sharpness[sharpness.operator.isin(sparse_ops) & (sharpness.metric == "target_weight")]
-    sparse_support = sharpness[sharpness.operator.isin(sparse_ops) & (sharpness.metric == "support")]
+    sparse_targets = sharpness[
+        sharpness.operator.isin(sparse_ops) & (sharpness.metric == "target_weight")
+    ]
+    sparse_support = sharpness[
+        sharpness.operator.isin(sparse_ops) & (sharpness.metric == "support")
+    ]
     return {
         "scGap": gap,
         "scSmallN": small,
@@ -270,14 +283,21 @@ def macro_values(sharpness: pd.DataFrame, properties: pd.DataFrame, gap: float) 
         "scSparseMinTarget": float(sparse_targets.value.min()),
         "scSparseMaxSupport": float(sparse_support.value.max()),
         "scEntmaxMeanSupportNoisy": float(
-            sharpness[(sharpness.operator == "entmax15") & (sharpness.metric == "support")
-                      & (sharpness.noise_std == noisy)].value.mean()
+            sharpness[
+                (sharpness.operator == "entmax15")
+                & (sharpness.metric == "support")
+                & (sharpness.noise_std == noisy)
+            ].value.mean()
         ),
         "scMaxPermutationError": float(summary.loc["permutation_error"].max()),
-        "scMinPermutationErrorPositions": float(summary.loc["permutation_error_with_positions"].min()),
+        "scMinPermutationErrorPositions": float(
+            summary.loc["permutation_error_with_positions"].min()
+        ),
         "scMaxLinearityError": float(summary.loc["linearity_in_v_error"].max()),
         "scMinAdditivityError": float(summary.loc["additivity_in_x_error"].min()),
-        "scMaxShiftErrorNormalized": float(summary.loc["shift_invariance_error", sums_to_one].max()),
+        "scMaxShiftErrorNormalized": float(
+            summary.loc["shift_invariance_error", sums_to_one].max()
+        ),
         "scSigmoidShiftError": float(summary.loc["shift_invariance_error", "sigmoid"]),
         "scSigmoidConvexFraction": float(summary.loc["convex_row_fraction", "sigmoid"]),
         "scSigmoidOutsideBox": float(summary.loc["outside_value_box_fraction", "sigmoid"]),

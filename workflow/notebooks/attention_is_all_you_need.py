@@ -58,14 +58,17 @@ Q, K, V = X @ W_q, X @ W_k, X @ W_v  # each (n, d)
 # ## Attention = kernel + normalization + propagation
 #
 # * The **kernel** scores every query/key pair: $s_{ij} = q_i\cdot k_j/\sqrt d$.
-# * The **normalizer** turns each row of scores into weights: $a_{ij} = e^{s_{ij}}/\sum_l e^{s_{il}}$.
+# * The **normalizer** turns each row of scores into weights:
+#   $a_{ij} = e^{s_{ij}}/\sum_l e^{s_{il}}$.
 # * **Propagation** aggregates the values with those weights: $y_i = \sum_j a_{ij} v_j$.
 #
 # The registry's `softmax` operator is exactly this triple; we keep its output as the reference.
 
 # %%
 softmax_attention = operators.get("softmax")
-print(softmax_attention.kernel.name, "+", softmax_attention.normalizer.name, "+ quadratic propagation")
+print(
+    softmax_attention.kernel.name, "+", softmax_attention.normalizer.name, "+ quadratic propagation"
+)
 reference = softmax_attention.forward(Q, K, V)
 Y_reference = reference.out
 
@@ -97,10 +100,12 @@ print("smallest weight:", float(A.min()), "(softmax never routes exactly nothing
 # Tsai et al. (2019) read attention as kernel regression: to predict a value at query $q$, average
 # the observed values $v_j$ with weights given by a similarity kernel between $q$ and the keys,
 #
-# $$ y(q) = \frac{\sum_j k(q, k_j)\, v_j}{\sum_j k(q, k_j)}, \qquad k(q, k) = \exp(q\cdot k/\sqrt d). $$
+# $$ y(q) = \frac{\sum_j k(q, k_j)\, v_j}{\sum_j k(q, k_j)},
+#    \qquad k(q, k) = \exp(q\cdot k/\sqrt d). $$
 #
 # The kernel need not be symmetric or positive definite. This is a loop over queries, one
 # kernel evaluation at a time, with no matrix anywhere:
+
 
 # %%
 def kernel(q, k):
@@ -170,7 +175,9 @@ print("all three interpretations agree with anatomy.operators['softmax']")
 
 # %%
 shift = torch.randn(n, 1, generator=generator)
-print("invariance to a constant per row:", float((torch.softmax(scores + shift, 1) - A).abs().max()))
+print(
+    "invariance to a constant per row:", float((torch.softmax(scores + shift, 1) - A).abs().max())
+)
 print("exact zeros in A:", int((A == 0).sum()), "of", A.numel())
 
 # %% [markdown]

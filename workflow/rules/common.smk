@@ -16,7 +16,6 @@ except ConfigError as error:
     sys.exit(str(error))
 
 
-PYTHON = sys.executable  # shell rules run the interpreter that runs Snakemake
 NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
 RESULTS = "data/results"
 LOGS = "data/logs"

@@ -16,6 +16,5 @@ rule execute_notebook:
     threads: 1
     resources:
         mem_mb=2000,
-    shell:
-        "{PYTHON} -m anatomy.notebooks {input.notebook} {output.ipynb} {output.html}"
-        " --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/run_notebook.py"

@@ -14,6 +14,4 @@ rows = [
     + [fmt(float(v), 2) for v in summary.loc[prop]]
     for prop in summary.index
 ]
-Path(snakemake.output.tex).write_text(
-    tabular(header, rows, "l" + "r" * len(summary.columns))
-)
+Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.columns)))

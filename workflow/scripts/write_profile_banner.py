@@ -12,5 +12,7 @@ banner = (
     else rf"\textcolor{{gray}}{{profile: {profile}}}"
 )
 Path(snakemake.output.tex).write_text(
-    macros({"ProfileName": profile, "ProfileBanner": banner}, header="written by write_profile_banner")
+    macros(
+        {"ProfileName": profile, "ProfileBanner": banner}, header="written by write_profile_banner"
+    )
 )
