@@ -30,6 +30,7 @@ needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live
         (3.4e-16, r"\ensuremath{3.4\times10^{-16}}"),
         (9.96e-5, r"\ensuremath{1.0\times10^{-4}}"),
         (-0.5, "-0.50"),
+        (float("nan"), "---"),
     ],
 )
 def test_fmt(x, text):

@@ -56,6 +56,8 @@ def test_hardmax_is_exactly_one_hot_with_softmax_gradient():
 @pytest.mark.parametrize("name", operators.names())
 def test_mask_gives_exact_zeros_and_normalizes_the_rest(name):
     scores = torch.randn(5, 6, dtype=torch.float64)
+    if not operators.get(name).normalizer.accepts_logits:
+        scores = scores.abs()  # feature kernels' scores are nonnegative
     mask = torch.ones(5, 6, dtype=torch.bool)
     mask[:, -2:] = False
     weights = operators.get(name).normalizer(scores, mask)
@@ -118,7 +120,11 @@ def test_rows_sum_to_one(shape, seed, name):
     weights = op.weights(q.double(), k.double())
     assert (weights >= 0).all()
     if op.normalizer.sums_to_one:
-        assert torch.allclose(weights.sum(-1), torch.ones(n_q, dtype=torch.float64), atol=1e-12)
+        sums = weights.sum(-1)
+        if not op.normalizer.accepts_logits:
+            # relu features can make every score of a row zero: that row routes nothing.
+            sums = sums[op.kernel.scores(q.double(), k.double()).sum(-1) > 0]
+        assert torch.allclose(sums, torch.ones_like(sums), atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -141,7 +147,9 @@ def test_permutation_equivariance(shape, seed, name):
     shape=shapes,
     seed=st.integers(0, 2**31 - 1),
     shift=st.floats(-20, 20),
-    name=st.sampled_from([n for n in operators.names() if operators.get(n).normalizer.sums_to_one]),
+    name=st.sampled_from(
+        [n for n in operators.names() if operators.get(n).normalizer.shift_invariant]
+    ),
 )
 def test_shift_invariance(shape, seed, shift, name):
     """Normalizers onto the simplex ignore a constant added to a row of scores."""

@@ -28,7 +28,7 @@ def fmt(x: float, digits: int = 2) -> str:
     Returns LaTeX (math mode where needed), e.g. ``0.33``, ``1.2\\times10^{-16}``.
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
+        return "---"
     if x == 0:
         return "0"
     if math.isinf(x):

@@ -28,9 +28,15 @@ from torch import Tensor
 
 
 class Kernel:
-    """Scores query/key pairs. Subclasses implement :meth:`scores`."""
+    """Scores query/key pairs. Subclasses implement :meth:`scores`.
+
+    ``tied_qk``: the kernel's guarantees need ``W_K = W_Q`` (a model must tie them).
+    ``nonnegative``: scores are >= 0 (feature-map kernels), as the row-sum normalizer needs.
+    """
 
     name: str = "kernel"
+    tied_qk: bool = False
+    nonnegative: bool = False
 
     def scores(self, q: Tensor, k: Tensor) -> Tensor:
         raise NotImplementedError
@@ -43,6 +49,96 @@ class ScaledDotProduct(Kernel):
 
     def scores(self, q: Tensor, k: Tensor) -> Tensor:
         return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., n_q, n_k)
+
+
+class TiedL2(Kernel):
+    """``-|q - k|^2 / sqrt(d)`` with ``W_K = W_Q``: Lipschitz attention (Kim et al. 2021)."""
+
+    name = "l2"
+    tied_qk = True
+
+    def scores(self, q: Tensor, k: Tensor) -> Tensor:
+        sq = (
+            (q * q).sum(-1, keepdim=True)
+            + (k * k).sum(-1).unsqueeze(-2)
+            - 2 * q @ k.transpose(-2, -1)
+        )
+        return -sq / math.sqrt(q.shape[-1])  # (..., n_q, n_k)
+
+
+class FeatureKernel(Kernel):
+    """``phi(q) . phi(k)`` for a nonnegative feature map ``phi`` (linear attention)."""
+
+    nonnegative = True
+
+    def features(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def scores(self, q: Tensor, k: Tensor) -> Tensor:
+        return self.features(q) @ self.features(k).transpose(-2, -1)  # (..., n_q, n_k)
+
+
+class EluPlusOne(FeatureKernel):
+    """``phi(x) = elu(x) + 1`` (Katharopoulos et al. 2020)."""
+
+    name = "elu+1"
+
+    def features(self, x: Tensor) -> Tensor:
+        return torch.nn.functional.elu(x) + 1
+
+
+class ReluFeatures(FeatureKernel):
+    """``phi(x) = relu(x)``."""
+
+    name = "relu-features"
+
+    def features(self, x: Tensor) -> Tensor:
+        return torch.relu(x)
+
+
+class PositiveRandomFeatures(FeatureKernel):
+    """FAVOR+ positive random features (Choromanski et al. 2021).
+
+    ``phi(x) = m^{-1/2} exp(W x' - |x'|^2 / 2)`` with ``x' = x d^{-1/4}``, so that
+    ``E[phi(q) . phi(k)] = exp(q . k / sqrt d)``. Redraw policy: the projection ``W`` is drawn
+    once per width ``d`` from ``seed`` and then fixed (every sequence and step sees the same
+    features), which keeps training and evaluation deterministic.
+    """
+
+    name = "favor+"
+
+    def __init__(self, num_features: int = 64, seed: int = 0):
+        self.num_features = num_features
+        self.seed = seed
+        self._projections: dict[int, Tensor] = {}
+
+    def projection(self, d: int) -> Tensor:
+        if d not in self._projections:
+            g = torch.Generator().manual_seed(self.seed)
+            self._projections[d] = torch.randn(
+                self.num_features, d, generator=g, dtype=torch.float64
+            )
+        return self._projections[d]
+
+    def features(self, x: Tensor) -> Tensor:
+        d = x.shape[-1]
+        x = x * d**-0.25
+        w = self.projection(d).to(dtype=x.dtype, device=x.device)  # (m, d)
+        exponent = x @ w.T - (x * x).sum(-1, keepdim=True) / 2  # (..., n, m)
+        return torch.exp(exponent) / math.sqrt(self.num_features)
+
+
+class Polynomial(FeatureKernel):
+    """``(q . k / sqrt d)^2``: a degree-2 polynomial kernel, via ``phi(x) = x (x) x / sqrt d``."""
+
+    name = "poly2"
+
+    def features(self, x: Tensor) -> Tensor:
+        outer = x.unsqueeze(-1) * x.unsqueeze(-2)  # (..., n, d, d)
+        return outer.flatten(-2) / math.sqrt(x.shape[-1])
+
+    def scores(self, q: Tensor, k: Tensor) -> Tensor:
+        return (q @ k.transpose(-2, -1)) ** 2 / q.shape[-1]  # same value, without the d^2 features
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,6 +158,8 @@ class Normalizer:
 
     name: str = "normalizer"
     sums_to_one: bool = True
+    shift_invariant: bool = True  # adding a constant to a row of scores changes nothing
+    accepts_logits: bool = True  # False: needs nonnegative scores (a feature kernel's)
 
     def __call__(self, scores: Tensor, mask: Tensor | None = None) -> Tensor:
         if mask is not None:
@@ -109,6 +207,7 @@ class SigmoidLogN(Normalizer):
 
     name = "sigmoid"
     sums_to_one = False
+    shift_invariant = False
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
         return torch.sigmoid(scores - torch.log(_key_count(scores, mask)))
@@ -128,6 +227,48 @@ class Hardmax(Normalizer):
         hard = torch.zeros_like(soft).scatter_(-1, scores.argmax(-1, keepdim=True), 1.0)
         # Parenthesized so the forward value is exactly one-hot: (soft - soft) is exactly 0.
         return hard + (soft - soft.detach())  # forward: hard; backward: d softmax
+
+
+class LogNSoftmax(Normalizer):
+    """``softmax(log(n) s)``: logits scaled by log n keep a fixed gap sharp at any n."""
+
+    name = "softmax-logn"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return torch.softmax(scores * torch.log(_key_count(scores, mask)), dim=-1)
+
+
+class ReluScaled(Normalizer):
+    """``relu(s) / n``: no normalization across keys, only the 1/n scale."""
+
+    name = "relu"
+    sums_to_one = False
+    shift_invariant = False
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        return torch.relu(scores) / _key_count(scores, mask)
+
+
+class RowSum(Normalizer):
+    """``s / sum s`` for nonnegative scores: the normalizer of linear attention."""
+
+    name = "rowsum"
+    shift_invariant = False
+    accepts_logits = False
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        scores = scores.masked_fill(torch.isinf(scores), 0.0)  # masked keys (-inf) carry nothing
+        return scores / scores.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+class Uniform(Normalizer):
+    """``1/n`` whatever the scores: attention without content, the floor."""
+
+    name = "uniform"
+
+    def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
+        keep = torch.isfinite(scores).to(scores.dtype)
+        return keep / keep.sum(-1, keepdim=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,3 +336,22 @@ register(AttentionOperator("sparsemax", ScaledDotProduct(), Sparsemax(), "dot pr
 register(AttentionOperator("entmax15", ScaledDotProduct(), Entmax15(), "dot product, 1.5-entmax"))
 register(AttentionOperator("sigmoid", ScaledDotProduct(), SigmoidLogN(), "dot, sigmoid(s-log n)"))
 register(AttentionOperator("hardmax", ScaledDotProduct(), Hardmax(), "dot, straight-through"))
+register(
+    AttentionOperator("softmax_logn", ScaledDotProduct(), LogNSoftmax(), "dot, softmax(log n s)")
+)
+register(AttentionOperator("relu", ScaledDotProduct(), ReluScaled(), "dot, relu(s)/n"))
+register(AttentionOperator("uniform", ScaledDotProduct(), Uniform(), "1/n, ignores content"))
+register(AttentionOperator("l2", TiedL2(), Softmax(), "tied L2 distance, softmax"))
+register(AttentionOperator("linear_elu", EluPlusOne(), RowSum(), "elu+1 features, row sum"))
+register(AttentionOperator("linear_relu", ReluFeatures(), RowSum(), "relu features, row sum"))
+register(AttentionOperator("favor", PositiveRandomFeatures(64), RowSum(), "FAVOR+, m = 64"))
+register(AttentionOperator("poly2", Polynomial(), RowSum(), "(q.k)^2, row sum"))
+
+
+def logit_normalizers() -> dict[str, Normalizer]:
+    """One instance per registered normalizer that takes raw logits, by normalizer name."""
+    out: dict[str, Normalizer] = {}
+    for op in OPERATORS.values():
+        if op.normalizer.accepts_logits:
+            out.setdefault(op.normalizer.name, op.normalizer)
+    return out

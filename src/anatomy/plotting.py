@@ -13,7 +13,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 # The note's operators always get the same colour, whatever subset a figure shows.
-OPERATOR_ORDER = ["softmax", "sparsemax", "entmax15", "sigmoid", "hardmax"]
+OPERATOR_ORDER = [
+    "softmax",
+    "sparsemax",
+    "entmax15",
+    "sigmoid",
+    "hardmax",
+    "softmax-logn",
+    "relu",
+    "uniform",
+]
 
 
 def theme() -> None:

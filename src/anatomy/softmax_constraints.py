@@ -58,7 +58,7 @@ def weight_statistics(weights: Tensor, target: int = 0) -> dict[str, Tensor]:
 
 
 def sharpness_sweep(
-    operator_names: Sequence[str],
+    normalizer_names: Sequence[str],
     ns: Iterable[int],
     gap: float,
     noise_stds: Iterable[float],
@@ -66,19 +66,23 @@ def sharpness_sweep(
     seed: int,
     device: str = "cpu",
 ) -> pd.DataFrame:
-    """Long table: one row per (operator, n, noise_std, trial, metric)."""
+    """Long table: one row per (normalizer, n, noise_std, trial, metric).
+
+    Normalizers are named as in :func:`anatomy.operators.logit_normalizers`.
+    """
+    normalizers = operators.logit_normalizers()
     generator = torch.Generator().manual_seed(seed)
     frames = []
     for noise_std in noise_stds:
         for n in ns:
             logits = sharpness_logits(n, gap, noise_std, trials, generator).to(device)
-            for name in operator_names:
-                weights = operators.get(name).normalizer(logits)
+            for name in normalizer_names:
+                weights = normalizers[name](logits)
                 for metric, values in weight_statistics(weights).items():
                     frames.append(
                         pd.DataFrame(
                             {
-                                "operator": name,
+                                "normalizer": name,
                                 "n": n,
                                 "noise_std": noise_std,
                                 "trial": range(trials),
@@ -114,6 +118,8 @@ class SelfAttentionLayer:
         self.w_q, self.w_k, self.w_v = (
             torch.randn(d, d, generator=generator, dtype=DTYPE) * scale for _ in range(3)
         )
+        if self.operator.kernel.tied_qk:
+            self.w_k = self.w_q
         self.positions = positions
 
     def _inputs(self, x: Tensor) -> Tensor:
@@ -161,7 +167,11 @@ def measure_properties(operator_name: str, n: int, d: int, generator) -> dict[st
             weights @ (a * v1 + b * v2), a * (weights @ v1) + b * (weights @ v2)
         ),
         "additivity_in_x_error": relative_error(layer(x) + layer(x2), layer(x + x2)),
-        "shift_invariance_error": relative_error(normalizer(scores + shift), normalizer(scores)),
+        # Feature kernels' scores are magnitudes: a shifted row may turn negative and is not a
+        # valid input, so the property is undefined (NaN) for them.
+        "shift_invariance_error": relative_error(normalizer(scores + shift), normalizer(scores))
+        if normalizer.accepts_logits
+        else float("nan"),
         "convex_row_fraction": float(convex.to(DTYPE).mean()),
         "outside_value_box_fraction": float(outside_box.any(-1).to(DTYPE).mean()),
         "exact_zero_fraction": float((weights == 0).to(DTYPE).mean()),
@@ -201,18 +211,28 @@ def structural_properties(
 
 # How each property is read across trials: errors by their worst case, fractions by the mean.
 PROPERTY_SUMMARY = {
-    "permutation_error": ("max", r"permutation equivariance error, no positions"),
+    # property: (aggregate over trials, column head, what it measures)
+    "permutation_error": ("max", r"perm.", r"permutation equivariance error, no positions"),
     "permutation_error_with_positions": (
         "min",
+        r"perm.+pos.",
         r"permutation equivariance error, sinusoidal positions",
     ),
-    "linearity_in_v_error": ("max", r"linearity error in $V$ (weights fixed)"),
-    "additivity_in_x_error": ("min", r"additivity error in $X$, $\|f(X_1{+}X_2)-f(X_1)-f(X_2)\|$"),
-    "shift_invariance_error": ("max", r"change under a constant added to each score row"),
-    "convex_row_fraction": ("mean", r"rows that are convex combinations"),
-    "outside_value_box_fraction": ("mean", r"outputs outside the values' bounding box"),
-    "exact_zero_fraction": ("mean", r"weights exactly zero"),
-    "max_row_sum_deviation": ("max", r"largest $|\sum_j w_{ij} - 1|$"),
+    "linearity_in_v_error": ("max", r"lin.\ $V$", r"linearity error in $V$, weights fixed"),
+    "additivity_in_x_error": (
+        "min",
+        r"add.\ $X$",
+        r"$\|f(X_1{+}X_2)-f(X_1)-f(X_2)\|/\|f(X_1{+}X_2)\|$",
+    ),
+    "shift_invariance_error": ("max", r"shift", r"change under a constant added to each score row"),
+    "convex_row_fraction": ("mean", r"convex", r"fraction of rows that are convex combinations"),
+    "outside_value_box_fraction": (
+        "mean",
+        r"outside",
+        r"fraction of outputs outside the values' bounding box",
+    ),
+    "exact_zero_fraction": ("mean", r"zeros", r"fraction of weights exactly zero"),
+    "max_row_sum_deviation": ("max", r"$|\Sigma{-}1|$", r"largest $|\sum_j w_{ij} - 1|$"),
 }
 
 
@@ -220,21 +240,21 @@ def summarize_properties(table: pd.DataFrame) -> pd.DataFrame:
     """Property x operator, each property aggregated over trials as PROPERTY_SUMMARY says."""
     operators_in_order = list(dict.fromkeys(table.operator))
     out = {}
-    for prop, (how, _) in PROPERTY_SUMMARY.items():
+    for prop, (how, _, _) in PROPERTY_SUMMARY.items():
         values = table[table.property == prop].groupby("operator").value.agg(how)
         out[prop] = values.reindex(operators_in_order)
     return pd.DataFrame(out).T
 
 
-def _cell(sharpness: pd.DataFrame, operator: str, metric: str, n: int, noise: float, how="mean"):
+def _cell(sharpness: pd.DataFrame, normalizer: str, metric: str, n: int, noise: float, how="mean"):
     rows = sharpness[
-        (sharpness.operator == operator)
+        (sharpness.normalizer == normalizer)
         & (sharpness.metric == metric)
         & (sharpness.n == n)
         & (sharpness.noise_std == noise)
     ]
     if rows.empty:
-        raise KeyError(f"no sharpness rows for {operator}/{metric}/n={n}/noise={noise}")
+        raise KeyError(f"no sharpness rows for {normalizer}/{metric}/n={n}/noise={noise}")
     return float(rows.value.agg(how))
 
 
@@ -246,11 +266,12 @@ def macro_values(sharpness: pd.DataFrame, properties: pd.DataFrame, gap: float) 
     noises = sorted(float(x) for x in sharpness.noise_std.unique())
     clean, noisy = noises[0], noises[-1]
     summary = summarize_properties(properties)
-    sums_to_one = [n for n in summary.columns if operators.get(n).normalizer.sums_to_one]
+    shift_invariant = [n for n in summary.columns if operators.get(n).normalizer.shift_invariant]
+    content = [n for n in summary.columns if n != "uniform"]  # uniform ignores its input
 
     softmax_clean = (
         sharpness[
-            (sharpness.operator == "softmax")
+            (sharpness.normalizer == "softmax")
             & (sharpness.metric == "target_weight")
             & (sharpness.noise_std == clean)
         ]
@@ -260,10 +281,10 @@ def macro_values(sharpness: pd.DataFrame, properties: pd.DataFrame, gap: float) 
     closed = softmax_target_weight(gap, softmax_clean.index.to_numpy())
     sparse_ops = ["sparsemax", "entmax15"]
     sparse_targets = sharpness[
-        sharpness.operator.isin(sparse_ops) & (sharpness.metric == "target_weight")
+        sharpness.normalizer.isin(sparse_ops) & (sharpness.metric == "target_weight")
     ]
     sparse_support = sharpness[
-        sharpness.operator.isin(sparse_ops) & (sharpness.metric == "support")
+        sharpness.normalizer.isin(sparse_ops) & (sharpness.metric == "support")
     ]
     return {
         "scGap": gap,
@@ -281,23 +302,29 @@ def macro_values(sharpness: pd.DataFrame, properties: pd.DataFrame, gap: float) 
         "scSoftmaxEntropyLargeN": _cell(sharpness, "softmax", "normalized_entropy", large, clean),
         "scSigmoidTargetLargeN": _cell(sharpness, "sigmoid", "target_weight", large, clean),
         "scSparseMinTarget": float(sparse_targets.value.min()),
-        "scSparseMaxSupport": float(sparse_support.value.max()),
+        "scSparseMaxSupport": int(sparse_support.value.max()),
         "scEntmaxMeanSupportNoisy": float(
             sharpness[
-                (sharpness.operator == "entmax15")
+                (sharpness.normalizer == "entmax15")
                 & (sharpness.metric == "support")
                 & (sharpness.noise_std == noisy)
             ].value.mean()
         ),
         "scMaxPermutationError": float(summary.loc["permutation_error"].max()),
         "scMinPermutationErrorPositions": float(
-            summary.loc["permutation_error_with_positions"].min()
+            summary.loc["permutation_error_with_positions", content].min()
         ),
+        "scLinearReluZeroFraction": float(summary.loc["exact_zero_fraction", "linear_relu"]),
         "scMaxLinearityError": float(summary.loc["linearity_in_v_error"].max()),
-        "scMinAdditivityError": float(summary.loc["additivity_in_x_error"].min()),
+        "scMinAdditivityError": float(summary.loc["additivity_in_x_error", content].min()),
+        "scUniformAdditivityError": float(summary.loc["additivity_in_x_error", "uniform"]),
         "scMaxShiftErrorNormalized": float(
-            summary.loc["shift_invariance_error", sums_to_one].max()
+            summary.loc["shift_invariance_error", shift_invariant].max()
         ),
+        "scSoftmaxLogNTargetLargeN": _cell(
+            sharpness, "softmax-logn", "target_weight", large, clean
+        ),
+        "scReluTargetLargeN": _cell(sharpness, "relu", "target_weight", large, clean),
         "scSigmoidShiftError": float(summary.loc["shift_invariance_error", "sigmoid"]),
         "scSigmoidConvexFraction": float(summary.loc["convex_row_fraction", "sigmoid"]),
         "scSigmoidOutsideBox": float(summary.loc["outside_value_box_fraction", "sigmoid"]),

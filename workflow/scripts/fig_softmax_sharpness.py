@@ -23,7 +23,7 @@ rows = {
     "support": "support / n",
 }
 noises = sorted(table.noise_std.unique())
-palette = plotting.operator_palette(table.operator.unique())
+palette = plotting.operator_palette(table.normalizer.unique())
 fig, axes = plt.subplots(
     len(rows),
     len(noises),
@@ -42,8 +42,8 @@ for j, noise in enumerate(noises):
             data=cell,
             x="n",
             y="value",
-            hue="operator",
-            style="operator",
+            hue="normalizer",
+            style="normalizer",
             palette=palette,
             markers=True,
             dashes=True,

@@ -1,4 +1,4 @@
-"""Weight on one target among n items, for every registered normalizer."""
+"""Weight on one target among n items, for every registered normalizer that takes logits."""
 
 from anatomy import operators
 from anatomy.runtime import snakemake_job
@@ -8,7 +8,13 @@ with snakemake_job(snakemake) as ctx:
     s = ctx.settings
     ns = [2**k for k in range(s["n_min_log2"], s["n_max_log2"] + 1)]
     table = sharpness_sweep(
-        operators.names(), ns, s["gap"], s["noise_stds"], s["trials"], ctx.seed, ctx.device
+        list(operators.logit_normalizers()),
+        ns,
+        s["gap"],
+        s["noise_stds"],
+        s["trials"],
+        ctx.seed,
+        ctx.device,
     )
     table.to_parquet(snakemake.output.table, index=False)
     ctx.write_metadata(snakemake.output.meta, rows=len(table), gap=s["gap"])

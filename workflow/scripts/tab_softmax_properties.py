@@ -1,4 +1,4 @@
-"""Table: structural properties of one self-attention layer, property x operator."""
+"""Table: structural properties of one self-attention layer, one row per operator."""
 
 from pathlib import Path
 
@@ -8,10 +8,11 @@ from anatomy.latex import fmt, tabular
 from anatomy.softmax_constraints import PROPERTY_SUMMARY, summarize_properties
 
 summary = summarize_properties(pd.read_parquet(snakemake.input.table))
-header = ["property (aggregate over trials)"] + [rf"\texttt{{{op}}}" for op in summary.columns]
-rows = [
-    [f"{PROPERTY_SUMMARY[prop][1]} ({PROPERTY_SUMMARY[prop][0]})"]
-    + [fmt(float(v), 2) for v in summary.loc[prop]]
-    for prop in summary.index
-]
-Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.columns)))
+header = ["operator"] + [PROPERTY_SUMMARY[p][1] for p in summary.index]
+rows = []
+for name in summary.columns:
+    rows.append(
+        [rf"\texttt{{{name.replace('_', chr(92) + '_')}}}"]
+        + [fmt(float(v), 2) for v in summary[name]]
+    )
+Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.index)))
