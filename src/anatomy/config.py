@@ -81,14 +81,26 @@ def validate(config: dict[str, Any], schema: dict) -> None:
         raise ConfigError(describe(error))
 
 
+# (block path, lower key, upper key): pairs that must be ordered.
+ORDERED_PAIRS = [
+    (("softmax_constraints", "sharpness"), "n_min_log2", "n_max_log2"),
+    (("expressivity", "sensitivity"), "n_min_log2", "n_max_log2"),
+    (("expressivity", "lipschitz"), "scale_min", "scale_max"),
+    (("expressivity", "hopfield"), "beta_min", "beta_max"),
+]
+
+
 def check_relations(config: dict[str, Any]) -> None:
     """Constraints between keys that JSON Schema cannot state."""
-    sharpness = config["softmax_constraints"]["sharpness"]
-    if sharpness["n_min_log2"] > sharpness["n_max_log2"]:
-        raise ConfigError(
-            "config: softmax_constraints.sharpness.n_min_log2 = "
-            f"{sharpness['n_min_log2']}: must be <= n_max_log2 = {sharpness['n_max_log2']}"
-        )
+    for path, low, high in ORDERED_PAIRS:
+        block = config
+        for key in path:
+            block = block[key]
+        if block[low] > block[high]:
+            where = ".".join(path)
+            raise ConfigError(
+                f"config: {where}.{low} = {block[low]}: must be <= {high} = {block[high]}"
+            )
 
 
 def _scalar(value: str, kind: str):

@@ -49,3 +49,59 @@ def save(fig, pdf: str | Path, png: str | Path | None = None) -> None:
     if png:
         fig.savefig(png, metadata={"Software": None})
     plt.close(fig)
+
+
+def line_panels(
+    table,
+    x: str,
+    y: str,
+    hue: str,
+    col: str | None = None,
+    logx: bool = True,
+    logy: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    palette=None,
+    height: float = 3.0,
+    sharey: bool = True,
+):
+    """Lines of ``y`` against ``x`` per ``hue``, one panel per value of ``col``, with 95% CIs.
+
+    The shape every sweep figure of the note shares; returns the figure and its axes.
+    """
+    theme()
+    panels = sorted(table[col].unique()) if col else [None]
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.4 * len(panels) + 1.2, height), squeeze=False, sharey=sharey
+    )
+    if palette is None and table[hue].dtype == object:
+        palette = operator_palette(list(dict.fromkeys(table[hue])))
+    for ax, panel in zip(axes[0], panels, strict=True):
+        data = table if panel is None else table[table[col] == panel]
+        sns.lineplot(
+            data=data,
+            x=x,
+            y=y,
+            hue=hue,
+            style=hue if table[hue].dtype == object else None,
+            palette=palette,
+            markers=table[hue].dtype == object,
+            dashes=True,
+            markersize=4,
+            errorbar=("ci", 95),
+            ax=ax,
+            legend=ax is axes[0, -1],
+        )
+        ax.set(
+            xscale="log" if logx else "linear",
+            yscale="log" if logy else "linear",
+            xlabel=xlabel or x,
+            ylabel=ylabel or y,
+        )
+        if panel is not None:
+            ax.set_title(f"{col}: {panel}")
+    legend = axes[0, -1].get_legend()
+    if legend is not None:
+        sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title=hue)
+    fig.tight_layout()
+    return fig, axes

@@ -1,7 +1,49 @@
 # Layer A: the mathematical body of attention.
-# Experiment "softmax_constraints": what softmax constrains (sharpness with n; structure).
+#   softmax_constraints: what softmax constrains (sharpness with n; structural properties)
+#   expressivity: what attention can express, each against its published limit
 
-SC = f"{RESULTS}/softmax_constraints"
+
+def result(experiment, part):
+    return f"{RESULTS}/{experiment}/{part}.parquet"
+
+
+# Every measurement rule has the same shape: settings in, one tidy table (+ metadata) out.
+# measurement (anatomy.measurements) -> (experiment, settings block, library modules it uses)
+LAYER_A_MEASUREMENTS = {
+    "softmax_sharpness": ("softmax_constraints", "sharpness", ["softmax_constraints"]),
+    "softmax_properties": ("softmax_constraints", "properties", ["softmax_constraints"]),
+    "parity_construction": ("expressivity", "parity", ["parity"]),
+    "rank_collapse_depth": ("expressivity", "rank_collapse", ["rank_collapse"]),
+    "lipschitz_scale": ("expressivity", "lipschitz", ["lipschitz"]),
+    "flip_sensitivity": ("expressivity", "sensitivity", ["sensitivity"]),
+    "hopfield_beta": ("expressivity", "hopfield", ["hopfield"]),
+}
+
+for _measurement, (_experiment, _block, _modules) in LAYER_A_MEASUREMENTS.items():
+
+    rule:
+        name:
+            f"measure_{_measurement}"
+        input:
+            lib=library("measurements", "runtime", "operators", *_modules),
+        output:
+            table=result(_experiment, _block),
+            meta=result(_experiment, _block).replace(".parquet", ".json"),
+        log:
+            f"{LOGS}/measure_{_measurement}.log",
+        benchmark:
+            f"{BENCHMARKS}/measure_{_measurement}.tsv"
+        params:
+            run=run_params(_experiment, _block),
+            measurement=_measurement,
+        threads: 1
+        resources:
+            mem_mb=4000,
+        script:
+            "../scripts/run_measurement.py"
+
+
+# ---- softmax_constraints ---------------------------------------------------------------------
 
 PAPER_ASSETS["softmax_constraints"] = [
     "figures/softmax_sharpness.pdf",
@@ -10,48 +52,10 @@ PAPER_ASSETS["softmax_constraints"] = [
 ]
 
 
-rule measure_softmax_sharpness:
-    input:
-        lib=library("operators", "softmax_constraints", "runtime"),
-    output:
-        table=f"{SC}/sharpness.parquet",
-        meta=f"{SC}/sharpness.json",
-    log:
-        f"{LOGS}/measure_softmax_sharpness.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_softmax_sharpness.tsv"
-    params:
-        run=run_params("softmax_constraints", "sharpness"),
-    threads: 1
-    resources:
-        mem_mb=4000,
-    script:
-        "../scripts/run_softmax_sharpness.py"
-
-
-rule measure_softmax_properties:
-    input:
-        lib=library("operators", "softmax_constraints", "runtime"),
-    output:
-        table=f"{SC}/properties.parquet",
-        meta=f"{SC}/properties.json",
-    log:
-        f"{LOGS}/measure_softmax_properties.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_softmax_properties.tsv"
-    params:
-        run=run_params("softmax_constraints", "properties"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-    script:
-        "../scripts/run_softmax_properties.py"
-
-
 rule plot_softmax_sharpness:
     input:
-        table=rules.measure_softmax_sharpness.output.table,
-        meta=rules.measure_softmax_sharpness.output.meta,
+        table=result("softmax_constraints", "sharpness"),
+        meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
         lib=library("plotting", "softmax_constraints"),
     output:
         pdf="figures/softmax_sharpness.pdf",
@@ -64,7 +68,7 @@ rule plot_softmax_sharpness:
 
 rule tabulate_softmax_properties:
     input:
-        table=rules.measure_softmax_properties.output.table,
+        table=result("softmax_constraints", "properties"),
         lib=library("latex", "softmax_constraints"),
     output:
         tex=f"{GENERATED}/tables/softmax_properties.tex",
@@ -76,10 +80,10 @@ rule tabulate_softmax_properties:
 
 rule write_softmax_macros:
     input:
-        sharpness=rules.measure_softmax_sharpness.output.table,
-        sharpness_meta=rules.measure_softmax_sharpness.output.meta,
-        properties=rules.measure_softmax_properties.output.table,
-        properties_meta=rules.measure_softmax_properties.output.meta,
+        sharpness=result("softmax_constraints", "sharpness"),
+        sharpness_meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
+        properties=result("softmax_constraints", "properties"),
+        properties_meta=result("softmax_constraints", "properties").replace(".parquet", ".json"),
         lib=library("latex", "softmax_constraints"),
     output:
         tex=f"{GENERATED}/macros/softmax_constraints.tex",
@@ -87,3 +91,54 @@ rule write_softmax_macros:
         f"{LOGS}/write_softmax_macros.log",
     script:
         "../scripts/macros_softmax_constraints.py"
+
+
+# ---- expressivity ----------------------------------------------------------------------------
+
+# figure -> the table it draws
+EXPRESSIVITY_FIGURES = {
+    "parity_margin": "parity",
+    "rank_collapse": "rank_collapse",
+    "lipschitz": "lipschitz",
+    "flip_sensitivity": "sensitivity",
+    "hopfield": "hopfield",
+}
+PAPER_ASSETS["expressivity"] = [f"figures/{name}.pdf" for name in EXPRESSIVITY_FIGURES] + [
+    f"{GENERATED}/macros/expressivity.tex"
+]
+EXPRESSIVITY_TABLES = {
+    part: result("expressivity", part)
+    for part in ("parity", "rank_collapse", "lipschitz", "sensitivity", "hopfield")
+}
+
+
+rule plot_expressivity:
+    # One script per figure; this rule draws whichever the wildcard names.
+    input:
+        table=lambda w: result("expressivity", EXPRESSIVITY_FIGURES[w.figure]),
+        script="workflow/scripts/fig_{figure}.py",
+        lib=library("plotting"),
+    output:
+        pdf="figures/{figure}.pdf",
+        png="figures/{figure}.png",
+    log:
+        f"{LOGS}/plot_{{figure}}.log",
+    wildcard_constraints:
+        figure="|".join(EXPRESSIVITY_FIGURES),
+    script:
+        "../scripts/fig_{wildcards.figure}.py"
+
+
+rule write_expressivity_macros:
+    input:
+        tables=list(EXPRESSIVITY_TABLES.values()),
+        lib=library("latex", "expressivity"),
+    output:
+        tex=f"{GENERATED}/macros/expressivity.tex",
+    log:
+        f"{LOGS}/write_expressivity_macros.log",
+    params:
+        tables=EXPRESSIVITY_TABLES,
+        settings=config["expressivity"],
+    script:
+        "../scripts/macros_expressivity.py"

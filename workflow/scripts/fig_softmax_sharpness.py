@@ -11,7 +11,7 @@ from anatomy import plotting
 from anatomy.softmax_constraints import softmax_target_weight
 
 table = pd.read_parquet(snakemake.input.table)
-gap = json.loads(open(snakemake.input.meta).read())["gap"]
+gap = json.loads(open(snakemake.input.meta).read())["settings"]["gap"]
 table = table[table.metric.isin(["target_weight", "normalized_entropy", "support"])].copy()
 support = table.metric == "support"
 table.loc[support, "value"] = table.loc[support, "value"] / table.loc[support, "n"]

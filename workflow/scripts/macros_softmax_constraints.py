@@ -13,7 +13,7 @@ properties_meta = json.loads(Path(snakemake.input.properties_meta).read_text())
 values = macro_values(
     pd.read_parquet(snakemake.input.sharpness),
     pd.read_parquet(snakemake.input.properties),
-    sharpness_meta["gap"],
+    sharpness_meta["settings"]["gap"],
 )
 settings = properties_meta["settings"]
 values |= {"scPropN": settings["n"], "scPropD": settings["d"], "scPropTrials": settings["trials"]}

@@ -1,0 +1,82 @@
+"""Every measurement a run rule can make, by name: ``settings -> tidy table``.
+
+A run rule names its measurement in ``params.measurement``; ``workflow/scripts/run_measurement.py``
+looks it up here, so a new measurement is one function and one entry, with no new script.
+Each function takes the experiment's settings block, the seed and the device, and returns a
+long-format table (one row per measurement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from anatomy import hopfield, lipschitz, operators, parity, rank_collapse, sensitivity
+from anatomy import softmax_constraints as sc
+
+
+def _powers_of_two(lo: int, hi: int) -> list[int]:
+    return [2**k for k in range(lo, hi + 1)]
+
+
+def softmax_sharpness(s: dict, seed: int, device: str) -> pd.DataFrame:
+    ns = _powers_of_two(s["n_min_log2"], s["n_max_log2"])
+    names = list(operators.logit_normalizers())
+    return sc.sharpness_sweep(names, ns, s["gap"], s["noise_stds"], s["trials"], seed, device)
+
+
+def softmax_properties(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return sc.structural_properties(operators.names(), s["n"], s["d"], s["trials"], seed)
+
+
+def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
+    rows = []
+    for n in s["lengths"]:
+        for layer_norm in (False, True):
+            # The plain construction reads y itself; the layer-norm fix needs an output weight.
+            scale = s["output_scale"] if layer_norm else 1.0
+            out = parity.evaluate(n, s["samples"], seed + n, layer_norm, scale)
+            rows.append({"n": n, "layer_norm": layer_norm, **out})
+    return pd.DataFrame(rows)
+
+
+def rank_collapse_depth(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return rank_collapse.depth_sweep(
+        s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
+    )
+
+
+def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+    scales = [
+        float(x)
+        for x in np.logspace(
+            np.log2(s["scale_min"]), np.log2(s["scale_max"]), s["num_scales"], base=2
+        )
+    ]
+    return lipschitz.scale_sweep(operators.names(), scales, s["n"], s["d"], s["trials"], seed)
+
+
+def flip_sensitivity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    ns = _powers_of_two(s["n_min_log2"], s["n_max_log2"])
+    return sensitivity.length_sweep(operators.names(), ns, s["d"], s["trials"], seed)
+
+
+def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
+    betas = np.logspace(np.log10(s["beta_min"]), np.log10(s["beta_max"]), s["num_betas"])
+    return hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
+
+
+MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+    f.__name__: f
+    for f in (
+        softmax_sharpness,
+        softmax_properties,
+        parity_construction,
+        rank_collapse_depth,
+        lipschitz_scale,
+        flip_sensitivity,
+        hopfield_beta,
+    )
+}

@@ -1,0 +1,17 @@
+"""Figure: Jacobian spectral norm of one attention layer against the input scale."""
+
+import pandas as pd
+
+from anatomy import plotting
+
+table = pd.read_parquet(snakemake.input.table)
+fig, _ = plotting.line_panels(
+    table,
+    "scale",
+    "jacobian_norm",
+    hue="operator",
+    col="input",
+    xlabel="input scale",
+    ylabel="Jacobian spectral norm",
+)
+plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

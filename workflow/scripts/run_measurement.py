@@ -1,0 +1,10 @@
+"""Run one named measurement (anatomy.measurements) and write its table and metadata."""
+
+from anatomy.measurements import MEASUREMENTS
+from anatomy.runtime import snakemake_job
+
+with snakemake_job(snakemake) as ctx:
+    measure = MEASUREMENTS[snakemake.params.measurement]
+    table = measure(ctx.settings, ctx.seed, ctx.device)
+    table.to_parquet(snakemake.output.table, index=False)
+    ctx.write_metadata(snakemake.output.meta, rows=len(table), measurement=measure.__name__)
