@@ -82,3 +82,8 @@ def test_build_is_byte_reproducible_and_errors_name_file_and_line(tmp_path, monk
         build_pdf(tmp_path / "main.tex", tmp_path / "c.pdf", log_file=tmp_path / "c.log")
     assert "body.tex:2: Undefined control sequence" in str(error.value)
     assert not (tmp_path / "c.pdf").exists()
+
+
+def test_tabular_header_can_span_columns():
+    text = tabular(["op", ("parity", 2)], [["", "in", "far"], ["softmax", "1.0", "0.50"]], "lrr")
+    assert r"\multicolumn{2}{c}{parity}" in text and "softmax&1.0&0.50" in text

@@ -6,6 +6,7 @@ experiment and its dependents, a library module plans the rules that import it.
 """
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -111,8 +112,11 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
     original = path.read_text()
     try:
         path.write_text(original + "\n# an edit\n")
+        # Every figure imports plotting; no measurement, training or evaluation does.
         assert set(planned(work)) == {
             "plot_softmax_sharpness",
+            "plot_expressivity",
+            "plot_zoo",
             "execute_notebook",
             "compile_note",
             "all",
@@ -165,3 +169,45 @@ def test_latex_error_names_file_and_line_and_leaves_no_pdf(work):
         path.write_text(original)
         snakemake(work)
     assert (work / PDF).exists()
+
+
+PLUGIN = """
+import torch
+
+from anatomy import operators
+
+
+class HalfTemperature(operators.Normalizer):
+    name = "half-temperature"
+
+    def normalize(self, scores, mask):
+        return torch.softmax(scores / 2, dim=-1)
+
+
+operators.register(
+    operators.AttentionOperator("throwaway", operators.ScaledDotProduct(), HalfTemperature())
+)
+"""
+
+
+def test_a_registered_operator_enters_the_zoo_without_editing_a_rule(work, tmp_path):
+    """A throwaway operator class, registered from a module outside the package, appears in
+    the zoo's planned training and evaluation jobs; no rule or config file is edited."""
+    (tmp_path / "throwaway_operator.py").write_text(PLUGIN)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), ANATOMY_OPERATOR_PLUGINS="throwaway_operator")
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        *SMOKE,
+        "-n",
+        "--config",
+        "zoo={operators: all}",
+    ]
+    result = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: ([^\n]*)", result.stdout)
+    planned_for = {rule for rule, wildcards in jobs if "operator=throwaway" in wildcards}
+    assert {"train_zoo_model", "evaluate_zoo_model"} <= planned_for, result.stdout[-3000:]

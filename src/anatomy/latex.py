@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pylatex import NoEscape, Tabular
+from pylatex import MultiColumn, NoEscape, Tabular
 from pylatex.base_classes import UnsafeCommand
 
 MACRO_NAME = re.compile(r"^[A-Za-z]+$")  # TeX control words are letters only
@@ -72,10 +72,18 @@ def macros(values: Mapping[str, str], header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def tabular(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
-    """A booktabs tabular; cells are LaTeX already (no escaping)."""
+def tabular(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> str:
+    """A booktabs tabular; cells are LaTeX already (no escaping). A header cell may be a
+    ``(text, span)`` pair, centred over ``span`` columns."""
     table = Tabular(align, booktabs=True)
-    table.add_row([NoEscape(h) for h in header])
+    table.add_row(
+        [
+            MultiColumn(h[1], align="c", data=NoEscape(h[0]))
+            if isinstance(h, tuple)
+            else NoEscape(h)
+            for h in header
+        ]
+    )
     table.add_hline()
     for row in rows:
         table.add_row([NoEscape(str(c)) for c in row])

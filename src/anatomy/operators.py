@@ -235,7 +235,10 @@ class LogNSoftmax(Normalizer):
     name = "softmax-logn"
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
-        return torch.softmax(scores * torch.log(_key_count(scores, mask)), dim=-1)
+        count = _key_count(scores, mask)
+        # A single visible key takes all the weight whatever the scale; keep -inf * 0 out.
+        scale = torch.where(count > 1, torch.log(count), torch.ones_like(count))
+        return torch.softmax(scores * scale, dim=-1)
 
 
 class ReluScaled(Normalizer):
@@ -355,3 +358,17 @@ def logit_normalizers() -> dict[str, Normalizer]:
         if op.normalizer.accepts_logits:
             out.setdefault(op.normalizer.name, op.normalizer)
     return out
+
+
+def _load_plugins() -> None:
+    """Import the modules named in ``ANATOMY_OPERATOR_PLUGINS`` (comma-separated); each
+    registers its operators on import. This is how an operator defined outside the package
+    enters every experiment that enumerates the registry, with no rule edited."""
+    import importlib
+    import os
+
+    for module in filter(None, os.environ.get("ANATOMY_OPERATOR_PLUGINS", "").split(",")):
+        importlib.import_module(module.strip())
+
+
+_load_plugins()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a pipeline machine
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 # The note's operators always get the same colour, whatever subset a figure shows.
@@ -62,46 +65,82 @@ def line_panels(
     xlabel: str | None = None,
     ylabel: str | None = None,
     palette=None,
-    height: float = 3.0,
+    height: float = 2.8,
     sharey: bool = True,
+    max_cols: int = 2,
 ):
     """Lines of ``y`` against ``x`` per ``hue``, one panel per value of ``col``, with 95% CIs.
 
-    The shape every sweep figure of the note shares; returns the figure and its axes.
+    The shape every sweep figure of the note shares; returns the figure and its axes (2-D).
+    Panels follow the order in which ``col``'s values first appear in the table.
     """
     theme()
-    panels = sorted(table[col].unique()) if col else [None]
+    panels = list(dict.fromkeys(table[col])) if col else [None]
+    ncols = min(max_cols, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(3.4 * len(panels) + 1.2, height), squeeze=False, sharey=sharey
+        nrows, ncols, figsize=(3.3 * ncols + 1.4, height * nrows), squeeze=False, sharey=sharey
     )
-    if palette is None and table[hue].dtype == object:
+    categorical = not pd.api.types.is_numeric_dtype(table[hue])
+    if palette is None and categorical:
         palette = operator_palette(list(dict.fromkeys(table[hue])))
-    for ax, panel in zip(axes[0], panels, strict=True):
+    for index, ax in enumerate(axes.flat):
+        if index >= len(panels):
+            ax.set_visible(False)
+            continue
+        panel = panels[index]
         data = table if panel is None else table[table[col] == panel]
         sns.lineplot(
             data=data,
             x=x,
             y=y,
             hue=hue,
-            style=hue if table[hue].dtype == object else None,
+            style=hue if categorical else None,
             palette=palette,
-            markers=table[hue].dtype == object,
+            markers=categorical,
             dashes=True,
             markersize=4,
             errorbar=("ci", 95),
             ax=ax,
-            legend=ax is axes[0, -1],
+            legend=index == ncols - 1,
         )
         ax.set(
             xscale="log" if logx else "linear",
             yscale="log" if logy else "linear",
             xlabel=xlabel or x,
-            ylabel=ylabel or y,
+            ylabel=(ylabel if ylabel is not None else y) if index % ncols == 0 else "",
         )
+        for axis, is_log in ((ax.xaxis, logx), (ax.yaxis, logy)):
+            if is_log:  # plain numbers on log axes, no crowded minor labels
+                axis.set_major_formatter(mticker.LogFormatterSciNotation())
+                axis.set_minor_formatter(mticker.NullFormatter())
         if panel is not None:
             ax.set_title(f"{col}: {panel}")
-    legend = axes[0, -1].get_legend()
-    if legend is not None:
-        sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title=hue)
+    legend_ax = axes.flat[ncols - 1]
+    if legend_ax.get_legend() is not None:
+        sns.move_legend(legend_ax, "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title=hue)
     fig.tight_layout()
     return fig, axes
+
+
+def zoo_metric(metrics, metric: str, ylabel: str, logy: bool = False, shade_training=None):
+    """One zoo metric against problem size, a panel per task, a line per operator.
+
+    ``shade_training``: ``{task: (lo, hi)}`` training ranges to shade.
+    """
+    rows = metrics[(metrics.metric == metric) & metrics.value.notna()]
+    fig, axes = line_panels(
+        rows,
+        "size",
+        "value",
+        hue="operator",
+        col="task",
+        logy=logy,
+        xlabel="problem size n",
+        ylabel=ylabel,
+        max_cols=4,
+    )
+    for ax, task in zip(axes.flat, dict.fromkeys(rows.task), strict=False):
+        if shade_training:
+            ax.axvspan(*shade_training[task], color="0.9", zorder=0)
+    return fig

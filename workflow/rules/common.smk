@@ -32,6 +32,11 @@ def library(*modules):
     return [f"src/anatomy/{module}.py" for module in modules]
 
 
+def result(experiment, part):
+    """Where a measurement's tidy table lives; its metadata sits beside it as .json."""
+    return f"{RESULTS}/{experiment}/{part}.parquet"
+
+
 def run_params(*keys):
     """The params every run rule passes to its script; ``keys`` select its settings block."""
     settings = config

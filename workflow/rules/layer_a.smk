@@ -3,10 +3,6 @@
 #   expressivity: what attention can express, each against its published limit
 
 
-def result(experiment, part):
-    return f"{RESULTS}/{experiment}/{part}.parquet"
-
-
 # Every measurement rule has the same shape: settings in, one tidy table (+ metadata) out.
 # measurement (anatomy.measurements) -> (experiment, settings block, library modules it uses)
 LAYER_A_MEASUREMENTS = {

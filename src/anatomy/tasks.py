@@ -1,0 +1,187 @@
+"""Synthetic tasks for the operator zoo, generated from seeds, with known targets.
+
+Every task samples a :class:`Batch` for a *problem size* ``n`` (the number of items, pairs or
+bits); models train on sizes in ``train_sizes`` and are tested at sizes up to 8x larger. Each
+target position may name the input position that holds the answer (``source``), so the
+attention weight on the correct token can be measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+IGNORE = -100  # target value at positions without a prediction
+
+
+@dataclass(frozen=True)
+class Batch:
+    """``tokens (B, L)`` inputs; ``targets (B, L)`` class or IGNORE; ``source (B, L)`` the input
+    position holding the answer, or -1."""
+
+    tokens: Tensor
+    targets: Tensor
+    source: Tensor
+
+
+@dataclass(frozen=True)
+class Task:
+    """A sequence task: ``vocab`` input tokens, ``classes`` outputs, its own sampler."""
+
+    name: str
+    vocab: int
+    classes: int
+    causal: bool  # the model sees only the prefix at each position
+    positions: bool  # the task needs token order (sinusoidal encodings are added)
+    train_sizes: tuple[int, int]
+    description: str
+
+    def sample(self, batch: int, size: int, generator: torch.Generator) -> Batch:
+        return SAMPLERS[self.name](batch, size, generator)
+
+
+def _empty(batch: int, length: int) -> tuple[Tensor, Tensor]:
+    return (
+        torch.full((batch, length), IGNORE, dtype=torch.long),
+        torch.full((batch, length), -1, dtype=torch.long),
+    )
+
+
+# ---- samplers: (batch, size, generator) -> Batch ---------------------------------------------
+
+KEYS, VALUES, QUERIES = 64, 16, 4  # associative recall: key ids, value ids, queries per sequence
+
+
+def associative_recall(batch: int, size: int, g) -> Batch:
+    """``k1 v1 ... kn vn q1 ... q4``: each query repeats a stored key; answer its value.
+
+    As in multi-query associative recall, a query is the key's own token, so matching it is
+    a matter of content; finding the value next to the matched key is a matter of position."""
+    keys = torch.rand(batch, KEYS, generator=g).argsort(-1)[:, :size]  # distinct keys
+    values = torch.randint(0, VALUES, (batch, size), generator=g)
+    pairs = torch.stack([keys, KEYS + values], -1).flatten(1)  # (B, 2n)
+    asked = torch.randint(0, size, (batch, QUERIES), generator=g)
+    queries = keys.gather(1, asked)
+    tokens = torch.cat([pairs, queries], 1)
+    targets, source = _empty(batch, tokens.shape[1])
+    targets[:, 2 * size :] = values.gather(1, asked)
+    source[:, 2 * size :] = 2 * asked + 1  # the value token follows its key
+    return Batch(tokens, targets, source)
+
+
+MAGNITUDES, FEATURES = 32, 4
+
+
+def max_retrieval(batch: int, size: int, g) -> Batch:
+    """Items ``(magnitude, feature)`` and a final query: answer the feature of the largest."""
+    magnitude = torch.randint(0, MAGNITUDES - 1, (batch, size), generator=g)
+    top = torch.randint(0, size, (batch,), generator=g)
+    magnitude[torch.arange(batch), top] = MAGNITUDES - 1  # a unique maximum
+    feature = torch.randint(0, FEATURES, (batch, size), generator=g)
+    query = torch.full((batch, 1), MAGNITUDES * FEATURES)
+    tokens = torch.cat([magnitude * FEATURES + feature, query], 1)
+    targets, source = _empty(batch, size + 1)
+    targets[:, -1] = feature[torch.arange(batch), top]
+    source[:, -1] = top
+    return Batch(tokens, targets, source)
+
+
+def reverse(batch: int, size: int, g) -> Batch:
+    """``x1 ... xn``: position i answers ``x_{n+1-i}``."""
+    tokens = torch.randint(0, 8, (batch, size), generator=g)
+    flipped = torch.arange(size - 1, -1, -1)
+    return Batch(tokens, tokens[:, flipped], flipped.expand(batch, size).clone())
+
+
+def copy(batch: int, size: int, g) -> Batch:
+    """``x1 ... xn | _ ... _``: the j-th blank answers ``x_j``."""
+    x = torch.randint(0, 8, (batch, size), generator=g)
+    tokens = torch.cat([x, torch.full((batch, 1), 8), torch.full((batch, size), 9)], 1)
+    targets, source = _empty(batch, 2 * size + 1)
+    targets[:, size + 1 :] = x
+    source[:, size + 1 :] = torch.arange(size)
+    return Batch(tokens, targets, source)
+
+
+def parity(batch: int, size: int, g) -> Batch:
+    """``b1 ... bn [CLS]``: answer the parity of the bits at [CLS]."""
+    bits = torch.randint(0, 2, (batch, size), generator=g)
+    tokens = torch.cat([bits, torch.full((batch, 1), 2)], 1)
+    targets, source = _empty(batch, size + 1)
+    targets[:, -1] = bits.sum(1) % 2
+    return Batch(tokens, targets, source)
+
+
+def first(batch: int, size: int, g) -> Batch:
+    """``b1 ... bn [CLS]``: answer the first bit (PARITY's easy control)."""
+    bits = torch.randint(0, 2, (batch, size), generator=g)
+    tokens = torch.cat([bits, torch.full((batch, 1), 2)], 1)
+    targets, source = _empty(batch, size + 1)
+    targets[:, -1] = bits[:, 0]
+    source[:, -1] = 0
+    return Batch(tokens, targets, source)
+
+
+def dyck1(batch: int, size: int, g) -> Batch:
+    """Brackets ``(`` = 0, ``)`` = 1; position i answers whether the prefix up to i is a valid
+    Dyck-1 prefix (its depth never went negative). Strings are random walks that stay valid
+    for a random stretch, so both answers are common at every length."""
+    steps = (torch.rand(batch, size, generator=g) < 0.5).long()
+    # Keep each string valid up to a random cut by reflecting steps that would go negative.
+    cut = torch.randint(1, size + 1, (batch,), generator=g)
+    depth = torch.zeros(batch, dtype=torch.long)
+    for i in range(size):
+        closing = steps[:, i] == 1
+        forced_open = closing & (depth == 0) & (i < cut)
+        steps[forced_open, i] = 0
+        depth = depth + torch.where(steps[:, i] == 1, -1, 1)
+    depth_path = torch.cumsum(1 - 2 * steps, 1)
+    valid = (torch.cummin(depth_path, 1).values >= 0).long()
+    return Batch(steps, valid, torch.full((batch, size), -1, dtype=torch.long))
+
+
+SAMPLERS = {
+    f.__name__: f for f in (associative_recall, max_retrieval, reverse, copy, parity, first, dyck1)
+}
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in (
+        Task(
+            "associative_recall",
+            KEYS * 2 + VALUES,
+            VALUES,
+            False,
+            True,
+            (2, 8),
+            "recall the value stored with a queried key",
+        ),
+        Task(
+            "max_retrieval",
+            MAGNITUDES * FEATURES + 1,
+            FEATURES,
+            False,
+            False,
+            (4, 16),
+            "return the feature of the largest item",
+        ),
+        Task("reverse", 8, 8, False, True, (4, 16), "output the sequence reversed"),
+        Task("copy", 10, 8, False, True, (4, 16), "copy the sequence after a separator"),
+        Task("parity", 3, 2, False, False, (4, 16), "parity of a bit string"),
+        Task("first", 3, 2, False, True, (4, 16), "the first bit (control for parity)"),
+        Task("dyck1", 2, 2, True, False, (8, 32), "Dyck-1 prefix validity"),
+    )
+}
+
+
+def test_sizes(task: Task, factor: int, points: int) -> list[int]:
+    """Problem sizes from the training maximum up to ``factor`` times it, plus one in-range
+    size; ``points`` sizes in all, geometric."""
+    lo, hi = task.train_sizes
+    sizes = {hi} | {int(round(hi * factor ** (k / max(1, points - 2)))) for k in range(points - 1)}
+    sizes.add((lo + hi) // 2)
+    if task.name == "associative_recall":  # keys must stay distinct
+        sizes = {min(s, KEYS) for s in sizes}
+    return sorted(sizes)

@@ -1,0 +1,193 @@
+"""The operator zoo: train a tiny transformer per (operator, task, seed), then measure it.
+
+Training and evaluation are separate steps with a checkpoint between them, so a new metric
+reruns no training. Metrics per (operator, task, size): accuracy, cross-entropy in bits,
+last-layer attention entropy (and divided by log n), weight on the correct source token,
+fraction of exact zeros, sensitivity to one flipped input token (n |dp|), and the final
+layer's relative rank residual.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from anatomy.model import ModelConfig, TinyTransformer
+from anatomy.tasks import IGNORE, TASKS, Task
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
+    cfg = ModelConfig(
+        vocab=task.vocab,
+        classes=task.classes,
+        operator=operator,
+        d_model=settings["d_model"],
+        heads=settings["heads"],
+        layers=settings["layers"],
+        positions=task.positions,
+        causal=task.causal,
+    )
+    return TinyTransformer(cfg)
+
+
+def loss_on(model: TinyTransformer, batch, device: str) -> torch.Tensor:
+    logits = model(batch.tokens.to(device))
+    return torch.nn.functional.cross_entropy(
+        logits.flatten(0, 1), batch.targets.to(device).flatten(), ignore_index=IGNORE
+    )
+
+
+def train(task_name: str, operator: str, settings: dict, seed: int, device: str, progress=None):
+    """Train one model; returns ``(model, history)`` with the loss every ``log_every`` steps.
+
+    Sizes are drawn uniformly from the task's training range for each batch. The learning rate
+    warms up for 5% of the steps, then decays on a cosine.
+    """
+    torch.manual_seed(seed)
+    task = TASKS[task_name]
+    model = build_model(task, operator, settings).to(device)
+    g = torch.Generator().manual_seed(seed)
+    steps, lr = settings["steps"], settings["learning_rate"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (
+            min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+        ),
+    )
+    history = []
+    lo, hi = task.train_sizes
+    bar = tqdm(range(steps), desc=f"{task_name}/{operator}", file=progress, mininterval=2.0)
+    for step in bar:
+        size = int(torch.randint(lo, hi + 1, (1,), generator=g))
+        loss = loss_on(model, task.sample(settings["batch"], size, g), device)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"{task_name}/{operator}: loss is {loss.item()} at step {step}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        if step % settings["log_every"] == 0 or step == steps - 1:
+            history.append({"step": step, "loss": loss.item()})
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    return model, history
+
+
+def save_checkpoint(
+    path: str | Path, model: TinyTransformer, task: str, history, meta: dict
+) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "config": model.cfg.to_dict(),
+            "task": task,
+            "history": history,
+            "meta": meta,
+        },
+        path,
+    )
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[TinyTransformer, dict]:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"checkpoint {path} is missing: run its train_zoo_model rule first")
+    blob = torch.load(path, map_location=device, weights_only=False)
+    model = TinyTransformer(ModelConfig(**blob["config"])).to(device)
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    return model, blob
+
+
+# ---- metrics ---------------------------------------------------------------------------------
+
+
+def _entropy(weights: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of each row of nonnegative weights, renormalized, ``(...)``."""
+    p = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
+    return -(p * torch.log(p.clamp_min(1e-12))).sum(-1)
+
+
+@torch.no_grad()
+def measure(
+    model: TinyTransformer, task: Task, size: int, samples: int, seed: int, device: str
+) -> dict:
+    """Every metric for one trained model at one problem size."""
+    g = torch.Generator().manual_seed(seed)
+    batch = task.sample(samples, size, g)
+    tokens, targets, source = (t.to(device) for t in (batch.tokens, batch.targets, batch.source))
+    logits = model(tokens)
+    rows = targets != IGNORE  # (B, L)
+    logp = torch.log_softmax(logits.double(), -1)
+    target_logp = logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)[rows]
+    last = model.attention_weights()[-1].double()  # (B, h, L, L)
+    n_keys = last.shape[-1] if not task.causal else None
+    ent = _entropy(last)  # (B, h, L)
+    if task.causal:  # position i sees i + 1 keys
+        log_n = torch.log(torch.arange(1, last.shape[-1] + 1, device=device, dtype=torch.float64))
+        norm_ent = (ent[..., 1:] / log_n[1:]).mean()
+    else:
+        norm_ent = ent.mean() / math.log(n_keys)
+    hidden = model.last_hidden.double()  # (B, L, d)
+    residual = (hidden - hidden.mean(1, keepdim=True)).flatten(1).norm(dim=1) / hidden.flatten(
+        1
+    ).norm(dim=1)
+
+    out = {
+        "accuracy": float((logits.argmax(-1)[rows] == targets[rows]).double().mean()),
+        "cross_entropy_bits": float(-target_logp.mean() / math.log(2)),
+        "attention_entropy": float(ent.mean()),
+        "normalized_entropy": float(norm_ent),
+        "exact_zero_fraction": float((last == 0).double().mean()),
+        "rank_residual": float(residual.mean()),
+        "sequence_length": int(tokens.shape[1]),
+    }
+    # Weight on the correct source token, averaged over heads, at rows that have one.
+    has_source = source >= 0
+    if has_source.any():
+        w = last.mean(1)  # (B, L, L)
+        on_target = w.gather(-1, source.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+        out["target_weight"] = float(on_target[has_source].mean())
+    else:
+        out["target_weight"] = float("nan")
+    # Sensitivity: flip one random input token to another id; n * mean |dp| (total variation).
+    flipped = tokens.clone()
+    position = torch.randint(0, tokens.shape[1], (samples,), generator=g).to(device)
+    shift = torch.randint(1, task.vocab, (samples,), generator=g).to(device)
+    index = torch.arange(samples, device=device)
+    flipped[index, position] = (flipped[index, position] + shift) % task.vocab
+    p, p_flip = logp.exp(), torch.log_softmax(model(flipped).double(), -1).exp()
+    tv = 0.5 * (p - p_flip).abs().sum(-1)[rows]
+    out["sensitivity"] = float(tokens.shape[1] * tv.mean())
+    return out
+
+
+def evaluate(checkpoint: str | Path, sizes, samples: int, seed: int, device: str) -> pd.DataFrame:
+    """Long table: one row per (size, metric) for one checkpoint."""
+    model, blob = load_checkpoint(checkpoint, device)
+    task = TASKS[blob["task"]]
+    lo, hi = task.train_sizes
+    rows = []
+    for size in sizes:
+        for metric, value in measure(model, task, size, samples, seed + size, device).items():
+            rows.append(
+                {
+                    "task": task.name,
+                    "operator": model.cfg.operator,
+                    "size": size,
+                    "in_distribution": lo <= size <= hi,
+                    "metric": metric,
+                    "value": value,
+                }
+            )
+    return pd.DataFrame(rows)

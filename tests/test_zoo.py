@@ -1,0 +1,131 @@
+"""The operator zoo: tasks, the tiny transformer, training and its metrics."""
+
+import pytest
+import torch
+
+from anatomy import operators, tasks, zoo
+from anatomy.model import ModelConfig, TinyTransformer
+from anatomy.tasks import IGNORE, TASKS
+
+SMALL = dict(d_model=16, heads=2, layers=2, steps=150, batch=32, learning_rate=3e-3, log_every=10)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_tasks_are_seeded_and_well_formed(name):
+    task = TASKS[name]
+    a = task.sample(4, task.train_sizes[1], torch.Generator().manual_seed(0))
+    b = task.sample(4, task.train_sizes[1], torch.Generator().manual_seed(0))
+    assert torch.equal(a.tokens, b.tokens) and torch.equal(a.targets, b.targets)
+    assert a.tokens.min() >= 0 and a.tokens.max() < task.vocab
+    answered = a.targets != IGNORE
+    assert answered.any() and a.targets[answered].max() < task.classes
+    # Where a source position is given, the answer can be read off the input there.
+    has = a.source >= 0
+    if has.any() and name in ("reverse", "copy", "first"):
+        read = a.tokens.gather(1, a.source.clamp_min(0))
+        assert torch.equal(read[has], a.targets[has])
+
+
+def test_task_answers_match_their_definitions():
+    g = torch.Generator().manual_seed(1)
+    batch = TASKS["parity"].sample(64, 9, g)
+    assert torch.equal(batch.targets[:, -1], batch.tokens[:, :-1].sum(1) % 2)
+    recall = TASKS["associative_recall"].sample(16, 6, g)
+    pairs = recall.tokens[:, :12].view(16, 6, 2)
+    for row in range(16):
+        table = {int(k): int(v) - tasks.KEYS for k, v in pairs[row]}
+        for q, t in zip(recall.tokens[row, 12:], recall.targets[row, 12:], strict=True):
+            assert table[int(q)] == int(t)
+    dyck = TASKS["dyck1"].sample(32, 20, g)
+    depth = torch.cumsum(1 - 2 * dyck.tokens, 1)
+    assert torch.equal(dyck.targets, (torch.cummin(depth, 1).values >= 0).long())
+    assert 0.2 < dyck.targets[:, -1].float().mean() < 0.95  # both answers occur
+
+
+def test_test_sizes_reach_eight_times_the_training_range():
+    for task in TASKS.values():
+        sizes = tasks.test_sizes(task, 8, 5)
+        assert min(sizes) <= task.train_sizes[1]
+        if task.name != "associative_recall":
+            assert max(sizes) == 8 * task.train_sizes[1]
+
+
+@pytest.mark.parametrize("name", operators.names())
+def test_every_registered_operator_builds_a_model_that_returns_its_weights(name):
+    model = TinyTransformer(
+        ModelConfig(vocab=5, classes=3, operator=name, d_model=8, heads=2, causal=True)
+    )
+    logits = model(torch.randint(0, 5, (2, 7)))
+    assert logits.shape == (2, 7, 3) and torch.isfinite(logits).all()
+    weights = model.attention_weights()[-1]
+    assert weights.shape == (2, 2, 7, 7)
+    assert (weights.triu(1) == 0).all()  # causal: no weight on the future
+    if operators.get(name).kernel.tied_qk:
+        assert model.blocks[0].attention.k is model.blocks[0].attention.q
+
+
+def test_training_learns_an_easy_task_and_checkpoints_round_trip(tmp_path):
+    model, history = zoo.train("first", "softmax", SMALL, seed=0, device="cpu")
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    path = tmp_path / "m.pt"
+    zoo.save_checkpoint(path, model, "first", history, {"seed": 0})
+    loaded, blob = zoo.load_checkpoint(path)
+    tokens = TASKS["first"].sample(4, 8, torch.Generator().manual_seed(0)).tokens
+    assert torch.allclose(loaded(tokens), model.eval()(tokens))
+    table = zoo.evaluate(path, [8, 64], samples=64, seed=0, device="cpu")
+    acc = table[(table.metric == "accuracy")].set_index("size").value
+    assert acc[8] > 0.9  # in distribution
+    values = table.set_index(["size", "metric"]).value
+    assert 0 <= values[(64, "normalized_entropy")] <= 1.0 + 1e-9
+    assert 0 <= values[(8, "target_weight")] <= 1
+    assert values[(8, "rank_residual")] > 0
+
+
+def test_missing_checkpoint_names_the_rule_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train_zoo_model"):
+        zoo.load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_nan_loss_stops_training():
+    settings = dict(SMALL, learning_rate=1e30, steps=30)  # one step sends the weights to inf
+    with pytest.raises(zoo.TrainingDiverged, match="loss is nan"):
+        zoo.train("first", "softmax", settings, seed=0, device="cpu")
+
+
+def test_every_macro_the_zoo_section_uses_is_generated():
+    import re
+    from pathlib import Path
+
+    import pandas as pd
+
+    from anatomy.zoo_summary import accuracy_by_regime, macro_values
+
+    rows = []
+    for task in TASKS:
+        for op in ("softmax", "hardmax"):
+            for size, inside in ((8, True), (64, False)):
+                for metric, value in (
+                    ("accuracy", 0.9 if inside else 0.4),
+                    ("normalized_entropy", 0.5),
+                ):
+                    rows.append(
+                        dict(
+                            task=task,
+                            operator=op,
+                            size=size,
+                            in_distribution=inside,
+                            metric=metric,
+                            value=value,
+                            seed=0,
+                        )
+                    )
+    metrics = pd.DataFrame(rows)
+    table = accuracy_by_regime(metrics)
+    assert (
+        table.loc["softmax", ("parity", "in")] == 0.9
+        and table.loc["softmax", ("parity", "far")] == 0.4
+    )
+    generated = set(macro_values(metrics)) | {"zooSteps", "zooWidth", "zooLengthFactor", "zooSeeds"}
+    text = (Path(__file__).resolve().parents[1] / "paper/sections/zoo.tex").read_text()
+    used = set(re.findall(r"\\(zoo[A-Z][A-Za-z]*)", text))
+    assert used and used <= generated, sorted(used - generated)

@@ -1,0 +1,131 @@
+# Layer A, the operator zoo: one tiny transformer per (operator, task, seed), trained once
+# (a checkpoint is the rule's output), then evaluated at every test size by its own rule.
+import re
+
+from anatomy import operators  # the registry; imports torch, so dry runs take ~2 s
+
+ZOO_OPERATORS = (
+    operators.names() if config["zoo"]["operators"] == "all" else config["zoo"]["operators"]
+)
+_unknown = sorted(set(ZOO_OPERATORS) - set(operators.names()))
+if _unknown:
+    sys.exit(
+        f"config: zoo.operators = {_unknown}: not registered "
+        f"(allowed values: all, {', '.join(operators.names())})"
+    )
+
+ZOO = f"{RESULTS}/zoo"
+ZOO_MODELS = "data/models/zoo"
+ZOO_LIB = library("zoo", "model", "tasks", "operators", "runtime")
+
+
+ZOO_EVALUATIONS = expand(
+    f"{ZOO}/{{task}}/{{operator}}/seed{{seed}}.parquet",
+    task=config["zoo"]["tasks"],
+    operator=ZOO_OPERATORS,
+    seed=config["zoo"]["seeds"],
+)
+
+
+wildcard_constraints:
+    operator="|".join(re.escape(name) for name in operators.names()),
+    task="|".join(config["zoo"]["tasks"]),
+    seed=r"\d+",
+
+
+rule train_zoo_model:
+    input:
+        lib=ZOO_LIB,
+    output:
+        checkpoint=f"{ZOO_MODELS}/{{task}}/{{operator}}/seed{{seed}}.pt",
+    log:
+        f"{LOGS}/train_zoo_model/{{task}}/{{operator}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_zoo_model/{{task}}/{{operator}}/seed{{seed}}.tsv"
+    params:
+        run=run_params("zoo", "training"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/train_zoo_model.py"
+
+
+rule evaluate_zoo_model:
+    input:
+        checkpoint=rules.train_zoo_model.output.checkpoint,
+        lib=ZOO_LIB,
+    output:
+        table=f"{ZOO}/{{task}}/{{operator}}/seed{{seed}}.parquet",
+    log:
+        f"{LOGS}/evaluate_zoo_model/{{task}}/{{operator}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCHMARKS}/evaluate_zoo_model/{{task}}/{{operator}}/seed{{seed}}.tsv"
+    params:
+        run=run_params("zoo", "evaluation"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/evaluate_zoo_model.py"
+
+
+rule collect_zoo:
+    input:
+        tables=ZOO_EVALUATIONS,
+    output:
+        table=f"{ZOO}/metrics.parquet",
+    log:
+        f"{LOGS}/collect_zoo.log",
+    script:
+        "../scripts/collect_tables.py"
+
+
+ZOO_FIGURES = ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]
+PAPER_ASSETS["zoo"] = [f"figures/{name}.pdf" for name in ZOO_FIGURES] + [
+    f"{GENERATED}/tables/zoo.tex",
+    f"{GENERATED}/macros/zoo.tex",
+]
+
+
+rule plot_zoo:
+    # One script per figure; this rule draws whichever the wildcard names.
+    input:
+        table=rules.collect_zoo.output.table,
+        script="workflow/scripts/fig_{zoo_figure}.py",
+        lib=library("plotting"),
+    output:
+        pdf="figures/{zoo_figure}.pdf",
+        png="figures/{zoo_figure}.png",
+    log:
+        f"{LOGS}/plot_{{zoo_figure}}.log",
+    wildcard_constraints:
+        zoo_figure="|".join(ZOO_FIGURES),
+    script:
+        "../scripts/fig_{wildcards.zoo_figure}.py"
+
+
+rule tabulate_zoo:
+    input:
+        table=rules.collect_zoo.output.table,
+        lib=library("latex", "zoo_summary"),
+    output:
+        tex=f"{GENERATED}/tables/zoo.tex",
+    log:
+        f"{LOGS}/tabulate_zoo.log",
+    script:
+        "../scripts/tab_zoo.py"
+
+
+rule write_zoo_macros:
+    input:
+        table=rules.collect_zoo.output.table,
+        lib=library("latex", "zoo_summary"),
+    output:
+        tex=f"{GENERATED}/macros/zoo.tex",
+    log:
+        f"{LOGS}/write_zoo_macros.log",
+    params:
+        settings=config["zoo"],
+    script:
+        "../scripts/macros_zoo.py"

@@ -1,0 +1,7 @@
+"""Concatenate tidy tables into one."""
+
+import pandas as pd
+
+pd.concat([pd.read_parquet(path) for path in snakemake.input.tables], ignore_index=True).to_parquet(
+    snakemake.output.table, index=False
+)

@@ -1,0 +1,9 @@
+"""Figure: last-layer attention entropy / log n against problem size."""
+
+import pandas as pd
+
+from anatomy import plotting
+
+metrics = pd.read_parquet(snakemake.input.table)
+fig = plotting.zoo_metric(metrics, "normalized_entropy", "entropy / log n")
+plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

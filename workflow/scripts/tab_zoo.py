@@ -1,0 +1,19 @@
+"""Table: the zoo, operator x task, accuracy in distribution and at the largest test size."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import fmt, tabular
+from anatomy.zoo_summary import accuracy_by_regime
+
+table = accuracy_by_regime(pd.read_parquet(snakemake.input.table))
+tasks = list(dict.fromkeys(task for task, _ in table.columns))
+SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+header = ["operator"] + [(SHORT.get(t, t), 2) for t in tasks]
+sub = [""] + ["in", "far"] * len(tasks)
+rows = [sub] + [
+    [rf"\texttt{{{op.replace('_', chr(92) + '_')}}}"] + [fmt(float(v), 2) for v in table.loc[op]]
+    for op in table.index
+]
+Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "rr" * len(tasks)))
