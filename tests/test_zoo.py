@@ -129,3 +129,28 @@ def test_every_macro_the_zoo_section_uses_is_generated():
     text = (Path(__file__).resolve().parents[1] / "paper/sections/zoo.tex").read_text()
     used = set(re.findall(r"\\(zoo[A-Z][A-Za-z]*)", text))
     assert used and used <= generated, sorted(used - generated)
+
+
+def test_accuracy_table_gives_confidence_intervals_over_seeds():
+    import pandas as pd
+
+    from anatomy.zoo_summary import accuracy_by_regime
+
+    rows = [
+        dict(
+            task="parity",
+            operator="softmax",
+            size=size,
+            in_distribution=size == 8,
+            metric="accuracy",
+            value=value,
+            seed=seed,
+        )
+        for seed, value in enumerate([0.4, 0.5, 0.6])
+        for size in (8, 64)
+    ]
+    metrics = pd.DataFrame(rows)
+    mean = accuracy_by_regime(metrics)
+    ci = accuracy_by_regime(metrics, "ci95")
+    assert mean.loc["softmax", ("parity", "in")] == pytest.approx(0.5)
+    assert ci.loc["softmax", ("parity", "far")] == pytest.approx(1.96 * 0.1 / 3**0.5)

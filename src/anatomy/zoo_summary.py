@@ -6,16 +6,28 @@ import numpy as np
 import pandas as pd
 
 
-def accuracy_by_regime(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Operator x task: mean accuracy in distribution and at the largest test size.
+def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
+    """Operator x task: accuracy in distribution and at the largest test size.
 
-    Columns are a MultiIndex ``(task, "in" | "far")``; rows keep the table's operator order.
+    ``statistic``: ``"mean"`` over seeds, or ``"ci95"``, the half-width of a normal 95%
+    confidence interval of that mean over seeds (NaN with one seed). Columns are a MultiIndex
+    ``(task, "in" | "far")``; rows keep the table's operator order.
     """
     acc = metrics[metrics.metric == "accuracy"]
     largest = acc.groupby("task")["size"].transform("max")
-    far = acc[acc["size"] == largest].groupby(["operator", "task"]).value.mean()
-    near = acc[acc.in_distribution].groupby(["operator", "task"]).value.mean()
-    table = pd.concat({"in": near, "far": far}, axis=1).unstack("task")
+    regimes = {"in": acc[acc.in_distribution], "far": acc[acc["size"] == largest]}
+    per_seed = {
+        name: rows.groupby(["operator", "task", "seed"]).value.mean()
+        for name, rows in regimes.items()
+    }
+
+    def reduce(values: pd.Series) -> pd.Series:
+        grouped = values.groupby(["operator", "task"])
+        if statistic == "mean":
+            return grouped.mean()
+        return 1.96 * grouped.std(ddof=1) / np.sqrt(grouped.count())
+
+    table = pd.concat({name: reduce(v) for name, v in per_seed.items()}, axis=1).unstack("task")
     table.columns = table.columns.swaplevel(0, 1)
     tasks = list(dict.fromkeys(metrics.task))
     ops = list(dict.fromkeys(metrics.operator))
