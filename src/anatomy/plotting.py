@@ -101,6 +101,7 @@ def line_panels(
             dashes=True,
             markersize=4,
             errorbar=("ci", 95),
+            seed=0,  # the bootstrap behind the bands: fixed, so figures are byte-identical
             ax=ax,
             legend=index == ncols - 1,
         )
