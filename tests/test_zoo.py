@@ -154,3 +154,13 @@ def test_accuracy_table_gives_confidence_intervals_over_seeds():
     ci = accuracy_by_regime(metrics, "ci95")
     assert mean.loc["softmax", ("parity", "in")] == pytest.approx(0.5)
     assert ci.loc["softmax", ("parity", "far")] == pytest.approx(1.96 * 0.1 / 3**0.5)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("task", True), ("always", True), ("never", False)])
+def test_positions_switch(mode, expected):
+    model = zoo.build_model(TASKS["copy"], "softmax", dict(SMALL, positions=mode))
+    assert model.cfg.positions is expected
+    assert (
+        zoo.build_model(TASKS["parity"], "softmax", dict(SMALL, positions="task")).cfg.positions
+        is False
+    )

@@ -32,7 +32,9 @@ def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
         d_model=settings["d_model"],
         heads=settings["heads"],
         layers=settings["layers"],
-        positions=task.positions,
+        positions={"task": task.positions, "always": True, "never": False}[
+            settings.get("positions", "task")
+        ],
         causal=task.causal,
     )
     return TinyTransformer(cfg)
