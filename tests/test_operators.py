@@ -164,3 +164,10 @@ def test_sigmoid_is_not_shift_invariant():
     scores = torch.randn(4, 8, dtype=torch.float64)
     normalizer = operators.get("sigmoid").normalizer
     assert (normalizer(scores + 3.0) - normalizer(scores)).abs().max() > 0.1
+
+
+def test_row_entropy_known_values():
+    w = torch.tensor([[0.25] * 4, [0.0, 0.0, 2.0, 0.0], [0.0] * 4], dtype=torch.float64)
+    assert torch.allclose(
+        operators.row_entropy(w), torch.tensor([math.log(4), 0.0, 0.0], dtype=torch.float64)
+    )

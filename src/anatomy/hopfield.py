@@ -13,6 +13,8 @@ import math
 import pandas as pd
 import torch
 
+from anatomy.operators import row_entropy
+
 DTYPE = torch.float64
 
 
@@ -24,8 +26,7 @@ def retrieve(patterns: torch.Tensor, state: torch.Tensor, beta: float):
 
 def effective_patterns(p: torch.Tensor) -> float:
     """``exp(H(p))``: 1 for a single pattern, N for the uniform average of N patterns."""
-    p = p.clamp_min(torch.finfo(p.dtype).tiny)
-    return float(torch.exp(-(p * torch.log(p)).sum()))
+    return float(torch.exp(row_entropy(p)))
 
 
 def beta_sweep(num_patterns, d: int, betas, noise: float, trials: int, seed: int) -> pd.DataFrame:

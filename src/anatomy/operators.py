@@ -311,6 +311,14 @@ class AttentionOperator:
         return AttentionOutput(out=weights @ v, weights=weights, scores=scores)
 
 
+def row_entropy(weights: Tensor) -> Tensor:
+    """Entropy (nats) of each row of nonnegative weights, renormalized to sum to one, with
+    ``0 log 0 = 0``; shape ``weights.shape[:-1]``. Rows of all zeros have entropy 0."""
+    tiny = torch.finfo(weights.dtype).tiny
+    p = weights / weights.sum(-1, keepdim=True).clamp_min(tiny)
+    return -(p * torch.log(p.clamp_min(tiny))).sum(-1)
+
+
 OPERATORS: dict[str, AttentionOperator] = {}
 
 

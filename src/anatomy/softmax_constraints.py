@@ -45,8 +45,7 @@ def sharpness_logits(n: int, gap: float, noise_std: float, trials: int, generato
 def weight_statistics(weights: Tensor, target: int = 0) -> dict[str, Tensor]:
     """Per-row statistics of a weight matrix ``(rows, n)``; entropy in nats."""
     row_sum = weights.sum(-1)
-    p = weights / row_sum.unsqueeze(-1).clamp_min(torch.finfo(weights.dtype).tiny)
-    entropy = -(p * torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))).sum(-1)
+    entropy = operators.row_entropy(weights)
     n = weights.shape[-1]
     return {
         "target_weight": weights[:, target],

@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from anatomy.model import ModelConfig, TinyTransformer
+from anatomy.operators import row_entropy
 from anatomy.tasks import IGNORE, TASKS, Task
 
 
@@ -114,12 +115,6 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[TinyTransfor
 # ---- metrics ---------------------------------------------------------------------------------
 
 
-def _entropy(weights: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of each row of nonnegative weights, renormalized, ``(...)``."""
-    p = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
-    return -(p * torch.log(p.clamp_min(1e-12))).sum(-1)
-
-
 @torch.no_grad()
 def measure(
     model: TinyTransformer, task: Task, size: int, samples: int, seed: int, device: str
@@ -134,7 +129,7 @@ def measure(
     target_logp = logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)[rows]
     last = model.attention_weights()[-1].double()  # (B, h, L, L)
     n_keys = last.shape[-1] if not task.causal else None
-    ent = _entropy(last)  # (B, h, L)
+    ent = row_entropy(last)  # (B, h, L)
     if task.causal:  # position i sees i + 1 keys
         log_n = torch.log(torch.arange(1, last.shape[-1] + 1, device=device, dtype=torch.float64))
         norm_ent = (ent[..., 1:] / log_n[1:]).mean()
