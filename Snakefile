@@ -11,6 +11,7 @@ configfile: "config/default.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/layer_a.smk"
 include: "workflow/rules/zoo.smk"
+include: "workflow/rules/diffusion.smk"
 include: "workflow/rules/notebooks.smk"
 include: "workflow/rules/paper.smk"
 

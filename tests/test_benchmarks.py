@@ -18,3 +18,12 @@ def test_summary_sums_jobs_per_rule(tmp_path):
     out = summarize(collect(tmp_path), cores=2)
     assert out.loc["train_zoo_model", "jobs"] == 2 and out.loc["train_zoo_model", "wall_s"] == 30
     assert out.loc["total", "wall_s"] == 32 and out.loc["total", "minutes_on_2_cores"] == 32 / 120
+
+
+def test_a_job_that_keeps_two_cores_busy_counts_twice(tmp_path):
+    (tmp_path / "train_diffusion").mkdir()
+    (tmp_path / "train_diffusion/base.tsv").write_text(
+        HEADER + "60\t0\t1\t1\t1\t1\t0\t0\t190\t110\n"
+    )
+    out = summarize(collect(tmp_path), cores=2)
+    assert out.loc["train_diffusion", "minutes_on_2_cores"] == 1.0  # 60 s on both cores

@@ -117,6 +117,7 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
             "plot_softmax_sharpness",
             "plot_expressivity",
             "plot_zoo",
+            "plot_diffusion",
             "execute_notebook",
             "compile_note",
             "all",
@@ -125,6 +126,21 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
         path.write_text(original)
         snakemake(work)
     assert planned(work) == {}
+
+
+def test_diffusion_models_are_saved_in_the_diffusers_layout(work):
+    for variant in ("base", "base_short", "pooled", "uniform"):
+        folder = work / "data/models/diffusion" / variant
+        assert {p.name for p in folder.iterdir()} >= {"unet", "text_encoder", "tokenizer"}
+    assert (work / "data/notebooks/cross_attention_control.html").exists()
+
+
+def test_changing_a_diffusion_analysis_never_retrains(work):
+    jobs = planned(work, "--config", "diffusion={analysis: {threshold: 0.5}}")
+    assert not any(rule.startswith("train_diffusion") for rule in jobs), jobs
+    assert jobs.get("measure_diffusion", 0) >= 1 and "compile_note" in jobs
+    jobs = planned(work, "--config", "diffusion={training: {learning_rate: 0.002}}")
+    assert {"train_diffusion_base", "train_diffusion_variant"} <= set(jobs), jobs
 
 
 def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):

@@ -69,3 +69,22 @@ def test_word_tokenizer_round_trip(tmp_path):
         ),
         ids,
     )
+
+
+def test_jitter_zero_puts_objects_in_fixed_slots():
+    def spread(jitter):
+        g = torch.Generator().manual_seed(0)
+        a = sd.sample_attributes(256, g, relations=2)
+        s = sd.render(a, 32, g, radius=(0.2, 0.2), jitter=jitter)
+        ys = torch.arange(32.0).view(1, -1, 1)
+        m = s.masks[:, 0].float()
+        cy = (m * ys).sum((-1, -2)) / m.sum((-1, -2))
+        return float(cy.std())
+
+    assert spread(0.0) < 1.0 < 3.0 < spread(1.0)  # shapes differ in centroid a little
+
+
+def test_caption_lines_split_object_relation_object():
+    assert sd.caption_lines("a red circle right of a blue square") == (
+        "red circle\nright of\nblue square"
+    )

@@ -135,8 +135,16 @@ class ControlledAttnProcessor:
 
 
 def cross_attention_layers(unet) -> list[str]:
-    """Names of the UNet's cross-attention processors (``...attn2.processor``), in order."""
-    return [name for name in unet.attn_processors if name.endswith("attn2.processor")]
+    """Names of the UNet's cross-attention processors (``...attn2.processor``), in the order
+    the forward pass meets them: down blocks, middle block, up blocks."""
+    stage = {"down_blocks": 0, "mid_block": 1, "up_blocks": 2}
+
+    def order(name):
+        parts = name.split(".")
+        numbers = [int(p) for p in parts if p.isdigit()]
+        return (stage.get(parts[0], 3), numbers)
+
+    return sorted((n for n in unet.attn_processors if n.endswith("attn2.processor")), key=order)
 
 
 def install(unet, state: ControllerState) -> list[str]:

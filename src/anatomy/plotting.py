@@ -145,3 +145,26 @@ def zoo_metric(metrics, metric: str, ylabel: str, logy: bool = False, shade_trai
         if shade_training:
             ax.axvspan(*shade_training[task], color="0.9", zorder=0)
     return fig
+
+
+def show_image(ax, image, title: str | None = None, fontsize: float = 5.5) -> None:
+    """One image ``(3, H, W)`` in [-1, 1], pixels kept sharp, no axes."""
+    ax.imshow(((image.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy(), interpolation="nearest")
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=fontsize, pad=2)
+
+
+def image_grid(images, titles, ncols: int, size: float = 0.95):
+    """A grid of images with a short title each; returns the figure and its axes."""
+    theme()
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, (size + 0.25) * nrows), squeeze=False
+    )
+    for ax in axes.flat[len(images) :]:
+        ax.set_visible(False)
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+        show_image(ax, image, title)
+    fig.tight_layout(pad=0.3)
+    return fig, axes

@@ -45,6 +45,12 @@ def caption(attributes: Tensor, colours=tuple(COLOURS)) -> str:
     return f"a {colours[c1]} {SHAPES[s1]} {RELATIONS[r]} a {colours[c2]} {SHAPES[s2]}"
 
 
+def caption_lines(text: str) -> str:
+    """A caption on three short lines for figure titles: object, relation, object."""
+    words = text.split()
+    return f"{words[1]} {words[2]}\n{' '.join(words[3:-3])}\n{words[-2]} {words[-1]}"
+
+
 def shape_masks(shape: Tensor, cx: Tensor, cy: Tensor, radius: Tensor, size: int) -> Tensor:
     """Masks ``(N, H, W)`` of one shape per image, centred at (cx, cy) in pixels."""
     ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
@@ -58,23 +64,41 @@ def shape_masks(shape: Tensor, cx: Tensor, cy: Tensor, radius: Tensor, size: int
     return torch.where(which == 0, circle, torch.where(which == 1, square, triangle))
 
 
-def sample_attributes(n: int, generator, colours: int = len(COLOURS)) -> Tensor:
-    """Random (colour, shape, relation, colour, shape) with two different colours."""
+def sample_attributes(
+    n: int,
+    generator,
+    colours: int = len(COLOURS),
+    shapes: int = len(SHAPES),
+    relations: int = len(RELATIONS),
+) -> Tensor:
+    """Random (colour, shape, relation, colour, shape) with two different colours, from the
+    first ``colours``, ``shapes`` and ``relations`` of the tuples above."""
     c1 = torch.randint(0, colours, (n,), generator=generator)
     c2 = (c1 + torch.randint(1, colours, (n,), generator=generator)) % colours
-    s1, s2 = (torch.randint(0, len(SHAPES), (n,), generator=generator) for _ in range(2))
-    rel = torch.randint(0, len(RELATIONS), (n,), generator=generator)
+    s1, s2 = (torch.randint(0, shapes, (n,), generator=generator) for _ in range(2))
+    rel = torch.randint(0, relations, (n,), generator=generator)
     return torch.stack([c1, s1, rel, c2, s2], dim=1)
 
 
-def render(attributes: Tensor, size: int, generator, colours=tuple(COLOURS)) -> Scenes:
-    """Draw the scenes the attributes describe; object 1 stands in the stated relation to 2."""
+def render(
+    attributes: Tensor,
+    size: int,
+    generator,
+    colours=tuple(COLOURS),
+    radius: tuple[float, float] = (0.14, 0.19),
+    jitter: float = 1.0,
+) -> Scenes:
+    """Draw the scenes the attributes describe; object 1 stands in the stated relation to 2.
+    Object radii are drawn uniformly from ``radius`` (fractions of the image size); each
+    object's centre varies over ``jitter`` of the room its half leaves (0: a fixed slot,
+    1: anywhere in its half)."""
     n = attributes.shape[0]
     c1, s1, rel, c2, s2 = attributes.T
-    radius = size * (0.14 + 0.05 * torch.rand(n, generator=generator))
+    low, high = radius
+    radius = size * (low + (high - low) * torch.rand(n, generator=generator))
     margin = radius + 1
     # Object 1 on the side the relation names, object 2 on the other, jittered within halves.
-    jitter = torch.rand(4, n, generator=generator)
+    jitter = 0.5 + jitter * (torch.rand(4, n, generator=generator) - 0.5)
     near = margin + jitter[0] * (size / 2 - 2 * margin).clamp_min(0)
     far = size / 2 + margin + jitter[1] * (size / 2 - 2 * margin).clamp_min(0) - 1
     across1 = margin + jitter[2] * (size - 2 * margin)
@@ -116,6 +140,83 @@ def binding_accuracy(images: Tensor, masks: Tensor, attributes: Tensor) -> dict[
         "binding": float((read == want).all(1).float().mean()),
         "swapped": float((read == swapped).all(1).float().mean()),
         "object_colour": float((read == want).float().mean()),
+    }
+
+
+# Area of each shape in units of radius^2 and how far its centroid sits below the centre
+# (in radii): what a template needs to be laid over a mask of unknown size and position.
+_AREA = (torch.pi, 1.7**2, 0.55 * 1.8**2)
+_CENTROID_DROP = (0.0, 0.0, 0.2)
+
+
+def palette_labels(images: Tensor, colours=tuple(COLOURS)) -> Tensor:
+    """Per pixel, the nearest of the palette colours (``0 .. C-1``) or the background
+    (``C``): ``(N, H, W)`` long."""
+    palette = torch.tensor([COLOURS[c] for c in colours] + [BACKGROUND]) * 2 - 1
+    pixels = images.clamp(-1, 1).permute(0, 2, 3, 1).unsqueeze(-2)  # (N, H, W, 1, 3)
+    return ((pixels - palette) ** 2).sum(-1).argmin(-1)
+
+
+def classify_shapes(masks: Tensor, shapes: int = len(SHAPES), min_area: int = 4) -> Tensor:
+    """The shape whose template best overlaps each mask ``(N, H, W)``: the template is laid
+    at the mask's centroid with the radius its area implies (a few nearby radii and
+    half-pixel offsets tried); IoU decides. ``-1`` where the mask has under ``min_area``
+    pixels."""
+    n, size = masks.shape[0], masks.shape[-1]
+    ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
+    m = masks.float()
+    area = m.sum((-1, -2))
+    cx = (m * xs).sum((-1, -2)) / area.clamp_min(1)
+    cy = (m * ys).sum((-1, -2)) / area.clamp_min(1)
+    best = torch.full((n, shapes), -1.0)
+    for s in range(shapes):
+        base = (area / _AREA[s]).sqrt()
+        for scale in (0.9, 1.0, 1.1):
+            r = base * scale
+            for ox in (-0.5, 0.0, 0.5):
+                for oy in (-0.5, 0.0, 0.5):
+                    centre_y = cy - _CENTROID_DROP[s] * r + oy
+                    t = shape_masks(torch.full((n,), s), cx + ox, centre_y, r, size)
+                    inter = (t & masks).sum((-1, -2)).float()
+                    union = (t | masks).sum((-1, -2)).float().clamp_min(1)
+                    best[:, s] = torch.maximum(best[:, s], inter / union)
+    return torch.where(area >= min_area, best.argmax(-1), torch.full((n,), -1))
+
+
+def read_samples(
+    images: Tensor,
+    attributes: Tensor,
+    colours=tuple(COLOURS),
+    shapes: int = len(SHAPES),
+    min_area: int = 4,
+) -> dict[str, Tensor]:
+    """Read generated images against their prompts, with no ground-truth masks: each named
+    colour's pixels form that object; its shape is read by :func:`classify_shapes`. Per
+    image (bool): ``present`` (both colours drawn), ``binding`` (each colour on the shape
+    its noun phrase names), ``swapped`` (each colour on the other phrase's shape: a binding
+    error), ``position`` (the first object's centroid on the stated side of the second's)."""
+    labels = palette_labels(images, colours)
+    c1, s1, rel, c2, s2 = attributes.T
+    idx = torch.arange(len(images))
+    m1 = labels == c1.view(-1, 1, 1)
+    m2 = labels == c2.view(-1, 1, 1)
+    read1 = classify_shapes(m1, shapes, min_area)
+    read2 = classify_shapes(m2, shapes, min_area)
+    present = (read1 >= 0) & (read2 >= 0)
+    size = images.shape[-1]
+    ys, xs = torch.meshgrid(torch.arange(size) * 1.0, torch.arange(size) * 1.0, indexing="ij")
+
+    def centroid(m):
+        area = m.sum((-1, -2)).clamp_min(1)
+        return (m * xs).sum((-1, -2)) / area, (m * ys).sum((-1, -2)) / area
+
+    (x1, y1), (x2, y2) = centroid(m1.float()), centroid(m2.float())
+    side = torch.stack([x1 < x2, x1 > x2, y1 < y2, y1 > y2], dim=1)[idx, rel]
+    return {
+        "present": present,
+        "binding": present & (read1 == s1) & (read2 == s2),
+        "swapped": present & (read1 == s2) & (read2 == s1) & (s1 != s2),
+        "position": present & side,
     }
 
 

@@ -1,11 +1,22 @@
 # Literate notebooks, one per reading, stored as jupytext percent scripts and executed here.
 
+NOTEBOOK_INPUTS = {
+    "cross_attention_control": [
+        f"{DIFF_MODELS}/base",
+        f"{DIFF}/token_maps.parquet",
+        f"{DIFF}/token_maps.json",
+        f"{DIFF}/ablations.parquet",
+    ],
+}
+
 
 rule execute_notebook:
     input:
         notebook="workflow/notebooks/{name}.py",
         # A notebook may call any part of the library; it reruns when the library changes.
         lib=sorted(glob("src/anatomy/*.py")),
+        # What a notebook reads from the pipeline's outputs (most compute their own).
+        results=lambda w: NOTEBOOK_INPUTS.get(w.name, []),
     output:
         ipynb="data/notebooks/{name}.ipynb",
         html="data/notebooks/{name}.html",

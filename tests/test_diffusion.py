@@ -1,0 +1,266 @@
+"""The tiny text-to-image model, its checker, its analyses and the pretrained loading path."""
+
+import json
+
+import pytest
+import torch
+
+pytest.importorskip("diffusers")
+
+from anatomy import diffusion as dm  # noqa: E402
+from anatomy import diffusion_analysis as da  # noqa: E402
+from anatomy import shapes_data as sd  # noqa: E402
+from anatomy.cross_attention import Window  # noqa: E402
+from anatomy.diffusion_io import PretrainedModelMissing  # noqa: E402
+
+SETTINGS = {
+    "data": dict(size=8, colours=4, shapes=3, relations=2, radius=[0.2, 0.25], jitter=0.5, holdout=0.2),
+    "model": dict(text_width=16, text_layers=1, channels=[8, 16], heads=2, layers_per_block=1),
+    "training": dict(
+        steps=4,
+        variant_steps=2,
+        batch=4,
+        learning_rate=1e-3,
+        warmup=2,
+        ema=0.9,
+        caption_dropout=0.1,
+        prediction="v_prediction",
+        log_every=2,
+    ),
+}
+SAMPLING = {"steps": 3, "guidance": 3.0}
+DATA = SETTINGS["data"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    torch.set_num_threads(1)
+    models = {}
+    for variant in dm.VARIANTS:
+        model, history = dm.train(SETTINGS, variant, 4, seed=0)
+        assert len(history) == 4 and all(h["loss"] > 0 for h in history)
+        dm.save(model, folder / variant, {"steps": 4})
+        models[variant] = model
+    return folder, models
+
+
+# ------------------------------------------------------------------------------- checker
+
+
+def test_checker_reads_binding_from_pixels_alone_and_calls_a_swap_a_swap():
+    g = torch.Generator().manual_seed(0)
+    attributes = sd.sample_attributes(512, g, 4, 3, 2)
+    layout = g.get_state()
+    scenes = sd.render(attributes, 16, g, tuple(sd.COLOURS)[:4], (0.2, 0.25))
+    reads = sd.read_samples(scenes.images, attributes, tuple(sd.COLOURS)[:4], 3)
+    assert reads["present"].all() and reads["position"].all()
+    assert reads["binding"].float().mean() >= 0.99
+    # The same layout with the colours exchanged between the shapes: a binding error.
+    swapped = attributes.clone()
+    swapped[:, [0, 3]] = swapped[:, [3, 0]]
+    same = torch.Generator()
+    same.set_state(layout)
+    wrong = sd.render(swapped, 16, same, tuple(sd.COLOURS)[:4], (0.2, 0.25))
+    reads = sd.read_samples(wrong.images, attributes, tuple(sd.COLOURS)[:4], 3)
+    two_shapes = attributes[:, 1] != attributes[:, 4]
+    assert reads["present"].all()
+    assert reads["swapped"][two_shapes].float().mean() >= 0.99
+    assert reads["binding"][two_shapes].float().mean() <= 0.01
+    assert not reads["position"].any()  # object 1's colour now sits on the wrong side
+
+
+def test_shape_classifier_reads_rendered_shapes():
+    g = torch.Generator().manual_seed(1)
+    n = 300
+    shape = torch.arange(n) % 3
+    radius = 16 * (0.2 + 0.05 * torch.rand(n, generator=g))
+    cx, cy = (5 + 6 * torch.rand(n, generator=g) for _ in range(2))
+    masks = sd.shape_masks(shape, cx, cy, radius, 16)
+    assert (sd.classify_shapes(masks) == shape).float().mean() >= 0.98
+    assert (sd.classify_shapes(torch.zeros(2, 16, 16, dtype=torch.bool)) == -1).all()
+
+
+def test_chance_levels_are_low_for_a_model_that_ignores_the_prompt():
+    chance = da.chance_levels(dict(DATA, size=16), seed=0, n=2048)
+    assert chance["prompt_ignored_binding"] < 0.05
+    assert chance["random_pairing_binding"] == 0.5
+
+
+# ------------------------------------------------------------------------ data and split
+
+
+def test_held_out_combinations_never_reach_training():
+    held = dm.heldout_combinations(DATA, 0)
+    two_shape = [c for c in dm.all_combinations(DATA) if c[1] != c[4]]
+    assert len(held) == round(0.2 * len(two_shape))
+    drawn = dm.draw_attributes(4000, torch.Generator().manual_seed(0), DATA, exclude=held)
+    assert not {tuple(r) for r in drawn.tolist()} & held
+    prompts = dm.evaluation_prompts(DATA, 0, 50)
+    assert {tuple(r) for r in prompts.tolist()} <= held
+    assert (prompts[:, 1] != prompts[:, 4]).all()
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    assert dm.lr_at(0, 100, 1.0, 10) == pytest.approx(0.1)
+    assert dm.lr_at(50, 100, 1.0, 10) == pytest.approx(0.5)
+    assert dm.lr_at(100, 100, 1.0, 10) == pytest.approx(0.0, abs=1e-12)
+
+
+# ------------------------------------------------------------------ models, save and load
+
+
+def test_saved_models_load_back_through_the_pretrained_path_and_sample_the_same(trained):
+    folder, models = trained
+    for variant, model in models.items():
+        assert sorted(p.name for p in (folder / variant).iterdir()) == [
+            "anatomy.json",
+            "scheduler",
+            "text_encoder",
+            "tokenizer",
+            "unet",
+        ]
+        loaded = dm.load(folder / variant)
+        assert loaded.variant == variant
+        captions = ["a red circle left of a blue square"] * 2
+        a = model.sample(captions, torch.Generator().manual_seed(3), 8, steps=3)
+        b = loaded.sample(captions, torch.Generator().manual_seed(3), 8, steps=3)
+        assert a.shape == (2, 3, 8, 8)
+        assert torch.allclose(a, b, atol=1e-5), f"{variant}: {(a - b).abs().max()}"
+
+
+def test_variants_differ_where_they_should(trained):
+    _, models = trained
+    assert models["pooled"].unet.class_embedding is not None
+    assert models["base"].unet.class_embedding is None
+    uniform = models["uniform"]
+    with da.intervention(uniform, record=Window()) as state:
+        uniform.sample(["a red circle left of a blue square"], torch.Generator(), 8, steps=2)
+        maps = list(state.recorded.values())
+    assert maps and all(torch.allclose(m, torch.full_like(m, 1 / m.shape[-1])) for m in maps)
+
+
+def test_pretrained_folder_with_a_vae_runs_the_same_analyses(tmp_path, trained):
+    """A latent model (a VAE beside the UNet, as in Stable Diffusion), saved with
+    save_pretrained and loaded back through the same call."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    folder, models = trained
+    base = models["base"]
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8, 8),
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        norm_num_groups=4,
+        layers_per_block=1,
+    )
+    unet = UNet2DConditionModel(
+        sample_size=4,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(8, 16),
+        norm_num_groups=8,
+        cross_attention_dim=16,
+        attention_head_dim=2,
+        down_block_types=("CrossAttnDownBlock2D",) * 2,
+        up_block_types=("CrossAttnUpBlock2D",) * 2,
+    )
+    sd_like = dm.TextToImage(unet, base.text_encoder, base.tokenizer, base.scheduler)
+    dm.save(sd_like, tmp_path / "sd", {})
+    vae.save_pretrained(tmp_path / "sd" / "vae")
+    loaded = dm.load(tmp_path / "sd")
+    assert loaded.vae is not None and len(loaded.layers) == 7
+    images = loaded.sample(["a red circle left of a blue square"], torch.Generator(), 8, steps=2)
+    assert images.shape == (1, 3, 8, 8)
+    table = da.token_map_table(loaded, DATA, seed=0, prompts=2, timesteps=[500], threshold=0.4)
+    assert set(table.word) >= set(da.WORDS)
+
+
+def test_missing_pretrained_pipeline_says_what_to_download(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(PretrainedModelMissing, match="download it"):
+        dm.load("stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+
+# --------------------------------------------------------------------------- the analyses
+
+
+def test_map_scores_are_one_on_the_own_object_and_minus_one_on_the_other():
+    g = torch.Generator().manual_seed(0)
+    scenes = sd.render(sd.sample_attributes(8, g), 16, g)
+    own = scenes.masks.float()
+    maps = torch.stack([own[:, 0], own[:, 0], own[:, 1], own[:, 1]], 1)
+    scores = da.map_scores(maps, scenes.masks, 0.4)
+    assert torch.allclose(scores["iou"], torch.ones(8, 4))
+    assert torch.allclose(scores["margin"], torch.ones(8, 4))
+    flipped = maps[:, [2, 3, 0, 1]]
+    assert torch.allclose(da.map_scores(flipped, scenes.masks, 0.4)["margin"], -torch.ones(8, 4))
+
+
+def test_object_maps_sum_heads_and_the_words_tokens():
+    probs = torch.zeros(1, 2, 4, 5)  # 2 heads, a 2x2 map, 5 tokens
+    probs[0, 0, :, 1] = 1.0
+    probs[0, 1, :, 3] = 0.5
+    probs[0, 1, :, 4] = 0.5
+    maps = da.object_maps(probs, [[[1], [3, 4]]], size=2)
+    assert torch.allclose(maps[0, 0], torch.ones(2, 2))
+    assert torch.allclose(maps[0, 1], torch.ones(2, 2))
+
+
+def test_word_swap_with_the_same_prompt_and_full_injection_reproduces_the_source(trained):
+    _, models = trained
+    model = models["base"]
+    prompts = dm.evaluation_prompts(DATA, 0, 3)
+    with da.intervention(model, record=Window()) as state:
+        _, source = da.sample_reads(model, prompts, DATA, SAMPLING, seed=5)
+        recorded = dict(state.recorded)
+    with da.intervention(model, inject=Window(), injected=recorded):
+        _, again = da.sample_reads(model, prompts, DATA, SAMPLING, seed=5)
+    assert torch.allclose(source, again, atol=1e-5)
+    assert model.state.inject is None and not model.state.injected  # restored
+
+
+def test_measurements_produce_their_tables(trained):
+    _, models = trained
+    settings = {
+        "data": DATA,
+        "sampling": SAMPLING,
+        "analysis": dict(
+            prompts=4,
+            grid=4,
+            ablation_prompts=2,
+            map_prompts=2,
+            swap_prompts=2,
+            timesteps=[200, 800],
+            threshold=0.4,
+            splits=[0.0, 0.5, 1.0],
+            taus=[0.0, 1.0],
+            margin_threshold=0.1,
+            effect_threshold=0.05,
+        ),
+    }
+    model = models["base"]
+    tables = {name: fn(model, settings, 0) for name, fn in da.MEASUREMENTS.items()}
+    ablations = tables["ablations"][0]
+    assert len(ablations) == 1 + 2 * (len(model.layers) + 1)
+    maps = tables["token_maps"][0]
+    layers = maps[maps.layer != "all"].drop_duplicates("layer")
+    roles = da.classify_layers(
+        maps, ablations, dict(zip(layers.layer, layers.resolution, strict=True)), 0.1, 0.05
+    )
+    assert len(roles) == len(model.layers) and set(roles.role) <= {"binding", "modulation"}
+    prompts = tables["layer_prompts"][0]
+    assert set(prompts.group) >= {"none", "8x8", "4x4", "down", "mid", "up"}
+    json.dumps(tables["samples"][1]["chance"])
+
+
+def test_disjoint_prompt_changes_every_attribute():
+    a = dm.evaluation_prompts(DATA, 0, 20)
+    b = da.disjoint_prompt(a, DATA)
+    assert (a != b).all()

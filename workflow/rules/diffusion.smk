@@ -1,0 +1,211 @@
+# Layer C, diffusion: a tiny text-to-image model trained on generated scenes (or a real
+# Stable Diffusion folder, `diffusion.pretrained`), probed through one cross-attention
+# controller. Training rules see only data/model/training settings; the analyses only
+# data/sampling/analysis, so changing an analysis never retrains a model.
+
+DIFF = f"{RESULTS}/diffusion"
+DIFF_MODELS = "data/models/diffusion"
+DIFF_LIB = library("diffusion", "shapes_data", "cross_attention", "diffusion_io", "runtime")
+DIFF_ANALYSIS_LIB = DIFF_LIB + library("diffusion_analysis")
+DIFF_MEASUREMENTS = [
+    "samples",
+    "token_maps",
+    "update_norms",
+    "ablations",
+    "windows",
+    "word_swap",
+    "layer_prompts",
+]
+PRETRAINED = config["diffusion"]["pretrained"]
+
+
+def diffusion_params(*blocks):
+    """run_params for the diffusion rules, with only the named settings blocks."""
+    run = run_params("diffusion")
+    run["settings"] = {block: run["settings"][block] for block in blocks}
+    return run
+
+
+def diffusion_model(wildcards=None):
+    """The model the analyses probe: a pretrained folder, or our trained base model."""
+    return [] if PRETRAINED else [f"{DIFF_MODELS}/base"]
+
+
+rule train_diffusion_base:
+    # The full run, with its EMA weights also saved at the variants' step count (base_short),
+    # the base model the two variants are compared with.
+    input:
+        lib=DIFF_LIB,
+    output:
+        model=directory(f"{DIFF_MODELS}/base"),
+        history=f"{DIFF}/training/base.parquet",
+        short=directory(f"{DIFF_MODELS}/base_short"),
+        short_history=f"{DIFF}/training/base_short.parquet",
+    log:
+        f"{LOGS}/train_diffusion/base.log",
+    benchmark:
+        f"{BENCHMARKS}/train_diffusion/base.tsv"
+    params:
+        run=diffusion_params("data", "model", "training"),
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    script:
+        "../scripts/train_diffusion.py"
+
+
+rule train_diffusion_variant:
+    # The "main cause or modulator" variants: pooled text in the time embedding, or
+    # uniform cross-attention maps throughout training; variant_steps steps each.
+    input:
+        lib=DIFF_LIB,
+    output:
+        model=directory(f"{DIFF_MODELS}/{{variant}}"),
+        history=f"{DIFF}/training/{{variant}}.parquet",
+    log:
+        f"{LOGS}/train_diffusion/{{variant}}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_diffusion/{{variant}}.tsv"
+    wildcard_constraints:
+        variant="pooled|uniform",
+    params:
+        run=diffusion_params("data", "model", "training"),
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    script:
+        "../scripts/train_diffusion.py"
+
+
+rule measure_diffusion:
+    input:
+        model=diffusion_model,
+        lib=DIFF_ANALYSIS_LIB,
+    output:
+        table=f"{DIFF}/{{measurement}}.parquet",
+        extras=f"{DIFF}/{{measurement}}.pt",
+        meta=f"{DIFF}/{{measurement}}.json",
+    log:
+        f"{LOGS}/measure_diffusion/{{measurement}}.log",
+    benchmark:
+        f"{BENCHMARKS}/measure_diffusion/{{measurement}}.tsv"
+    wildcard_constraints:
+        measurement="|".join(DIFF_MEASUREMENTS),
+    params:
+        run=diffusion_params("data", "sampling", "analysis"),
+        source=PRETRAINED or f"{DIFF_MODELS}/base",
+    threads: 2
+    resources:
+        mem_mb=6000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    script:
+        "../scripts/measure_diffusion.py"
+
+
+rule compare_diffusion_variants:
+    input:
+        models=expand(f"{DIFF_MODELS}/{{variant}}", variant=["base", "base_short", "pooled", "uniform"]),
+        histories=expand(f"{DIFF}/training/{{variant}}.parquet", variant=["base", "base_short", "pooled", "uniform"]),
+        lib=DIFF_ANALYSIS_LIB,
+    output:
+        table=f"{DIFF}/variants.parquet",
+    log:
+        f"{LOGS}/compare_diffusion_variants.log",
+    benchmark:
+        f"{BENCHMARKS}/compare_diffusion_variants.tsv"
+    params:
+        run=diffusion_params("data", "sampling", "analysis"),
+    threads: 2
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/compare_diffusion_variants.py"
+
+
+DIFF_FIGURES = [
+    "diffusion_samples",
+    "diffusion_token_maps",
+    "diffusion_ablations",
+    "diffusion_timesteps",
+    "diffusion_word_swap",
+]
+DIFF_TABLES = ["diffusion_layer_map", "diffusion_layer_prompts"] + (
+    [] if PRETRAINED else ["diffusion_variants"]
+)
+PAPER_ASSETS["diffusion"] = (
+    [f"figures/{name}.pdf" for name in DIFF_FIGURES]
+    + [f"{GENERATED}/tables/{name}.tex" for name in DIFF_TABLES]
+    + [f"{GENERATED}/macros/diffusion.tex"]
+)
+
+# What each figure, table and the macros read.
+DIFF_READS = {
+    "diffusion_samples": ["samples"],
+    "diffusion_token_maps": ["token_maps"],
+    "diffusion_ablations": ["ablations"],
+    "diffusion_timesteps": ["windows", "token_maps"],
+    "diffusion_word_swap": ["word_swap"],
+    "diffusion_layer_map": ["token_maps", "ablations", "update_norms"],
+    "diffusion_layer_prompts": ["layer_prompts"],
+}
+
+
+def diffusion_reads(name):
+    return [f"{DIFF}/{m}.{ext}" for m in DIFF_READS[name] for ext in ("parquet", "pt")]
+
+
+rule plot_diffusion:
+    input:
+        tables=lambda w: diffusion_reads(w.diffusion_figure),
+        script="workflow/scripts/fig_{diffusion_figure}.py",
+        lib=library("plotting", "shapes_data"),
+    output:
+        pdf="figures/{diffusion_figure}.pdf",
+        png="figures/{diffusion_figure}.png",
+    log:
+        f"{LOGS}/plot_{{diffusion_figure}}.log",
+    wildcard_constraints:
+        diffusion_figure="|".join(DIFF_FIGURES),
+    params:
+        settings=config["diffusion"],
+    script:
+        "../scripts/fig_{wildcards.diffusion_figure}.py"
+
+
+rule tabulate_diffusion:
+    input:
+        tables=lambda w: (
+            [f"{DIFF}/variants.parquet"]
+            if w.diffusion_table == "diffusion_variants"
+            else diffusion_reads(w.diffusion_table)
+        ),
+        script="workflow/scripts/tab_{diffusion_table}.py",
+        lib=library("latex", "diffusion_analysis"),
+    output:
+        tex=f"{GENERATED}/tables/{{diffusion_table}}.tex",
+    log:
+        f"{LOGS}/tabulate_{{diffusion_table}}.log",
+    wildcard_constraints:
+        diffusion_table="diffusion_layer_map|diffusion_layer_prompts|diffusion_variants",
+    params:
+        settings=config["diffusion"],
+    script:
+        "../scripts/tab_{wildcards.diffusion_table}.py"
+
+
+rule write_diffusion_macros:
+    input:
+        tables=[f"{DIFF}/{m}.parquet" for m in DIFF_MEASUREMENTS],
+        extras=[f"{DIFF}/{m}.pt" for m in DIFF_MEASUREMENTS],
+        variants=[] if PRETRAINED else [f"{DIFF}/variants.parquet"],
+        lib=library("latex", "diffusion_analysis"),
+    output:
+        tex=f"{GENERATED}/macros/diffusion.tex",
+    log:
+        f"{LOGS}/write_diffusion_macros.log",
+    params:
+        settings=config["diffusion"],
+    script:
+        "../scripts/macros_diffusion.py"

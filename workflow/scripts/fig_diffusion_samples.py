@@ -1,0 +1,19 @@
+"""Figure: samples for held-out prompts, each titled with its prompt and the checker's read
+(ok: both colours on their own shapes; swap: colours exchanged between the shapes; miss:
+anything else, such as a missing colour or an unreadable shape)."""
+
+import pandas as pd
+import torch
+
+from anatomy import plotting
+from anatomy.shapes_data import caption_lines
+
+table = pd.read_parquet(snakemake.input.tables[0])
+extras = torch.load(snakemake.input.tables[1])
+rows = table.head(len(extras["images"]))
+titles = [
+    caption_lines(r.caption) + "\n" + ("ok" if r.binding else "swap" if r.swapped else "miss")
+    for r in rows.itertuples()
+]
+fig, _ = plotting.image_grid(extras["images"], titles, ncols=8, size=0.95)
+plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

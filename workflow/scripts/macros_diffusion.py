@@ -1,0 +1,123 @@
+"""Macros for every number the diffusion section quotes."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from anatomy.diffusion import all_combinations, heldout_combinations
+from anatomy.diffusion_analysis import classify_layers
+from anatomy.latex import format_values, macros
+
+tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
+extras = {Path(p).stem: torch.load(p) for p in snakemake.input.extras}
+s = snakemake.params.settings
+data, training, analysis = s["data"], s["training"], s["analysis"]
+samples, maps, ablations = tables["samples"], tables["token_maps"], tables["ablations"]
+chance = extras["samples"]["chance"]
+two_shape = [c for c in all_combinations(data) if c[1] != c[4]]
+
+values = {
+    "diffBinding": samples.binding.mean(),
+    "diffPresent": samples.present.mean(),
+    "diffSwapped": samples.swapped.mean(),
+    "diffPosition": samples.position.mean(),
+    "diffPrompts": len(samples),
+    "diffChanceIgnored": chance["prompt_ignored_binding"],
+    "diffChancePairing": chance["random_pairing_binding"],
+    "diffHeldOut": len(heldout_combinations(data, 0)),
+    "diffCombinations": len(two_shape),
+    "diffSize": data["size"],
+    "diffColours": data["colours"],
+    "diffShapes": data["shapes"],
+    "diffRelations": data["relations"],
+    "diffSteps": training["steps"],
+    "diffVariantSteps": training["variant_steps"],
+    "diffBatch": training["batch"],
+    "diffSamplingSteps": s["sampling"]["steps"],
+    "diffGuidance": s["sampling"]["guidance"],
+    "diffThreshold": analysis["threshold"],
+    "diffMarginThreshold": analysis["margin_threshold"],
+    "diffEffectThreshold": analysis["effect_threshold"],
+}
+
+colour_words = maps[maps.word.isin(["colour1", "colour2"])]
+shape_words = maps[maps.word.isin(["shape1", "shape2"])]
+summed = colour_words[colour_words.layer == "all"]
+values |= {
+    "diffMarginAll": summed.margin.mean(),
+    "diffMiouAll": summed.iou.mean(),
+    "diffMassOwnAll": summed.mass_on_own.mean(),
+    "diffAreaShare": summed.own_area.mean(),
+    "diffShapeMarginAll": shape_words[shape_words.layer == "all"].margin.mean(),
+    "diffStartMass": maps[maps.word == "<start>"].mass.mean(),
+    "diffPaddingMass": maps[maps.word == "<padding>"].mass.mean(),
+}
+
+base = ablations[ablations.condition == "none"].iloc[0]
+every = ablations[ablations.layer == "all"].set_index("condition")
+values |= {
+    "diffAblBase": base.binding,
+    "diffUniformAllBinding": every.loc["uniform", "binding"],
+    "diffUniformAllPresent": every.loc["uniform", "present"],
+    "diffNullAllBinding": every.loc["null", "binding"],
+    "diffNullAllPresent": every.loc["null", "present"],
+}
+layers = maps[maps.layer != "all"].drop_duplicates("layer")
+resolution = dict(zip(layers.layer, layers.resolution, strict=True))
+roles = classify_layers(
+    maps, ablations, resolution, analysis["margin_threshold"], analysis["effect_threshold"]
+)
+binding_layers = roles[roles.role == "binding"]
+values |= {
+    "diffNumLayers": len(roles),
+    "diffNumBindingLayers": len(binding_layers),
+    "diffBindingLayers": ", ".join(rf"\texttt{{{n}}}" for n in binding_layers.name) or "none",
+    "diffBestLayer": rf"\texttt{{{roles.loc[roles.margin.idxmax(), 'name']}}}",
+    "diffBestLayerMargin": roles.margin.max(),
+    "diffBestLayerRes": int(roles.loc[roles.margin.idxmax(), "resolution"]),
+}
+
+windows = tables["windows"]
+splits = sorted(windows.fraction.unique())
+early, mid = splits[1], splits[len(splits) // 2]
+
+
+def window(condition, fraction, metric="binding"):
+    rows = windows[(windows.condition == condition) & (windows.fraction == fraction)]
+    return float(rows[metric].iloc[0]) if len(rows) else float("nan")
+
+
+values |= {
+    "diffEarlySplit": early,
+    "diffMidSplit": mid,
+    "diffNullAfterEarly": window("null_after", early),
+    "diffNullAfterMid": window("null_after", mid),
+    "diffNullBeforeEarly": window("null_before", early),
+    "diffNullBeforeMid": window("null_before", mid),
+    "diffCacheAfterEarly": window("cache_after", early),
+    "diffCacheAfterMid": window("cache_after", mid),
+}
+
+swap = tables["word_swap"].set_index("tau")
+high = min(swap.index, key=lambda t: abs(t - 0.8))
+values |= {
+    "diffSwapTau": high,
+    "diffSwapEditHigh": swap.loc[high, "edit_binding"],
+    "diffSwapKeptHigh": swap.loc[high, "layout_iou_kept"],
+    "diffSwapEditZero": swap.loc[swap.index.min(), "edit_binding"],
+    "diffSwapKeptZero": swap.loc[swap.index.min(), "layout_iou_kept"],
+    "diffSwapEditFull": swap.loc[swap.index.max(), "edit_binding"],
+    "diffSwapKeptFull": swap.loc[swap.index.max(), "layout_iou_kept"],
+}
+
+if snakemake.input.variants:
+    variants = pd.read_parquet(snakemake.input.variants[0]).set_index("model")
+    for name, key in (("base_short", "Short"), ("pooled", "Pooled"), ("uniform", "Uniform")):
+        values[f"diffVar{key}Binding"] = variants.loc[name, "binding"]
+        values[f"diffVar{key}Present"] = variants.loc[name, "present"]
+        values[f"diffVar{key}Loss"] = variants.loc[name, "final_loss"]
+
+Path(snakemake.output.tex).write_text(
+    macros(format_values(values), header="written by write_diffusion_macros; do not edit")
+)
