@@ -14,7 +14,9 @@ from anatomy.cross_attention import Window  # noqa: E402
 from anatomy.diffusion_io import PretrainedModelMissing  # noqa: E402
 
 SETTINGS = {
-    "data": dict(size=8, colours=4, shapes=3, relations=2, radius=[0.2, 0.25], jitter=0.5, holdout=0.2),
+    "data": dict(
+        size=8, colours=4, shapes=3, relations=2, radius=[0.2, 0.25], jitter=0.5, holdout=0.2
+    ),
     "model": dict(text_width=16, text_layers=1, channels=[8, 16], heads=2, layers_per_block=1),
     "training": dict(
         steps=4,
@@ -237,6 +239,7 @@ def test_measurements_produce_their_tables(trained):
             ablation_prompts=2,
             map_prompts=2,
             swap_prompts=2,
+            guidance_scales=[1.0, 3.0],
             timesteps=[200, 800],
             threshold=0.4,
             splits=[0.0, 0.5, 1.0],
@@ -264,3 +267,30 @@ def test_disjoint_prompt_changes_every_attribute():
     a = dm.evaluation_prompts(DATA, 0, 20)
     b = da.disjoint_prompt(a, DATA)
     assert (a != b).all()
+
+
+def test_layer_map_rule_needs_both_a_margin_and_an_ablation_effect():
+    import pandas as pd
+
+    maps = pd.DataFrame(
+        [
+            {"layer": name, "word": word, "margin": margin, "iou": 0.5}
+            for name, margin in (("a", 0.5), ("b", 0.5), ("c", 0.0))
+            for word in ("colour1", "colour2")
+        ]
+    )
+    reads = dict(present=1.0, swapped=0.0, position=0.5)
+    ablations = pd.DataFrame(
+        [{"condition": "none", "layer": "none", "binding": 0.9, **reads}]
+        + [
+            {"condition": kind, "layer": name, "binding": binding, **reads}
+            for name, binding in (("a", 0.5), ("b", 0.9), ("c", 0.5))
+            for kind in ("uniform", "null")
+        ]
+    )
+    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4}, 0.1, 0.05)
+    assert roles.set_index("layer").role.to_dict() == {
+        "a": "binding",  # its maps sit on the object and removing its routing costs binding
+        "b": "modulation",  # maps on the object, but nothing depends on them
+        "c": "modulation",  # removing it costs binding, but its maps do not locate the word
+    }

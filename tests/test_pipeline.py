@@ -143,6 +143,12 @@ def test_changing_a_diffusion_analysis_never_retrains(work):
     assert {"train_diffusion_base", "train_diffusion_variant"} <= set(jobs), jobs
 
 
+def test_a_pretrained_model_is_probed_without_training_or_variants(work):
+    jobs = planned(work, "--config", "diffusion={pretrained: models/sd15}")
+    assert jobs.get("measure_diffusion", 0) == 8, jobs
+    assert "compare_diffusion_variants" not in jobs and "train_diffusion_variant" not in jobs
+
+
 def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):
     before = sha256(work / PDF)
     path = work / SECTION

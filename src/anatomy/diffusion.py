@@ -255,7 +255,6 @@ def train(
     opt = torch.optim.AdamW(params, lr=tr["learning_rate"], weight_decay=0.0)
     held_out = heldout_combinations(data, seed)
     g = torch.Generator().manual_seed(seed)
-    colours = palette(data)
     null_ids = tokenizer.encode([""], MAX_TOKENS)
     history = []
     for step in range(steps):

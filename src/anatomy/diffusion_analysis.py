@@ -74,6 +74,8 @@ def short_name(layer: str) -> str:
     parts = layer.split(".")
     if parts[0] == "mid_block":
         return "mid"
+    if len(parts) < 4 or parts[0] not in ("down_blocks", "up_blocks"):
+        return layer  # not a diffusers UNet name: keep it
     return f"{parts[0].split('_')[0]}{parts[1]}.{parts[3]}"
 
 
@@ -587,8 +589,21 @@ def measure_layer_prompts(model, s, seed):
     ), {}
 
 
+def measure_guidance(model, s, seed):
+    """Binding, presence and position against the classifier-free guidance scale."""
+    data, a = s["data"], s["analysis"]
+    attributes = evaluation_prompts(data, seed, a["ablation_prompts"])
+    rows = []
+    for guidance in a["guidance_scales"]:
+        sampling = {**s["sampling"], "guidance": guidance}
+        reads, _ = sample_reads(model, attributes, data, sampling, seed)
+        rows.append({"guidance": guidance, **reads})
+    return pd.DataFrame(rows), {}
+
+
 MEASUREMENTS = {
     "samples": measure_samples,
+    "guidance": measure_guidance,
     "token_maps": measure_token_maps,
     "update_norms": measure_update_norms,
     "ablations": measure_ablations,

@@ -97,7 +97,9 @@ print(
 
 # %%
 captions = da.captions_for(prompts, data)
-sampling = {"steps": 20, "guidance": 3.0}
+run = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["settings"]
+sampling = run["sampling"]  # the pipeline's own DDIM steps and guidance scale
+print("sampling:", sampling)
 reads, controlled = da.sample_reads(model, prompts, data, sampling, seed=1)
 stock = dm.load("data/models/diffusion/base")
 stock.unet.set_attn_processor(AttnProcessor2_0())  # diffusers' default (fused) processor
@@ -172,10 +174,7 @@ for r, label in enumerate(["source", "tau=0", "tau=.5", "tau=1"]):
 # *modulation*. The table the note prints, from the pipeline's own measurements:
 
 # %%
-analysis = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["settings"][
-    "analysis"
-]
-settings = {k: analysis[k] for k in ("margin_threshold", "effect_threshold")}
+settings = {k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")}
 print(settings)
 maps_all = pd.read_parquet("data/results/diffusion/token_maps.parquet")
 ablations = pd.read_parquet("data/results/diffusion/ablations.parquet")

@@ -9,6 +9,7 @@ DIFF_LIB = library("diffusion", "shapes_data", "cross_attention", "diffusion_io"
 DIFF_ANALYSIS_LIB = DIFF_LIB + library("diffusion_analysis")
 DIFF_MEASUREMENTS = [
     "samples",
+    "guidance",
     "token_maps",
     "update_norms",
     "ablations",

@@ -37,5 +37,6 @@ grid = sns.catplot(
 )
 for ax in grid.axes.flat:
     ax.axvline(0, color="0.3", linewidth=0.6)
-grid.set_axis_labels("change against no intervention", "")
+grid.set_axis_labels("change vs. none", "")
+grid.set_titles("{col_name}")
 plotting.save(grid.figure, snakemake.output.pdf, snakemake.output.png)

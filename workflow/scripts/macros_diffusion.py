@@ -78,6 +78,15 @@ values |= {
     "diffBestLayerRes": int(roles.loc[roles.margin.idxmax(), "resolution"]),
 }
 
+guidance = tables["guidance"].set_index("guidance")
+values |= {
+    "diffGuidanceMax": float(guidance.index.max()),
+    "diffGuidanceMaxBinding": guidance.binding.iloc[-1],
+    "diffGuidanceMaxPresent": guidance.present.iloc[-1],
+    "diffGuidanceBest": float(guidance.binding.idxmax()),
+    "diffGuidanceBestBinding": guidance.binding.max(),
+}
+
 windows = tables["windows"]
 splits = sorted(windows.fraction.unique())
 early, mid = splits[1], splits[len(splits) // 2]
@@ -99,6 +108,16 @@ values |= {
     "diffCacheAfterMid": window("cache_after", mid),
 }
 
+prompts = tables["layer_prompts"]
+by_side = sorted(
+    (g for g in prompts.group.unique() if "x" in g), key=lambda g: int(g.split("x")[0])
+)
+for label, group in (("Fine", by_side[-1]), ("Coarse", by_side[0])):
+    rows = prompts[prompts.group == group].set_index("prompt")
+    values[f"diffPplus{label}Side"] = int(group.split("x")[0])
+    values[f"diffPplus{label}ColoursA"] = rows.loc["A", "colours"]
+    values[f"diffPplus{label}ColoursB"] = rows.loc["B", "colours"]
+
 swap = tables["word_swap"].set_index("tau")
 high = min(swap.index, key=lambda t: abs(t - 0.8))
 values |= {
@@ -117,6 +136,7 @@ if snakemake.input.variants:
         values[f"diffVar{key}Binding"] = variants.loc[name, "binding"]
         values[f"diffVar{key}Present"] = variants.loc[name, "present"]
         values[f"diffVar{key}Loss"] = variants.loc[name, "final_loss"]
+        values[f"diffVar{key}Swapped"] = variants.loc[name, "swapped"]
 
 Path(snakemake.output.tex).write_text(
     macros(format_values(values), header="written by write_diffusion_macros; do not edit")
