@@ -82,6 +82,18 @@ def short_name(layer: str) -> str:
 # ------------------------------------------------------------------------ sample reads
 
 
+def draw_samples(model, attributes, data, sampling, seed, captions=None, contexts=None) -> Tensor:
+    """One image per prompt, from seeded noise, with the configured DDIM steps and guidance."""
+    return model.sample(
+        captions or captions_for(attributes, data),
+        torch.Generator().manual_seed(seed),
+        data["size"],
+        steps=sampling["steps"],
+        guidance=sampling["guidance"],
+        contexts=contexts,
+    )
+
+
 def sample_reads(
     model: TextToImage,
     attributes: Tensor,
@@ -92,15 +104,7 @@ def sample_reads(
     contexts=None,
 ) -> tuple[dict[str, float], Tensor]:
     """Sample one image per prompt (seeded noise) and read it against ``attributes``."""
-    g = torch.Generator().manual_seed(seed)
-    images = model.sample(
-        captions or captions_for(attributes, data),
-        g,
-        data["size"],
-        steps=sampling["steps"],
-        guidance=sampling["guidance"],
-        contexts=contexts,
-    )
+    images = draw_samples(model, attributes, data, sampling, seed, captions, contexts)
     reads = sd.read_samples(images, attributes, palette(data), data["shapes"])
     return {k: float(v.float().mean()) for k, v in reads.items()}, images
 
@@ -172,6 +176,23 @@ def map_scores(maps: Tensor, masks: Tensor, threshold: float) -> dict[str, Tenso
 WORDS = ("colour1", "shape1", "colour2", "shape2")
 
 
+def noised_scenes(model: TextToImage, data: dict, seed: int, n: int):
+    """``n`` held-out scenes, their latents and one seeded noise draw, with each image's
+    colour and shape words as token positions: what every map-based reading starts from."""
+    g = torch.Generator().manual_seed(seed)
+    scenes = render(evaluation_prompts(data, seed, n), data, g)
+    tokens = [[model.word_tokens(c)[word_indices(c)[w]] for w in WORDS] for c in scenes.captions]
+    x0 = model.to_latents(scenes.images.to(model.device))
+    noise = torch.randn(x0.shape, generator=g).to(model.device)
+    return scenes, tokens, x0, noise
+
+
+def at_timestep(model: TextToImage, x0: Tensor, noise: Tensor, t: int) -> tuple[Tensor, Tensor]:
+    """The timestep as a batch tensor and the scenes noised to it."""
+    tt = torch.full((len(x0),), int(t), dtype=torch.long, device=model.device)
+    return tt, model.scheduler.add_noise(x0, noise, tt)
+
+
 def token_map_table(
     model: TextToImage,
     data: dict,
@@ -184,19 +205,13 @@ def token_map_table(
     recorded; per layer (and all layers summed), per timestep and per word: mIoU with the
     word's own object, with the other object, the binding margin and the mass on the own
     object (against the object's area share)."""
-    g = torch.Generator().manual_seed(seed)
-    attributes = evaluation_prompts(data, seed, prompts)
-    scenes = render(attributes, data, g)
+    scenes, tokens, x0, noise = noised_scenes(model, data, seed, prompts)
     captions = scenes.captions
-    tokens = [[model.word_tokens(c)[word_indices(c)[w]] for w in WORDS] for c in captions]
-    x0 = model.to_latents(scenes.images.to(model.device))
-    noise = torch.randn(x0.shape, generator=g).to(model.device)
     rows = []
     with torch.no_grad():
         context, pooled = model.encode(captions)
         for t in timesteps:
-            tt = torch.full((len(captions),), int(t), dtype=torch.long, device=model.device)
-            xt = model.scheduler.add_noise(x0, noise, tt)
+            tt, xt = at_timestep(model, x0, noise, t)
             with intervention(model, record=Window()) as state:
                 state.reset()
                 model.denoise(xt, tt, context, pooled)
@@ -249,11 +264,7 @@ def update_norms(
 ) -> pd.DataFrame:
     """Per cross-attention layer and timestep: the norm of the layer's output (the update
     added to the residual stream) relative to the norm of its (normalized) input."""
-    g = torch.Generator().manual_seed(seed)
-    attributes = evaluation_prompts(data, seed, prompts)
-    scenes = render(attributes, data, g)
-    x0 = model.to_latents(scenes.images.to(model.device))
-    noise = torch.randn(x0.shape, generator=g).to(model.device)
+    scenes, _, x0, noise = noised_scenes(model, data, seed, prompts)
     ratios, hooks = {}, []
     model.controlled()
 
@@ -272,10 +283,8 @@ def update_norms(
         with torch.no_grad():
             context, pooled = model.encode(scenes.captions)
             for t in timesteps:
-                tt = torch.full(
-                    (len(scenes.captions),), int(t), dtype=torch.long, device=model.device
-                )
-                model.denoise(model.scheduler.add_noise(x0, noise, tt), tt, context, pooled)
+                tt, xt = at_timestep(model, x0, noise, t)
+                model.denoise(xt, tt, context, pooled)
                 rows += [
                     {"layer": n, "timestep": int(t), "update_ratio": r} for n, r in ratios.items()
                 ]
@@ -384,8 +393,7 @@ def word_swap_table(
             }
         )
         grids[tau] = images
-    frame = pd.DataFrame(rows)
-    frame.attrs["source_binding"] = source_reads["binding"]
+    frame = pd.DataFrame(rows).assign(source_binding=source_reads["binding"])
     return frame, {"grids": grids, "source": source_attr, "edit": edit_attr}
 
 
@@ -454,6 +462,16 @@ def per_layer_prompt_table(
     return pd.DataFrame(rows)
 
 
+def layer_map(maps: pd.DataFrame, ablations: pd.DataFrame, analysis: dict) -> pd.DataFrame:
+    """:func:`classify_layers` on the pipeline's tables, with each layer's resolution read
+    from the token-map table and the thresholds from the analysis settings."""
+    layers = maps[maps.layer != "all"].drop_duplicates("layer")
+    resolution = dict(zip(layers.layer, layers.resolution, strict=True))
+    return classify_layers(
+        maps, ablations, resolution, analysis["margin_threshold"], analysis["effect_threshold"]
+    )
+
+
 def classify_layers(
     maps: pd.DataFrame,
     ablations: pd.DataFrame,
@@ -495,17 +513,12 @@ def classify_layers(
 def example_maps(model: TextToImage, data: dict, seed: int, n: int, timestep: int) -> dict:
     """Token maps of ``n`` held-out scenes at one timestep, per layer and word, with the
     scenes and masks: what the token-map figure draws."""
-    g = torch.Generator().manual_seed(seed)
-    attributes = evaluation_prompts(data, seed, n)
-    scenes = render(attributes, data, g)
-    tokens = [[model.word_tokens(c)[word_indices(c)[w]] for w in WORDS] for c in scenes.captions]
-    x0 = model.to_latents(scenes.images.to(model.device))
-    noise = torch.randn(x0.shape, generator=g).to(model.device)
-    tt = torch.full((n,), int(timestep), dtype=torch.long, device=model.device)
+    scenes, tokens, x0, noise = noised_scenes(model, data, seed, n)
+    tt, xt = at_timestep(model, x0, noise, timestep)
     with torch.no_grad(), intervention(model, record=Window()) as state:
         state.reset()
         context, pooled = model.encode(scenes.captions)
-        model.denoise(model.scheduler.add_noise(x0, noise, tt), tt, context, pooled)
+        model.denoise(xt, tt, context, pooled)
         maps = {
             short_name(layer): object_maps(state.recorded[(layer, 0)].cpu(), tokens, data["size"])
             for layer in model.layers
@@ -523,14 +536,7 @@ def measure_samples(model, s, seed):
     """Binding on held-out prompts: one row per prompt; a few images kept for the grid."""
     data, a = s["data"], s["analysis"]
     attributes = evaluation_prompts(data, seed, a["prompts"])
-    g = torch.Generator().manual_seed(seed)
-    images = model.sample(
-        captions_for(attributes, data),
-        g,
-        data["size"],
-        s["sampling"]["steps"],
-        s["sampling"]["guidance"],
-    )
+    images = draw_samples(model, attributes, data, s["sampling"], seed)
     reads = sd.read_samples(images, attributes, palette(data), data["shapes"])
     table = pd.DataFrame({k: v.numpy() for k, v in reads.items()})
     table["caption"] = captions_for(attributes, data)
@@ -579,7 +585,6 @@ def measure_word_swap(model, s, seed):
     keep = min(a["swap_prompts"], 6)
     extras["grids"] = {k: v[:keep] for k, v in extras["grids"].items()}
     extras["captions"] = [captions_for(extras[k][:keep], s["data"]) for k in ("source", "edit")]
-    table["source_binding"] = table.attrs.pop("source_binding")
     return table, extras
 
 

@@ -174,13 +174,10 @@ for r, label in enumerate(["source", "tau=0", "tau=.5", "tau=1"]):
 # *modulation*. The table the note prints, from the pipeline's own measurements:
 
 # %%
-settings = {k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")}
-print(settings)
+print({k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")})
 maps_all = pd.read_parquet("data/results/diffusion/token_maps.parquet")
 ablations = pd.read_parquet("data/results/diffusion/ablations.parquet")
-layers = maps_all[maps_all.layer != "all"].drop_duplicates("layer")
-resolution = dict(zip(layers.layer, layers.resolution, strict=True))
-da.classify_layers(maps_all, ablations, resolution, **settings).drop(columns="layer").round(3)
+da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
 
 # %% [markdown]
 # ## Reading the answer to Q3

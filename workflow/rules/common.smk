@@ -37,11 +37,15 @@ def result(experiment, part):
     return f"{RESULTS}/{experiment}/{part}.parquet"
 
 
-def run_params(*keys):
-    """The params every run rule passes to its script; ``keys`` select its settings block."""
+def run_params(*keys, blocks=None):
+    """The params every run rule passes to its script; ``keys`` select its settings block,
+    ``blocks`` (optional) only some of that block's sub-blocks, so that a rule reruns only
+    when the settings it reads change."""
     settings = config
     for key in keys:
         settings = settings[key]
+    if blocks is not None:
+        settings = {block: settings[block] for block in blocks}
     # Sorted keys: a --config override that reorders keys must not look like a change.
     settings = json.loads(json.dumps(settings, sort_keys=True))
     return dict(

@@ -18,18 +18,8 @@ DIFF_MEASUREMENTS = [
     "layer_prompts",
 ]
 PRETRAINED = config["diffusion"]["pretrained"]
-
-
-def diffusion_params(*blocks):
-    """run_params for the diffusion rules, with only the named settings blocks."""
-    run = run_params("diffusion")
-    run["settings"] = {block: run["settings"][block] for block in blocks}
-    return run
-
-
-def diffusion_model(wildcards=None):
-    """The model the analyses probe: a pretrained folder, or our trained base model."""
-    return [] if PRETRAINED else [f"{DIFF_MODELS}/base"]
+# The model the analyses probe: a pretrained folder (not a file Snakemake makes), or ours.
+PROBED_MODEL = PRETRAINED or f"{DIFF_MODELS}/base"
 
 
 rule train_diffusion_base:
@@ -47,7 +37,7 @@ rule train_diffusion_base:
     benchmark:
         f"{BENCHMARKS}/train_diffusion/base.tsv"
     params:
-        run=diffusion_params("data", "model", "training"),
+        run=run_params("diffusion", blocks=("data", "model", "training")),
     threads: 2
     resources:
         mem_mb=4000,
@@ -71,7 +61,7 @@ rule train_diffusion_variant:
     wildcard_constraints:
         variant="pooled|uniform",
     params:
-        run=diffusion_params("data", "model", "training"),
+        run=run_params("diffusion", blocks=("data", "model", "training")),
     threads: 2
     resources:
         mem_mb=4000,
@@ -82,7 +72,7 @@ rule train_diffusion_variant:
 
 rule measure_diffusion:
     input:
-        model=diffusion_model,
+        model=[] if PRETRAINED else [PROBED_MODEL],
         lib=DIFF_ANALYSIS_LIB,
     output:
         table=f"{DIFF}/{{measurement}}.parquet",
@@ -95,8 +85,8 @@ rule measure_diffusion:
     wildcard_constraints:
         measurement="|".join(DIFF_MEASUREMENTS),
     params:
-        run=diffusion_params("data", "sampling", "analysis"),
-        source=PRETRAINED or f"{DIFF_MODELS}/base",
+        run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
+        source=PROBED_MODEL,
     threads: 2
     resources:
         mem_mb=6000,
@@ -117,7 +107,7 @@ rule compare_diffusion_variants:
     benchmark:
         f"{BENCHMARKS}/compare_diffusion_variants.tsv"
     params:
-        run=diffusion_params("data", "sampling", "analysis"),
+        run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
     threads: 2
     resources:
         mem_mb=4000,
@@ -151,15 +141,15 @@ DIFF_READS = {
     "diffusion_layer_map": ["token_maps", "ablations", "update_norms"],
     "diffusion_layer_prompts": ["layer_prompts"],
 }
-
-
-def diffusion_reads(name):
-    return [f"{DIFF}/{m}.{ext}" for m in DIFF_READS[name] for ext in ("parquet", "pt")]
+DIFF_READ_FILES = {
+    name: [f"{DIFF}/{m}.{ext}" for m in reads for ext in ("parquet", "pt")]
+    for name, reads in DIFF_READS.items()
+}
 
 
 rule plot_diffusion:
     input:
-        tables=lambda w: diffusion_reads(w.diffusion_figure),
+        tables=lambda w: DIFF_READ_FILES[w.diffusion_figure],
         script="workflow/scripts/fig_{diffusion_figure}.py",
         lib=library("plotting", "shapes_data"),
     output:
@@ -180,7 +170,7 @@ rule tabulate_diffusion:
         tables=lambda w: (
             [f"{DIFF}/variants.parquet"]
             if w.diffusion_table == "diffusion_variants"
-            else diffusion_reads(w.diffusion_table)
+            else DIFF_READ_FILES[w.diffusion_table]
         ),
         script="workflow/scripts/tab_{diffusion_table}.py",
         lib=library("latex", "diffusion_analysis"),

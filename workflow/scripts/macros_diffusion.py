@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 
 from anatomy.diffusion import all_combinations, heldout_combinations
-from anatomy.diffusion_analysis import classify_layers
+from anatomy.diffusion_analysis import layer_map
 from anatomy.latex import format_values, macros
 
 tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
@@ -63,11 +63,7 @@ values |= {
     "diffNullAllBinding": every.loc["null", "binding"],
     "diffNullAllPresent": every.loc["null", "present"],
 }
-layers = maps[maps.layer != "all"].drop_duplicates("layer")
-resolution = dict(zip(layers.layer, layers.resolution, strict=True))
-roles = classify_layers(
-    maps, ablations, resolution, analysis["margin_threshold"], analysis["effect_threshold"]
-)
+roles = layer_map(maps, ablations, analysis)
 binding_layers = roles[roles.role == "binding"]
 values |= {
     "diffNumLayers": len(roles),

@@ -6,16 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion_analysis import classify_layers
+from anatomy.diffusion_analysis import layer_map
 from anatomy.latex import fmt, tabular
 
 maps = pd.read_parquet(snakemake.input.tables[0])
 ablations = pd.read_parquet(snakemake.input.tables[2])
 norms = pd.read_parquet(snakemake.input.tables[4])
-a = snakemake.params.settings["analysis"]
-layers = maps[maps.layer != "all"].drop_duplicates("layer")
-resolution = dict(zip(layers.layer, layers.resolution, strict=True))
-table = classify_layers(maps, ablations, resolution, a["margin_threshold"], a["effect_threshold"])
+table = layer_map(maps, ablations, snakemake.params.settings["analysis"])
 ratio = norms.groupby("layer").update_ratio.mean()
 header = [
     "layer",
