@@ -77,6 +77,13 @@ def test_uniform_null_and_per_layer_prompts(inputs):
     layers = install(unet, state)
     run(unet, x, a, state)
     assert torch.allclose(state.recorded[(layers[0], 0)], torch.full((1,), 1 / TOKENS))
+    # Without recording, uniform maps take the shortcut (each query reads the mean value):
+    # the same output as the full path through 1/K weights.
+    recorded = run(unet, x, a, state)
+    install(unet, ControllerState(uniform=Window()))
+    assert torch.allclose(run(unet, x, a), recorded, atol=1e-6)
+    install(unet, ControllerState())
+    assert not torch.allclose(run(unet, x, a), recorded, atol=1e-4)
     # Null context everywhere equals running with the null context as the prompt.
     null = torch.zeros(1, TOKENS, WIDTH)
     state = ControllerState(null=Window(), null_context=null)

@@ -106,22 +106,29 @@ class ControlledAttnProcessor:
         attention_mask = attn.prepare_attention_mask(attention_mask, context.shape[1], batch)
         if attn.group_norm is not None:
             hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
-        query = attn.head_to_batch_dim(attn.to_q(hidden_states))  # (B h, Q, d_h)
-        key = attn.head_to_batch_dim(attn.to_k(context))  # (B h, K, d_h)
-        value = attn.head_to_batch_dim(attn.to_v(context))
-        probs = attn.get_attention_scores(query, key, attention_mask)  # (B h, Q, K)
+        value = attn.head_to_batch_dim(attn.to_v(context))  # (B h, K, d_h)
+        uniform = s.uniform is not None and s.uniform.covers(layer, s.step)
+        inject = s.inject is not None and s.inject.covers(layer, s.step)
+        record = s.record is not None and s.record.covers(layer, s.step)
+        if uniform and not inject and not record:
+            # Weights 1/K: every query reads the mean value, so no score is needed.
+            queries = hidden_states.shape[1]
+            mixed = value.mean(dim=1, keepdim=True).expand(-1, queries, -1)
+        else:
+            query = attn.head_to_batch_dim(attn.to_q(hidden_states))  # (B h, Q, d_h)
+            key = attn.head_to_batch_dim(attn.to_k(context))  # (B h, K, d_h)
+            probs = attn.get_attention_scores(query, key, attention_mask)  # (B h, Q, K)
+            if uniform:
+                probs = torch.full_like(probs, 1.0 / probs.shape[-1])
+            if inject:
+                probs = s.injected[(layer, s.step)].reshape(probs.shape).to(probs)
+            if record:
+                s.recorded[(layer, s.step)] = probs.detach().reshape(
+                    batch, attn.heads, *probs.shape[1:]
+                )
+            mixed = torch.bmm(probs, value)
 
-        if s.uniform is not None and s.uniform.covers(layer, s.step):
-            probs = torch.full_like(probs, 1.0 / probs.shape[-1])
-        if s.inject is not None and s.inject.covers(layer, s.step):
-            source = s.injected[(layer, s.step)]
-            probs = source.reshape(probs.shape).to(probs)
-        if s.record is not None and s.record.covers(layer, s.step):
-            s.recorded[(layer, s.step)] = probs.detach().reshape(
-                batch, attn.heads, *probs.shape[1:]
-            )
-
-        out = attn.batch_to_head_dim(torch.bmm(probs, value))
+        out = attn.batch_to_head_dim(mixed)
         out = attn.to_out[1](attn.to_out[0](out))
         if input_ndim == 4:
             out = out.transpose(-1, -2).reshape(batch, channel, height, width)
