@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytestmark = [
@@ -117,6 +118,7 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
             "plot_softmax_sharpness",
             "plot_expressivity",
             "plot_zoo",
+            "plot_equivalent_forms",
             "plot_diffusion",
             "execute_notebook",
             "compile_note",
@@ -126,6 +128,27 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
         path.write_text(original)
         snakemake(work)
     assert planned(work) == {}
+
+
+def test_layer_b_speed_benchmark_and_dynamic_adjacency_reach_the_note(work):
+    table = pd.read_parquet(work / "data/results/equivalent_forms/speed.parquet")
+    # Every method and pass was tried at the shortest length: timed, or skipped with a reason.
+    first = table.groupby(["method", "mode"]).first()
+    assert len(first) == 2 * 9
+    assert ((first.seconds > 0) | (first.skipped != "")).all()
+    assert table[table.method == "linear"].skipped.eq("").all()
+    crossover = (work / "paper/generated/tables/speed_crossover.tex").read_text()
+    assert "linear" in crossover and "favor" in crossover
+    for name in ("attention_speed", "decoding_speed", "dynamic_adjacency", "kernel_mse"):
+        assert (work / f"figures/{name}.pdf").read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(work / PDF), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(text.split())  # captions break lines anywhere
+    assert "Attention as a dynamic adjacency matrix" in text
+    assert "Crossover" in text
+    for name in ("performer_kernels", "message_passing"):
+        assert (work / f"data/notebooks/{name}.html").exists()
 
 
 def test_diffusion_models_are_saved_in_the_diffusers_layout(work):

@@ -87,6 +87,8 @@ ORDERED_PAIRS = [
     (("expressivity", "sensitivity"), "n_min_log2", "n_max_log2"),
     (("expressivity", "lipschitz"), "scale_min", "scale_max"),
     (("expressivity", "hopfield"), "beta_min", "beta_max"),
+    (("equivalent_forms", "features"), "m_min_log2", "m_max_log2"),
+    (("equivalent_forms", "speed"), "n_min_log2", "n_max_log2"),
 ]
 
 

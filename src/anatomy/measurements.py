@@ -12,8 +12,19 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import torch
 
-from anatomy import hopfield, lipschitz, operators, parity, rank_collapse, sensitivity
+from anatomy import (
+    hopfield,
+    linear_kernels,
+    lipschitz,
+    message_passing,
+    operators,
+    parity,
+    rank_collapse,
+    sensitivity,
+    speed,
+)
 from anatomy import softmax_constraints as sc
 
 
@@ -68,6 +79,57 @@ def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
     return hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
 
 
+# ---- Layer B: equivalent forms -----------------------------------------------------------------
+
+
+def kernel_mse(s: dict, seed: int, device: str) -> pd.DataFrame:
+    ms = _powers_of_two(s["m_min_log2"], s["m_max_log2"])
+    return linear_kernels.mse_sweep(s["d"], s["radius"], s["pairs"], s["draws"], ms, seed)
+
+
+def attention_error(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return linear_kernels.attention_error_sweep(
+        s["n"], s["d"], s["features"], s["betas"], s["draws"], seed
+    )
+
+
+def kernel_spikiness(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return linear_kernels.spikiness_table(operators.names(), s["n"], s["d"], s["trials"], seed)
+
+
+def kernel_capacity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return linear_kernels.capacity_sweep(s["d"], s["pairs"], s["features"], s["trials"], seed)
+
+
+def attention_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return speed.speed_sweep(s, torch.get_num_threads(), device)
+
+
+def decoding_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return speed.decoding_sweep(s, torch.get_num_threads(), device)
+
+
+def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
+    checks = message_passing.equivalence_checks(s["n"], s["d"], s["chunk"], seed)
+    rankings = message_passing.static_rankings(s["n"], s["d"], seed)
+    ranking_rows = [
+        {
+            "check": f"{r['attention']}: queries ranking keys alike",
+            "value": r["same_key_ranking"],
+            "tolerance": float("nan"),
+            "holds": True,
+        }
+        for r in rankings
+    ]
+    return pd.DataFrame(checks + ranking_rows)
+
+
+def conv_alpha(s: dict, seed: int, device: str) -> pd.DataFrame:
+    return message_passing.conv_sweep(
+        s["conv_size"], s["conv_kernel"], s["conv_channels"], s["alphas"], seed
+    )
+
+
 MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
     f.__name__: f
     for f in (
@@ -78,5 +140,13 @@ MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
         lipschitz_scale,
         flip_sensitivity,
         hopfield_beta,
+        kernel_mse,
+        attention_error,
+        kernel_spikiness,
+        kernel_capacity,
+        attention_speed,
+        decoding_speed,
+        equivalences,
+        conv_alpha,
     )
 }

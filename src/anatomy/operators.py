@@ -22,6 +22,8 @@ import entmax
 import torch
 from torch import Tensor
 
+from anatomy import random_features
+
 # --------------------------------------------------------------------------------------------
 # Kernels: q (..., n_q, d), k (..., n_k, d) -> scores (..., n_q, n_k)
 # --------------------------------------------------------------------------------------------
@@ -115,17 +117,12 @@ class PositiveRandomFeatures(FeatureKernel):
     def projection(self, d: int) -> Tensor:
         if d not in self._projections:
             g = torch.Generator().manual_seed(self.seed)
-            self._projections[d] = torch.randn(
-                self.num_features, d, generator=g, dtype=torch.float64
-            )
+            self._projections[d] = random_features.draw_projection(self.num_features, d, "iid", g)
         return self._projections[d]
 
     def features(self, x: Tensor) -> Tensor:
-        d = x.shape[-1]
-        x = x * d**-0.25
-        w = self.projection(d).to(dtype=x.dtype, device=x.device)  # (m, d)
-        exponent = x @ w.T - (x * x).sum(-1, keepdim=True) / 2  # (..., n, m)
-        return torch.exp(exponent) / math.sqrt(self.num_features)
+        w = self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)  # (m, d)
+        return random_features.feature_map(random_features.scaled(x), w, "positive")
 
 
 class Polynomial(FeatureKernel):

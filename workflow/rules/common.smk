@@ -37,6 +37,23 @@ def result(experiment, part):
     return f"{RESULTS}/{experiment}/{part}.parquet"
 
 
+# Every measurement rule has the same shape: settings in, one tidy table (+ metadata) out.
+# Stage files add entries; measurement_rules.smk makes one rule of each.
+MEASUREMENT_RULES = {}
+
+
+def measurement(experiment, block, *modules, part=None, threads=1):
+    """A measurement rule's wiring: its settings block (``config[experiment][block]``), the
+    library modules it uses, its table's name (``part``, default the block) and threads."""
+    return dict(
+        experiment=experiment,
+        block=block,
+        part=part or block,
+        modules=list(modules),
+        threads=threads,
+    )
+
+
 def run_params(*keys, blocks=None):
     """The params every run rule passes to its script; ``keys`` select its settings block,
     ``blocks`` (optional) only some of that block's sub-blocks, so that a rule reruns only

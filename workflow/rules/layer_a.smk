@@ -3,40 +3,20 @@
 #   expressivity: what attention can express, each against its published limit
 
 
-# Every measurement rule has the same shape: settings in, one tidy table (+ metadata) out.
-# measurement (anatomy.measurements) -> (experiment, settings block, library modules it uses)
-LAYER_A_MEASUREMENTS = {
-    "softmax_sharpness": ("softmax_constraints", "sharpness", ["softmax_constraints"]),
-    "softmax_properties": ("softmax_constraints", "properties", ["softmax_constraints"]),
-    "parity_construction": ("expressivity", "parity", ["parity"]),
-    "rank_collapse_depth": ("expressivity", "rank_collapse", ["rank_collapse"]),
-    "lipschitz_scale": ("expressivity", "lipschitz", ["lipschitz"]),
-    "flip_sensitivity": ("expressivity", "sensitivity", ["sensitivity"]),
-    "hopfield_beta": ("expressivity", "hopfield", ["hopfield"]),
-}
-
-for _measurement, (_experiment, _block, _modules) in LAYER_A_MEASUREMENTS.items():
-
-    rule:
-        name:
-            f"measure_{_measurement}"
-        input:
-            lib=library("measurements", "runtime", "operators", *_modules),
-        output:
-            table=result(_experiment, _block),
-            meta=result(_experiment, _block).replace(".parquet", ".json"),
-        log:
-            f"{LOGS}/measure_{_measurement}.log",
-        benchmark:
-            f"{BENCHMARKS}/measure_{_measurement}.tsv"
-        params:
-            run=run_params(_experiment, _block),
-            measurement=_measurement,
-        threads: 1
-        resources:
-            mem_mb=4000,
-        script:
-            "../scripts/run_measurement.py"
+# Layer A's measurements (anatomy.measurements); measurement_rules.smk makes one rule of each.
+MEASUREMENT_RULES.update(
+    {
+        "softmax_sharpness": measurement("softmax_constraints", "sharpness", "softmax_constraints"),
+        "softmax_properties": measurement(
+            "softmax_constraints", "properties", "softmax_constraints"
+        ),
+        "parity_construction": measurement("expressivity", "parity", "parity"),
+        "rank_collapse_depth": measurement("expressivity", "rank_collapse", "rank_collapse"),
+        "lipschitz_scale": measurement("expressivity", "lipschitz", "lipschitz"),
+        "flip_sensitivity": measurement("expressivity", "sensitivity", "sensitivity"),
+        "hopfield_beta": measurement("expressivity", "hopfield", "hopfield"),
+    }
+)
 
 
 # ---- softmax_constraints ---------------------------------------------------------------------

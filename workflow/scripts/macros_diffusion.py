@@ -65,6 +65,7 @@ values |= {
 }
 roles = layer_map(maps, ablations, analysis)
 binding_layers = roles[roles.role == "binding"]
+strongest = roles.loc[roles.uniform_binding_drop.idxmax()]
 values |= {
     "diffNumLayers": len(roles),
     "diffNumBindingLayers": len(binding_layers),
@@ -72,6 +73,14 @@ values |= {
     "diffBestLayer": rf"\texttt{{{roles.loc[roles.margin.idxmax(), 'name']}}}",
     "diffBestLayerMargin": roles.margin.max(),
     "diffBestLayerRes": int(roles.loc[roles.margin.idxmax(), "resolution"]),
+    "diffBestLayerRole": roles.loc[roles.margin.idxmax(), "role"],
+    "diffNumModulationLayers": int((roles.role == "modulation").sum()),
+    "diffModulationLayers": ", ".join(
+        rf"\texttt{{{n}}}" for n in roles[roles.role == "modulation"].name
+    )
+    or "none",
+    "diffLargestUniformDrop": roles.uniform_binding_drop.max(),
+    "diffLargestUniformLayer": rf"\texttt{{{strongest['name']}}}",
 }
 
 guidance = tables["guidance"].set_index("guidance")

@@ -1,0 +1,70 @@
+"""The ViT foundations: registry attention inside timm, capture through timm's hooks (and its
+guard against fused attention), and the offline pretrained loading path."""
+
+import pytest
+import torch
+
+timm = pytest.importorskip("timm")
+from timm.models.vision_transformer import VisionTransformer  # noqa: E402
+
+from anatomy import vit  # noqa: E402
+
+SMALL = dict(img_size=16, patch_size=4, num_classes=3, embed_dim=16, depth=2, num_heads=2)
+
+
+def images(n=2):
+    return torch.randn(n, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+
+
+def test_registry_softmax_computes_what_timm_attention_computes():
+    ours = vit.build_vit(16, 4, 16, 2, 2, 3, "softmax").eval()
+    stock = VisionTransformer(mlp_ratio=2.0, **SMALL).eval()
+    stock.load_state_dict(ours.state_dict())  # same parameter names and shapes
+    assert torch.allclose(ours(images()), stock(images()), atol=1e-6)
+
+
+def test_capture_returns_row_stochastic_maps_per_block():
+    for operator in ("softmax", "sparsemax"):
+        maps = vit.capture(vit.build_vit(16, 4, 16, 2, 2, 3, operator).eval(), images())
+        assert len(maps) == 2
+        assert maps[0].shape == (2, 2, 17, 17)  # (B, heads, 1 + 16 patches, same)
+        assert torch.allclose(maps[1].sum(-1), torch.ones(2, 2, 17), atol=1e-5)
+    sparse_model = vit.build_vit(16, 4, 16, 2, 2, 3, "sparsemax").eval()
+    with torch.no_grad():
+        for block in sparse_model.blocks:
+            block.attn.qkv.weight.mul_(20)  # sharp scores: sparsemax cuts keys
+    sparse = vit.capture(sparse_model, images())
+    assert (sparse[0] == 0).any()  # the sparse normalizer's zeros reach the capture
+
+
+def test_capture_raises_when_fused_attention_hides_the_maps():
+    stock = VisionTransformer(**SMALL).eval()
+    for block in stock.blocks:
+        block.attn.fused_attn = True
+    with pytest.raises(vit.MissingAttentionMaps, match="fused attention"):
+        vit.capture(stock, images(), disable_fused=False)
+    maps = vit.capture(stock, images())  # turned off: timm's own attention gives its maps
+    assert torch.allclose(maps[0].sum(-1), torch.ones(2, 2, 17), atol=1e-5)
+
+
+def test_unknown_operator_fails_with_the_registry():
+    with pytest.raises(KeyError, match="registered"):
+        vit.attention_layer("no-such-operator")
+
+
+def test_pretrained_path_offline_from_a_local_checkpoint(tmp_path):
+    name = "vit_tiny_patch16_224"
+    reference = timm.create_model(name, pretrained=False, num_classes=5).eval()
+    path = tmp_path / "weights.pth"
+    torch.save(reference.state_dict(), path)
+    loaded = vit.load_pretrained(name, file=path, num_classes=5)
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(loaded(x), reference(x), atol=1e-5)
+    assert len(vit.capture(loaded, x)) == 12
+
+
+def test_pretrained_without_weights_says_what_to_download(tmp_path):
+    with pytest.raises(vit.PretrainedModelMissing, match="hf download timm/vit_small"):
+        vit.load_pretrained("vit_small_patch16_224.dino", file=tmp_path / "missing.pth")
+    with pytest.raises(vit.PretrainedModelMissing, match="no local file"):
+        vit.load_pretrained("vit_small_patch16_224.dino")

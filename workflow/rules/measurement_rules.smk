@@ -1,0 +1,25 @@
+# One rule per entry of MEASUREMENT_RULES (filled by the stage files): the generic
+# run_measurement.py looks the measurement up in anatomy.measurements by name.
+
+for _name, _m in MEASUREMENT_RULES.items():
+
+    rule:
+        name:
+            f"measure_{_name}"
+        input:
+            lib=library("measurements", "runtime", "operators", *_m["modules"]),
+        output:
+            table=result(_m["experiment"], _m["part"]),
+            meta=result(_m["experiment"], _m["part"]).replace(".parquet", ".json"),
+        log:
+            f"{LOGS}/measure_{_name}.log",
+        benchmark:
+            f"{BENCHMARKS}/measure_{_name}.tsv"
+        params:
+            run=run_params(_m["experiment"], _m["block"]),
+            measurement=_name,
+        threads: _m["threads"]
+        resources:
+            mem_mb=4000,
+        script:
+            "../scripts/run_measurement.py"

@@ -1,0 +1,25 @@
+"""Table: each equivalence (RNN, GNN, static GAT) as a measured difference in float64
+beside its tolerance."""
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import fmt, tabular
+
+table = pd.read_parquet(snakemake.input.tables[0])
+sci = fmt
+
+rows = [
+    [
+        r.check.replace("_", r"\_"),
+        sci(r.value),
+        "--" if math.isnan(r.tolerance) else sci(r.tolerance),
+        "--" if math.isnan(r.tolerance) else ("yes" if r.holds else "no"),
+    ]
+    for r in table.itertuples()
+]
+Path(snakemake.output.tex).write_text(
+    tabular(["check", "max difference or value", "tolerance", "holds"], rows, "lrrr")
+)

@@ -1,0 +1,27 @@
+"""Table: from the Layer A zoo, each kernel's in-range accuracy on a content task against a
+purely positional one."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import fmt, tabular
+from anatomy.linear_kernels import recall_against_position
+
+s = snakemake.params.settings["recall"]
+table = recall_against_position(
+    pd.read_parquet(snakemake.input.tables[0]), s["content_task"], s["position_task"]
+)
+content, position = (s[k].replace("_", " ") for k in ("content_task", "position_task"))
+rows = [
+    [
+        r"\texttt{" + r.operator.replace("_", r"\_") + "}",
+        fmt(r.content, 2),
+        fmt(r.position, 2),
+        fmt(r.gap, 2),
+    ]
+    for r in table.itertuples()
+]
+Path(snakemake.output.tex).write_text(
+    tabular(["kernel", f"{content} (content)", f"{position} (position)", "gap"], rows, "lrrr")
+)

@@ -1,0 +1,29 @@
+"""Table: the sequence length from which each linear method stays faster than the best
+softmax of the same kind, and its speed-up at the longest length measured."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import fmt, fmt_int, tabular
+from anatomy.speed import crossover
+
+table = crossover(pd.read_parquet(snakemake.input.tables[0]))
+header = ["pass", "linear method", "against", "faster from n", "speed-up at longest n"]
+
+
+def tt(name):
+    return r"\texttt{" + name.replace("_", r"\_") + "}"
+
+
+rows = [
+    [
+        r.mode.replace("_", " + "),
+        tt(r.method),
+        ", ".join(tt(m) for m in r.against.split(", ")),
+        fmt_int(r.crossover) if pd.notna(r.crossover) else f"not up to {fmt_int(r.longest)}",
+        fmt(r.speedup_at_longest, 2) + r"$\times$ at " + fmt_int(r.longest),
+    ]
+    for r in table.itertuples()
+]
+Path(snakemake.output.tex).write_text(tabular(header, rows, "llp{4.2cm}rr"))

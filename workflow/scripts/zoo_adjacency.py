@@ -1,0 +1,15 @@
+"""The dynamic-adjacency figure's data: each chosen zoo model's last-layer attention on the
+same few inputs (the inputs differ, so the graph should too)."""
+
+import torch
+
+from anatomy.message_passing import zoo_adjacency
+from anatomy.runtime import snakemake_job
+
+with snakemake_job(snakemake) as ctx:
+    s = ctx.settings
+    maps = [
+        zoo_adjacency(path, s["task"], s["size"], s["examples"], ctx.seed)
+        for path in snakemake.input.checkpoints
+    ]
+    torch.save({"task": s["task"], "maps": maps}, snakemake.output.maps)
