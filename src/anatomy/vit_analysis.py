@@ -1,0 +1,104 @@
+"""What ViT attention looks at: mean attention distance, [CLS] attention and rollout,
+maps thresholded at a share of their mass, and their Jaccard index with object masks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def patch_centres(grid: int, patch: int) -> Tensor:
+    """Pixel centres of a ``grid x grid`` patch layout, ``(grid^2, 2)``, row-major."""
+    side = (torch.arange(grid, dtype=torch.float64) + 0.5) * patch
+    return torch.cartesian_prod(side, side)
+
+
+def mean_attention_distance(maps: Tensor, grid: int, patch: int, prefix: int = 1) -> Tensor:
+    """Attention-weighted distance in pixels between each patch query and the patches it
+    attends to (ViT, Fig. 7), per head: ``maps (B, h, N, N)`` with ``prefix`` leading
+    non-patch tokens ([CLS], registers), whose rows and columns are left out (the patch
+    columns are renormalized). Returns ``(h,)``."""
+    a = maps[:, :, prefix:, prefix:].double()
+    a = a / a.sum(-1, keepdim=True).clamp_min(1e-12)
+    centres = patch_centres(grid, patch)
+    dist = torch.cdist(centres, centres)  # (P, P)
+    return (a * dist).sum(-1).mean((0, 2))
+
+
+def uniform_distance(grid: int, patch: int) -> float:
+    """Mean attention distance of uniform attention: the mean distance between patches."""
+    centres = patch_centres(grid, patch)
+    return float(torch.cdist(centres, centres).mean())
+
+
+def rollout(maps: list[Tensor]) -> Tensor:
+    """Attention rollout (Abnar & Zuidema): heads averaged, ``(A + I)/2`` with rows
+    renormalized, multiplied over layers. ``(B, N, N)``."""
+    out = None
+    for a in maps:
+        a = a.double().mean(1)
+        a = 0.5 * (a + torch.eye(a.shape[-1], dtype=a.dtype))
+        a = a / a.sum(-1, keepdim=True)
+        out = a if out is None else a @ out
+    return out
+
+
+def cls_map(attention: Tensor, grid: int, prefix: int = 1) -> Tensor:
+    """The [CLS] row over the patches, heads averaged, as a ``(B, grid, grid)`` map that
+    sums to one. ``attention`` is ``(B, h, N, N)`` or a rollout ``(B, N, N)``."""
+    row = attention[..., 0, prefix:]
+    if row.dim() == 3:
+        row = row.mean(1)
+    row = row / row.sum(-1, keepdim=True)
+    return row.reshape(-1, grid, grid)
+
+
+def mass_mask(maps: Tensor, share: float = 0.6) -> Tensor:
+    """Keep the largest entries of each map until they hold ``share`` of its mass (DINO's
+    masks); ``(B, ...)`` -> bool of the same shape."""
+    flat = maps.flatten(1)
+    values, order = flat.sort(-1, descending=True)
+    before = values.cumsum(-1) - values  # mass of the larger entries
+    keep_sorted = before < share * flat.sum(-1, keepdim=True)
+    keep = torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
+    return keep.reshape(maps.shape)
+
+
+def to_pixels(token_masks: Tensor, size: int) -> Tensor:
+    """Token-grid masks ``(B, g, g)`` -> pixel masks ``(B, size, size)`` (nearest)."""
+    up = F.interpolate(token_masks.unsqueeze(1).float(), size=(size, size), mode="nearest")
+    return up.squeeze(1) > 0.5
+
+
+def jaccard(a: Tensor, b: Tensor) -> Tensor:
+    """Jaccard index per item of two boolean masks ``(B, ...)``."""
+    a, b = a.flatten(1), b.flatten(1)
+    union = (a | b).sum(-1)
+    return torch.where(union > 0, (a & b).sum(-1) / union.clamp_min(1), torch.zeros(len(a)))
+
+
+def random_maps(shape: tuple[int, ...], generator) -> Tensor:
+    """Random-map baseline: i.i.d. exponential entries (a flat Dirichlet per map)."""
+    return -torch.log(torch.rand(shape, generator=generator, dtype=torch.float64))
+
+
+def centroid(maps: Tensor, patch: int) -> Tensor:
+    """Mass centroid in pixels (row, column) of ``(B, g, g)`` maps."""
+    g = maps.shape[-1]
+    centres = patch_centres(g, patch).reshape(g, g, 2)
+    w = maps.double() / maps.double().sum((-2, -1), keepdim=True)
+    return (w.unsqueeze(-1) * centres).sum((-3, -2))
+
+
+def high_norm_fraction(tokens: Tensor, factor: float = 3.0) -> float:
+    """Share of tokens whose norm exceeds ``factor`` times the median token norm (the
+    artifact population of Darcet et al.)."""
+    norms = tokens.double().norm(dim=-1).flatten()
+    return float((norms > factor * norms.median()).double().mean())
+
+
+def distance_ceiling_share(grid: int, patch: int) -> float:
+    """Uniform attention's mean distance as a share of the image width (about 0.52 for a
+    fine grid)."""
+    return uniform_distance(grid, patch) / (grid * patch)

@@ -1,0 +1,78 @@
+"""ViT data and map measurements against known values."""
+
+import math
+
+import torch
+
+from anatomy import vit_analysis as va
+from anatomy import vit_data
+
+
+def test_objects_have_disjoint_masks_labels_and_shared_colour():
+    g = torch.Generator().manual_seed(0)
+    data = vit_data.sample(64, 32, g)
+    assert data.images.shape == (64, 3, 32, 32)
+    assert not (data.target & data.distractor).any()
+    assert data.target.flatten(1).any(-1).all() and data.distractor.flatten(1).any(-1).all()
+    assert set(data.labels.tolist()) == {0, 1, 2}
+    # Same contrast: the mean colour inside both objects agrees (up to the pixel noise).
+    inside_t = (data.images * data.target.unsqueeze(1)).sum((2, 3)) / data.target.sum((1, 2))[
+        :, None
+    ]
+    inside_d = (data.images * data.distractor.unsqueeze(1)).sum((2, 3)) / data.distractor.sum(
+        (1, 2)
+    )[:, None]
+    assert (inside_t - inside_d).abs().max() < 0.15
+
+
+def test_mean_distance_is_zero_for_identity_and_the_grid_mean_for_uniform():
+    grid, patch = 4, 8
+    n = 1 + grid * grid
+    eye = torch.eye(n).expand(2, 3, n, n)
+    assert torch.allclose(va.mean_attention_distance(eye, grid, patch), torch.zeros(3).double())
+    uniform = torch.full((2, 3, n, n), 1.0 / n)
+    expected = va.uniform_distance(grid, patch)
+    assert torch.allclose(
+        va.mean_attention_distance(uniform, grid, patch), torch.full((3,), expected).double()
+    )
+    # A 2 x 2 grid of unit patches: distances 0, 1, 1, sqrt 2 from each patch.
+    assert math.isclose(va.uniform_distance(2, 1), (2 + math.sqrt(2)) / 4)
+    # Fine grids: uniform attention reaches about 0.52 of the image width.
+    assert abs(va.distance_ceiling_share(64, 1) - 0.52) < 0.01
+
+
+def test_rollout_of_identity_is_identity_and_rows_stay_stochastic():
+    n = 5
+    assert torch.allclose(va.rollout([torch.eye(n).expand(1, 2, n, n)] * 3), torch.eye(n).double())
+    g = torch.Generator().manual_seed(0)
+    maps = [torch.softmax(torch.randn(2, 2, n, n, generator=g), -1) for _ in range(3)]
+    assert torch.allclose(va.rollout(maps).sum(-1), torch.ones(2, n).double())
+
+
+def test_mass_mask_keeps_the_top_share():
+    maps = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    assert va.mass_mask(maps, 0.6).tolist() == [[True, True, False, False]]
+    assert va.mass_mask(maps, 0.5).tolist() == [[True, False, False, False]]
+    assert va.mass_mask(maps, 1.0).tolist() == [[True, True, True, True]]
+
+
+def test_jaccard_and_centroid_known_values():
+    a = torch.tensor([[True, True, False, False]])
+    b = torch.tensor([[False, True, True, False]])
+    assert math.isclose(va.jaccard(a, b).item(), 1 / 3, rel_tol=1e-6)
+    one_hot = torch.zeros(1, 4, 4)
+    one_hot[0, 1, 2] = 1
+    assert va.centroid(one_hot, 8).tolist() == [[12.0, 20.0]]
+
+
+def test_cls_map_sums_to_one_on_the_grid():
+    n = 1 + 9
+    maps = torch.softmax(torch.randn(2, 3, n, n), -1)
+    m = va.cls_map(maps, 3)
+    assert m.shape == (2, 3, 3) and torch.allclose(m.sum((1, 2)), torch.ones(2))
+
+
+def test_high_norm_fraction():
+    tokens = torch.ones(1, 10, 4)
+    tokens[0, 0] *= 10
+    assert va.high_norm_fraction(tokens) == 0.1
