@@ -68,3 +68,16 @@ def test_pretrained_without_weights_says_what_to_download(tmp_path):
         vit.load_pretrained("vit_small_patch16_224.dino", file=tmp_path / "missing.pth")
     with pytest.raises(vit.PretrainedModelMissing, match="no local file"):
         vit.load_pretrained("vit_small_patch16_224.dino")
+
+
+def test_training_learns_an_easy_rule():
+    def sampler(n, g):  # label 1: a bright image, label 0: a dark one
+        y = torch.randint(0, 2, (n,), generator=g)
+        x = torch.randn(n, 3, 16, 16, generator=g) * 0.3 + (2 * y - 1).view(-1, 1, 1, 1)
+        return x, y
+
+    model = vit.build_vit(16, 8, 16, 1, 2, 2)
+    history = vit.train(model, sampler, steps=60, batch=32, learning_rate=3e-3, seed=0, warmup=5)
+    assert not model.training
+    assert sum(h["accuracy"] for h in history[-10:]) / 10 > 0.9
+    assert history[-1]["loss"] < history[0]["loss"]

@@ -17,6 +17,7 @@ through timm's own hooks, and the loading path for pretrained timm ViTs.
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import torch
@@ -179,3 +180,50 @@ def _missing_message(name: str, file) -> str:
         f"reached). Download its weights once (for example `hf download timm/{name} "
         "model.safetensors --local-dir models/vit`) and pass that file as `file`."
     )
+
+
+def train(
+    model: nn.Module,
+    sampler,
+    steps: int,
+    batch: int,
+    learning_rate: float,
+    seed: int,
+    warmup: int = 50,
+    progress=None,
+    log_every: int = 100,
+) -> list[dict]:
+    """Train a classifier on freshly drawn batches (``sampler(n, generator) -> (x, y)``) with
+    AdamW, warm-up and cosine learning rate; returns the loss and accuracy history."""
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.05)
+    history = []
+    model.train()
+    for step in range(steps):
+        scale = (
+            (step + 1) / warmup
+            if step < warmup
+            else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+        )
+        for group in opt.param_groups:
+            group["lr"] = learning_rate * scale
+        x, y = sampler(batch, g)
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        acc = float((logits.argmax(-1) == y).float().mean())
+        history.append({"step": step + 1, "loss": loss.item(), "accuracy": acc})
+        if progress is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
+            recent = history[-log_every:]
+            print(
+                f"step {step + 1}/{steps} loss {sum(h['loss'] for h in recent) / len(recent):.4f}"
+                f" accuracy {sum(h['accuracy'] for h in recent) / len(recent):.3f}",
+                file=progress,
+                flush=True,
+            )
+    model.eval()
+    return history
