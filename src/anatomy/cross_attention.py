@@ -155,14 +155,14 @@ def cross_attention_layers(unet) -> list[str]:
 
 
 def install(unet, state: ControllerState) -> list[str]:
-    """Put a controlled processor on every cross-attention layer and diffusers'
-    ``AttnProcessor`` on every self-attention layer; returns the cross-attention names."""
-    from diffusers.models.attention_processor import AttnProcessor
-
+    """Put a controlled processor on every cross-attention layer; self-attention layers keep
+    the processor they have (diffusers' fused one by default). Returns the cross-attention
+    names."""
     cross = cross_attention_layers(unet)
+    current = unet.attn_processors
     processors = {
-        name: ControlledAttnProcessor(name, state) if name in cross else AttnProcessor()
-        for name in unet.attn_processors
+        name: ControlledAttnProcessor(name, state) if name in cross else current[name]
+        for name in current
     }
     unet.set_attn_processor(processors)  # diffusers pops from this dict: build it fresh
     return cross

@@ -197,6 +197,7 @@ def _slope(x, y) -> float:
 def macro_values(t: dict[str, pd.DataFrame], recall: dict) -> dict[str, float | int | str]:
     """Every number the Layer B section quotes, from its tables (keyed by result part)."""
     from anatomy import speed
+    from anatomy.latex import fmt_int
 
     v: dict[str, float | int | str] = {}
     mse = t["features"]
@@ -260,7 +261,12 @@ def macro_values(t: dict[str, pd.DataFrame], recall: dict) -> dict[str, float | 
     for (mode, method), r in cross.iterrows():
         key = {"linear": "Linear", "favor": "Favor", "linear_causal_chunked": "Causal"}[method]
         key += {"forward": "Fwd", "forward_backward": "Bwd"}[mode]
-        v[f"eqCross{key}"] = int(r.crossover) if pd.notna(r.crossover) else "none"
+        longest = fmt_int(r.longest)
+        v[f"eqCross{key}"] = (
+            f"$n={fmt_int(r.crossover)}$"
+            if pd.notna(r.crossover)
+            else f"beyond the longest length measured ($n={longest}$)"
+        )
         v[f"eqSpeedup{key}"] = float(r.speedup_at_longest)
     v["eqSpeedLongest"] = int(t["speed"].n.max())
     skipped = t["speed"][t["speed"].skipped != ""].method.unique()
