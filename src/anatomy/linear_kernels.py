@@ -194,7 +194,23 @@ def _slope(x, y) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
-def macro_values(t: dict[str, pd.DataFrame], recall: dict) -> dict[str, float | int | str]:
+def adjacency_summary(maps: list[dict]) -> dict[str, dict[str, float]]:
+    """Per operator of the dynamic-adjacency data: the query token's mean weight on the token
+    holding the answer, and the share of exact zeros in the (head-averaged) matrix."""
+    out = {}
+    for entry in maps:
+        w, source = entry["weights"], entry["source"][:, -1]
+        on_answer = w[torch.arange(len(w)), -1, source]
+        out[entry["operator"]] = {
+            "answer": float(on_answer.mean()),
+            "zeros": float((w == 0).double().mean()),
+        }
+    return out
+
+
+def macro_values(
+    t: dict[str, pd.DataFrame], recall: dict, adjacency: list[dict] | None = None
+) -> dict[str, float | int | str]:
     """Every number the Layer B section quotes, from its tables (keyed by result part)."""
     from anatomy import speed
     from anatomy.latex import fmt_int
@@ -296,6 +312,10 @@ def macro_values(t: dict[str, pd.DataFrame], recall: dict) -> dict[str, float | 
     v["eqConvLeakMid"] = float(conv.loc[mid, "leak"])
     top = conv.index.max()
     v["eqConvAlphaMax"], v["eqConvErrMax"] = float(top), float(conv.loc[top, "relative_error"])
+
+    for op, summary in adjacency_summary(adjacency or []).items():
+        name = op.title().replace("_", "")
+        v[f"eqAdjAnswer{name}"], v[f"eqAdjZeros{name}"] = summary["answer"], summary["zeros"]
 
     rec = recall_against_position(t["recall"], recall["content_task"], recall["position_task"])
     for r in rec.itertuples():

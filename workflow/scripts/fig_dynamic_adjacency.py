@@ -74,5 +74,6 @@ for row, entry in enumerate(maps):
         matrix.set_ylabel("query", fontsize=7)
         matrix.grid(False)
         matrix.set_title("adjacency (weights)", fontsize=8)
+fig.subplots_adjust(hspace=0.4, wspace=0.3)
 fig.colorbar(im, ax=axes[:, -1].tolist(), shrink=0.6, label="attention weight")
 plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -60,6 +60,7 @@ values |= {
     "diffAblBase": base.binding,
     "diffUniformAllBinding": every.loc["uniform", "binding"],
     "diffUniformAllPresent": every.loc["uniform", "present"],
+    "diffUniformAllDrop": base.binding - every.loc["uniform", "binding"],
     "diffNullAllBinding": every.loc["null", "binding"],
     "diffNullAllPresent": every.loc["null", "present"],
 }
