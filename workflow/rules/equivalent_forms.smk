@@ -3,6 +3,19 @@
 
 EQ = "equivalent_forms"
 
+# The adjacency figure and the recall table read the Layer A zoo: what they name must be in it.
+_zoo_needs = {
+    "adjacency.task": [config[EQ]["adjacency"]["task"]],
+    "recall.content_task": [config[EQ]["recall"]["content_task"]],
+    "recall.position_task": [config[EQ]["recall"]["position_task"]],
+}
+for _key, _tasks in _zoo_needs.items():
+    if not set(_tasks) <= set(config["zoo"]["tasks"]):
+        sys.exit(f"config: {EQ}.{_key} = {_tasks[0]}: not a zoo task (zoo.tasks: {config['zoo']['tasks']})")
+_missing_ops = sorted(set(config[EQ]["adjacency"]["operators"]) - set(ZOO_OPERATORS))
+if _missing_ops:
+    sys.exit(f"config: {EQ}.adjacency.operators = {_missing_ops}: not in the zoo (zoo.operators)")
+
 MEASUREMENT_RULES.update(
     {
         "kernel_mse": measurement(EQ, "features", "random_features", "linear_kernels"),
