@@ -81,3 +81,10 @@ def test_training_learns_an_easy_rule():
     assert not model.training
     assert sum(h["accuracy"] for h in history[-10:]) / 10 > 0.9
     assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_register_tokens_enter_the_captured_maps():
+    model = vit.build_vit(16, 4, 16, 1, 2, 3, reg_tokens=2).eval()
+    assert model.num_prefix_tokens == 3  # [CLS] + two registers
+    maps = vit.capture(model, images())
+    assert maps[0].shape == (2, 2, 3 + 16, 3 + 16)

@@ -76,3 +76,39 @@ def test_high_norm_fraction():
     tokens = torch.ones(1, 10, 4)
     tokens[0, 0] *= 10
     assert va.high_norm_fraction(tokens) == 0.1
+
+
+def patch_intensity(images, patch=4):
+    """An exactly equivariant 'map': each patch's mean intensity, normalized."""
+    pooled = torch.nn.functional.avg_pool2d(images.mean(1, keepdim=True), patch).squeeze(1)
+    pooled = pooled - pooled.amin((-2, -1), keepdim=True) + 1e-6
+    return pooled / pooled.sum((-2, -1), keepdim=True)
+
+
+def test_shift_stability_of_an_equivariant_map():
+    g = torch.Generator().manual_seed(0)
+    images = torch.zeros(3, 3, 16, 16)
+    images[:, :, 4:8, 4:8] = 1 + torch.rand(3, 1, 1, 1, generator=g)  # one bright patch
+    whole = va.shift_stability(patch_intensity, images, shift=4, patch=4)
+    assert whole["equivariance_error"] < 1e-4
+    assert abs(whole["centroid_per_pixel"] - 1) < 1e-3
+    # Half a patch: the pooled map cannot follow exactly.
+    half = va.shift_stability(patch_intensity, images, shift=2, patch=4)
+    assert half["equivariance_error"] > 0.1
+
+
+def test_pixel_map_keeps_the_mass():
+    m = torch.softmax(torch.randn(2, 3, 3), -1)
+    m = m / m.sum((-2, -1), keepdim=True)
+    assert torch.allclose(va.pixel_map(m, 4).sum((-2, -1)), torch.ones(2).double())
+
+
+def test_repatchify_keeps_the_image_size_and_changes_the_grid():
+    from anatomy import vit
+
+    model = vit.build_vit(16, 4, 16, 1, 2, 3).eval()
+    coarse = va.repatchify(model, 8)
+    assert coarse.patch_embed.grid_size == (2, 2)
+    assert model.patch_embed.grid_size == (4, 4)  # the original is untouched
+    assert coarse(torch.randn(1, 3, 16, 16)).shape == (1, 3)
+    assert len(vit.capture(coarse, torch.randn(1, 3, 16, 16))[0][0, 0]) == 1 + 4

@@ -102,3 +102,35 @@ def distance_ceiling_share(grid: int, patch: int) -> float:
     """Uniform attention's mean distance as a share of the image width (about 0.52 for a
     fine grid)."""
     return uniform_distance(grid, patch) / (grid * patch)
+
+
+def pixel_map(token_maps: Tensor, patch: int) -> Tensor:
+    """``(B, g, g)`` token maps summing to one -> ``(B, g*patch, g*patch)`` pixel maps that
+    still sum to one (each token's mass spread evenly over its patch)."""
+    up = token_maps.double().repeat_interleave(patch, -2).repeat_interleave(patch, -1)
+    return up / patch**2
+
+
+def shift_stability(map_fn, images: Tensor, shift: int, patch: int) -> dict[str, float]:
+    """How a map follows the image when the image moves ``shift`` pixels to the right
+    (circularly): the equivariance error (total variation between the map of the shifted
+    image and the shifted map) and how far the map's centroid moves per pixel of shift.
+    ``map_fn(images) -> (B, g, g)`` token maps that sum to one."""
+    before = pixel_map(map_fn(images), patch)
+    after = pixel_map(map_fn(images.roll(shift, dims=-1)), patch)
+    error = 0.5 * (after - before.roll(shift, dims=-1)).abs().sum((-2, -1))
+    moved = (centroid(after, 1) - centroid(before, 1))[:, 1]  # column displacement, pixels
+    return {
+        "equivariance_error": float(error.mean()),
+        "centroid_per_pixel": float((moved / shift).mean()),
+    }
+
+
+def repatchify(model, patch_size: int):
+    """A copy of a trained timm ViT with another patch size at the same image size: timm
+    resamples the patch embedding and the position table (``set_input_size``)."""
+    import copy
+
+    other = copy.deepcopy(model)
+    other.set_input_size(patch_size=(patch_size, patch_size))
+    return other.eval()
