@@ -87,3 +87,10 @@ def test_build_is_byte_reproducible_and_errors_name_file_and_line(tmp_path, monk
 def test_tabular_header_can_span_columns():
     text = tabular(["op", ("parity", 2)], [["", "in", "far"], ["softmax", "1.0", "0.50"]], "lrr")
     assert r"\multicolumn{2}{c}{parity}" in text and "softmax&1.0&0.50" in text
+
+
+def test_code_names_are_typewriter_with_escaped_underscores():
+    from anatomy.latex import code
+
+    assert code("linear_causal_chunked") == r"\texttt{linear\_causal\_chunked}"
+    assert code("softmax") == r"\texttt{softmax}"

@@ -618,17 +618,28 @@ MEASUREMENTS = {
 }
 
 
+READS = ("present", "binding", "swapped", "position")
+
+
 def compare_variants(
-    models: dict[str, TextToImage], histories: dict[str, pd.DataFrame], s: dict, seed: int
+    models: dict[str, TextToImage],
+    histories: dict[str, pd.DataFrame],
+    s: dict,
+    seed: int,
+    measured: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Main cause or modulator: binding, colour presence and position of each variant on
-    the held-out prompts, with its final training loss (mean of the last tenth of steps)."""
+    the held-out prompts, with its final training loss (mean of the last tenth of steps).
+    ``measured``: per-sample reads already taken with the same prompts, noise and sampling
+    (the ``samples`` measurement of the base model), used instead of sampling again."""
     data = s["data"]
     attributes = evaluation_prompts(data, seed, s["analysis"]["prompts"])
     rows = []
-    for name, model in models.items():
-        reads, _ = sample_reads(model, attributes, data, s["sampling"], seed)
-        h = histories[name]
+    for name, h in histories.items():
+        if measured and name in measured:
+            reads = {k: float(measured[name][k].mean()) for k in READS}
+        else:
+            reads, _ = sample_reads(models[name], attributes, data, s["sampling"], seed)
         tail = h.loss.iloc[-max(1, len(h) // 10) :]
         rows.append(
             {"model": name, "steps": int(h.step.max()), "final_loss": float(tail.mean()), **reads}

@@ -43,6 +43,11 @@ def fmt(x: float, digits: int = 2) -> str:
     return rf"\ensuremath{{{mantissa:.{digits - 1}f}\times10^{{{magnitude}}}}}"
 
 
+def code(name: str) -> str:
+    """A name from the code (an operator, a method) in typewriter, underscores escaped."""
+    return r"\texttt{" + name.replace("_", r"\_") + "}"
+
+
 def fmt_int(x: float) -> str:
     """An integer with thin-space thousands separators (``16\\,384``)."""
     return f"{int(round(x)):,}".replace(",", r"\,")

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from anatomy import operators
+from anatomy import operators, speed
 from anatomy import random_features as rf
+from anatomy.latex import fmt_int
 
 
 def _normal(shape, g) -> torch.Tensor:
@@ -212,9 +213,6 @@ def macro_values(
     t: dict[str, pd.DataFrame], recall: dict, adjacency: list[dict] | None = None
 ) -> dict[str, float | int | str]:
     """Every number the Layer B section quotes, from its tables (keyed by result part)."""
-    from anatomy import speed
-    from anatomy.latex import fmt_int
-
     v: dict[str, float | int | str] = {}
     mse = t["features"]
     for kind, name in (("positive", "Positive"), ("trig", "Trig"), ("hyperbolic", "Hyperbolic")):

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from anatomy import random_features as rf
+from anatomy import tasks, zoo
 
 
 def edges_from_mask(mask: Tensor) -> Tensor:
@@ -147,8 +151,6 @@ def conv_relative_error(x: Tensor, weight: Tensor, alpha: float) -> float:
 def conv_sweep(size: int, kernel: int, channels: int, alphas: list[float], seed: int):
     """Relative error of the attention form of a random ``K x K`` convolution against
     ``alpha``, with the nearest-neighbour leak ``4 exp(-alpha)`` beside it (float64)."""
-    import pandas as pd
-
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(channels, size, size, generator=g, dtype=torch.float64)
     w = torch.randn(channels, channels, kernel, kernel, generator=g, dtype=torch.float64)
@@ -161,8 +163,6 @@ def conv_sweep(size: int, kernel: int, channels: int, alphas: list[float], seed:
 
 def equivalence_checks(n: int, d: int, chunk: int, seed: int) -> list[dict]:
     """Each equivalence as a measured maximum difference (float64) next to its tolerance."""
-    from anatomy import random_features as rf
-
     g = torch.Generator().manual_seed(seed)
     q, k, v, x = (torch.randn(n, d, generator=g, dtype=torch.float64) for _ in range(4))
     rows = []
@@ -252,8 +252,6 @@ def static_rankings(n: int, d: int, seed: int) -> list[dict]:
 def zoo_adjacency(checkpoint, task_name: str, size: int, examples: int, seed: int) -> dict:
     """A trained zoo model's last-layer attention (mean over heads) on ``examples`` inputs:
     ``{"weights": (examples, L, L), "tokens": (examples, L), "source": (examples, L)}``."""
-    from anatomy import tasks, zoo
-
     model, blob = zoo.load_checkpoint(checkpoint)
     task = tasks.TASKS[task_name]
     batch = task.sample(examples, size, torch.Generator().manual_seed(seed))

@@ -37,13 +37,13 @@ def result(experiment, part):
     return f"{RESULTS}/{experiment}/{part}.parquet"
 
 
-# Every measurement rule has the same shape: settings in, one tidy table (+ metadata) out.
+# Measurements all have one shape: settings in, one tidy table (+ metadata) out.
 # Stage files add entries; measurement_rules.smk makes one rule of each.
 MEASUREMENT_RULES = {}
 
 
 def measurement(experiment, block, *modules, part=None, threads=1):
-    """A measurement rule's wiring: its settings block (``config[experiment][block]``), the
+    """How a measurement is wired: its settings block (``config[experiment][block]``), the
     library modules it uses, its table's name (``part``, default the block) and threads."""
     return dict(
         experiment=experiment,

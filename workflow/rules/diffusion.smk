@@ -97,7 +97,9 @@ rule measure_diffusion:
 
 rule compare_diffusion_variants:
     input:
-        models=expand(f"{DIFF_MODELS}/{{variant}}", variant=["base", "base_short", "pooled", "uniform"]),
+        # The full base model is read from its samples measurement, not sampled again.
+        models=expand(f"{DIFF_MODELS}/{{variant}}", variant=["base_short", "pooled", "uniform"]),
+        samples=f"{DIFF}/samples.parquet",
         histories=expand(f"{DIFF}/training/{{variant}}.parquet", variant=["base", "base_short", "pooled", "uniform"]),
         lib=DIFF_ANALYSIS_LIB,
     output:

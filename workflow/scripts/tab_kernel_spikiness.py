@@ -1,12 +1,11 @@
 """Table: what each kernel keeps of softmax: spikiness (row entropy, largest weight, exact
 zeros) and monotonicity (Spearman correlation of the weight with q.k), same inputs."""
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular
+from anatomy.latex import code, fmt, tabular
 
 table = pd.read_parquet(snakemake.input.tables[0])
 header = [
@@ -20,19 +19,15 @@ header = [
 ]
 
 
-def cell(x, digits=2):
-    return "--" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt(float(x), digits)
-
-
-def tt(name):
-    return r"\texttt{" + name.replace("_", r"\_").replace("+", "+") + "}"
+def cell(x):
+    return "--" if pd.isna(x) else fmt(float(x), 2)  # "--": constant rows have no rank order
 
 
 rows = [
     [
-        tt(r.operator),
-        tt(r.kernel),
-        tt(r.normalizer),
+        code(r.operator),
+        code(r.kernel),
+        code(r.normalizer),
         cell(r.entropy),
         cell(r.max_weight),
         cell(r.zero_fraction),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular
+from anatomy.latex import code, fmt, tabular
 from anatomy.linear_kernels import recall_against_position
 
 s = snakemake.params.settings["recall"]
@@ -15,7 +15,7 @@ table = recall_against_position(
 content, position = (s[k].replace("_", " ") for k in ("content_task", "position_task"))
 rows = [
     [
-        r"\texttt{" + r.operator.replace("_", r"\_") + "}",
+        code(r.operator),
         fmt(r.content, 2),
         fmt(r.position, 2),
         fmt(r.gap, 2),

@@ -5,22 +5,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import fmt, fmt_int, tabular
+from anatomy.latex import code, fmt, fmt_int, tabular
 from anatomy.speed import crossover
 
 table = crossover(pd.read_parquet(snakemake.input.tables[0]))
 header = ["pass", "linear method", "against", "faster from n", "speed-up at longest n"]
 
 
-def tt(name):
-    return r"\texttt{" + name.replace("_", r"\_") + "}"
-
-
 rows = [
     [
         r.mode.replace("_", " + "),
-        tt(r.method),
-        ", ".join(tt(m) for m in r.against.split(", ")),
+        code(r.method),
+        ", ".join(code(m) for m in r.against.split(", ")),
         fmt_int(r.crossover) if pd.notna(r.crossover) else f"not up to {fmt_int(r.longest)}",
         fmt(r.speedup_at_longest, 2) + r"$\times$ at " + fmt_int(r.longest),
     ]

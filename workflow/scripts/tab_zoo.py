@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular
+from anatomy.latex import code, fmt, tabular
 from anatomy.zoo_summary import accuracy_by_regime
 
 metrics = pd.read_parquet(snakemake.input.table)
@@ -15,7 +15,7 @@ SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-
 header = ["operator"] + [(SHORT.get(t, t), 2) for t in tasks]
 sub = [""] + ["in", "far"] * len(tasks)
 rows = [sub] + [
-    [rf"\texttt{{{op.replace('_', chr(92) + '_')}}}"]
+    [code(op)]
     + [
         fmt(float(m), 2) + ("" if pd.isna(h) else rf"${{\pm}}${fmt(float(h), 1)}")
         for m, h in zip(table.loc[op], ci.loc[op], strict=True)
