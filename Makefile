@@ -34,10 +34,17 @@ lint: install
 
 install: $(VENV)/.installed
 
+# torch's x86_64 wheel brings CUDA libraries: the virtual environment takes about 6.5 GB.
+NEED_FREE_GB ?= 8
+
 $(VENV)/.installed: pyproject.toml
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	if [ "$$free" -lt $(NEED_FREE_GB) ]; then \
+		echo "only $$free GB free here; the install needs about $(NEED_FREE_GB) GB (df -h .)"; exit 1; \
+	fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(TORCH_PINS)
+	$(PY) -m pip install --quiet --no-cache-dir $(TORCH_PINS)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
