@@ -61,5 +61,5 @@ tex:
 	fi
 
 clean:
-	rm -rf data/results data/notebooks data/logs data/benchmarks figures/*.pdf figures/*.png \
+	rm -rf data/results data/notebooks data/logs data/benchmarks figures/*.pdf figures/*.png report.html \
 		paper/generated paper/build

@@ -8,12 +8,16 @@ min_version("9.0")
 configfile: "config/default.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/layer_a.smk"
 include: "workflow/rules/zoo.smk"
 include: "workflow/rules/equivalent_forms.smk"
 include: "workflow/rules/measurement_rules.smk"
 include: "workflow/rules/diffusion.smk"
+include: "workflow/rules/vit.smk"
 include: "workflow/rules/notebooks.smk"
 include: "workflow/rules/paper.smk"
 

@@ -101,7 +101,9 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
         "measure_softmax_sharpness",
         "plot_softmax_sharpness",
         "write_softmax_macros",
+        "write_provenance",  # the experiment's config hash is in the appendix
         "compile_note",
+        "archive_note",
         "all",
     }
     # Restating a setting's current value (keys in another order) changes nothing.
@@ -120,8 +122,10 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
             "plot_zoo",
             "plot_equivalent_forms",
             "plot_diffusion",
+            "plot_vit",
             "execute_notebook",
             "compile_note",
+            "archive_note",
             "all",
         }
     finally:
@@ -172,13 +176,81 @@ def test_a_pretrained_model_is_probed_without_training_or_variants(work):
     assert "compare_diffusion_variants" not in jobs and "train_diffusion_variant" not in jobs
 
 
+def test_vit_models_maps_and_tables_reach_the_note(work):
+    models = sorted(p.stem for p in (work / "data/models/vit").glob("*.pt"))
+    assert models == sorted(
+        ["softmax_p2", "softmax_p4", "softmax_p8", "sparsemax_p4", "softmax_p4_reg2"]
+    )
+    jaccard = (work / "paper/generated/tables/vit_jaccard.tex").read_text()
+    assert "random map" in jaccard and "distractor" in jaccard
+    for name in ("vit_distance", "vit_maps", "vit_shift"):
+        assert (work / f"figures/{name}.pdf").read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(work / PDF), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(text.split())
+    assert "What ViT attention finds" in text and "random map on the same grid gives" in text
+    assert (work / "data/notebooks/vision_transformer.html").exists()
+
+
+def test_changing_a_vit_analysis_never_retrains(work):
+    jobs = planned(work, "--config", "vit={analysis: {share: 0.5}}")
+    assert "train_vit" not in jobs and "make_vit_data" not in jobs, jobs
+    assert jobs.get("measure_vit", 0) >= 1 and "compile_note" in jobs
+    jobs = planned(work, "--config", "vit={training: {steps: 11}}")
+    assert jobs.get("train_vit") == 5 and "make_vit_data" not in jobs, jobs
+
+
+def test_pretrained_vits_are_probed_beside_the_tiny_ones(work):
+    jobs = planned(
+        work,
+        "--config",
+        "vit={pretrained: {models: [vit_small_patch16_224.dino,"
+        " vit_small_patch16_224.augreg_in21k_ft_in1k], weights: models/vit, images: my_images}}",
+    )
+    assert jobs.get("measure_pretrained_vit") == 2, jobs
+    assert jobs.get("plot_vit") == 1 and "train_vit" not in jobs, jobs
+
+
+def test_the_html_report_holds_the_figures_tables_and_notebooks_with_captions(work):
+    snakemake(work, "--report", "report.html")
+    html = (work / "report.html").read_text()
+    for name in ("vit_maps.png", "softmax_sharpness.png", "vit_jaccard.tex"):
+        assert name in html, name
+    assert "vision_transformer.html" in html
+    # A caption is the docstring of the script that drew the figure.
+    assert "where each trained ViT looks" in html
+
+
+def test_the_archive_compiles_alone_to_the_same_pdf(work):
+    import tarfile
+
+    with tarfile.open(work / "paper/build/note-arxiv.tar.gz") as tar:
+        names = set(tar.getnames())
+    assert {"main.tex", "main.bbl", "refs.bib", "generated/tables/provenance.tex"} <= names
+    assert "figures/vit_maps.pdf" in names and not any(n.endswith(".png") for n in names)
+    # The rule checked byte identity itself; its log holds the isolated build.
+    assert (work / "data/logs/archive_note.log").read_text()
+
+
+def test_provenance_names_every_figure_and_table_of_the_note(work):
+    text = (work / "paper/generated/tables/provenance.tex").read_text()
+    for asset in ("figures/vit\\_maps.pdf", "tables/zoo.tex", "macros/diffusion.tex"):
+        assert asset in text, asset
+    assert "plot\\_vit" in text and "fig\\_vit\\_maps.py" in text
+    pdf_text = subprocess.run(
+        ["pdftotext", str(work / PDF), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Provenance" in pdf_text and "tabulate_vit" in pdf_text
+
+
 def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):
     before = sha256(work / PDF)
     path = work / SECTION
     original = path.read_text()
     try:
         path.write_text(original + "\n% an edit that changes no output\n")
-        assert planned(work) == {"compile_note": 1, "all": 1}
+        assert planned(work) == {"compile_note": 1, "archive_note": 1, "all": 1}
         snakemake(work)
         assert sha256(work / PDF) == before  # a comment changes no byte of the PDF
     finally:

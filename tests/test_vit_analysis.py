@@ -91,10 +91,36 @@ def test_shift_stability_of_an_equivariant_map():
     images[:, :, 4:8, 4:8] = 1 + torch.rand(3, 1, 1, 1, generator=g)  # one bright patch
     whole = va.shift_stability(patch_intensity, images, shift=4, patch=4)
     assert whole["equivariance_error"] < 1e-4
-    assert abs(whole["centroid_per_pixel"] - 1) < 1e-3
+    assert abs(whole["tracking"] - 1) < 1e-3
+    assert whole["static_error"] > 0.5  # the bright patch moved: an unmoved map is far off
     # Half a patch: the pooled map cannot follow exactly.
     half = va.shift_stability(patch_intensity, images, shift=2, patch=4)
     assert half["equivariance_error"] > 0.1
+
+
+def test_circular_centroid_moves_exactly_with_a_circular_shift():
+    g = torch.Generator().manual_seed(2)
+    maps = torch.rand(5, 12, 12, generator=g)
+    maps = maps / maps.sum((-2, -1), keepdim=True)
+    for shift in (1, 5, 11):
+        moved = va.circular_column(maps.roll(shift, -1)) - va.circular_column(maps)
+        moved = torch.remainder(moved + 6, 12) - 6
+        expected = shift if shift < 6 else shift - 12
+        assert torch.allclose(moved, torch.full_like(moved, float(expected)), atol=1e-9)
+
+
+def test_a_map_that_ignores_the_image_does_not_track():
+    g = torch.Generator().manual_seed(1)
+    images = torch.rand(4, 3, 16, 16, generator=g)
+    fixed = torch.softmax(torch.randn(1, 4, 4, generator=g).flatten(1), -1).reshape(1, 4, 4)
+
+    def constant(x):
+        return fixed.expand(len(x), -1, -1)
+
+    out = va.shift_stability(constant, images, shift=4, patch=4)
+    assert abs(out["tracking"]) < 1e-9
+    assert out["static_error"] < 1e-12
+    assert abs(out["equivariance_error"] - 0.5 * (fixed - fixed.roll(1, -1)).abs().sum()) < 1e-9
 
 
 def test_pixel_map_keeps_the_mass():

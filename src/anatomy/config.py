@@ -103,6 +103,32 @@ def check_relations(config: dict[str, Any]) -> None:
             raise ConfigError(
                 f"config: {where}.{low} = {block[low]}: must be <= {high} = {block[high]}"
             )
+    if "vit" in config:
+        check_vit(config["vit"])
+
+
+def check_vit(vit: dict[str, Any]) -> None:
+    """Patch sizes that tile the image, a reference patch among them, whole heads."""
+    size = vit["data"]["size"]
+    for patch in vit["patch_sizes"]:
+        if size % patch:
+            raise ConfigError(
+                f"config: vit.patch_sizes: {patch} does not divide data.size = {size}"
+            )
+    if vit["reference_patch"] not in vit["patch_sizes"]:
+        raise ConfigError(
+            f"config: vit.reference_patch = {vit['reference_patch']}: not one of"
+            f" patch_sizes {vit['patch_sizes']}"
+        )
+    model = vit["model"]
+    if model["embed_dim"] % model["heads"]:
+        raise ConfigError(
+            f"config: vit.model.embed_dim = {model['embed_dim']}: not a multiple of heads"
+            f" = {model['heads']}"
+        )
+    low, high = vit["data"]["radius"]
+    if low > high:
+        raise ConfigError(f"config: vit.data.radius = {[low, high]}: smallest above largest")
 
 
 def _scalar(value: str, kind: str):
@@ -133,3 +159,12 @@ def coerce(config: Any, schema: dict) -> Any:
     if isinstance(config, str) and kind in ("number", "integer", "boolean"):
         return _scalar(config, kind)
     return config
+
+
+def put_library_on_path(src: str | Path) -> None:
+    """Let every job import the library from ``src`` (also under ``--sdm conda``, whose
+    environments hold only the dependencies): an edit needs no reinstall."""
+    import os
+
+    paths = [str(src), os.environ.get("PYTHONPATH", "")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

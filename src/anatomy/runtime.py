@@ -92,7 +92,7 @@ class RunContext:
             "device": self.device,
             "threads": self.threads,
             "wall_time_s": round(time.perf_counter() - self.started, 3),
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "python": platform.python_version(),
             "settings": self.settings,
             **extra,
@@ -128,6 +128,14 @@ def snakemake_job(smk):
     setup_logging(smk.log[0] if len(smk.log) else None)
     set_threads(smk.threads)
     run = smk.params.run
+    resources = getattr(smk, "resources", None) or {}
+    if run["allow_cuda"] and int(resources.get("gpu", 0)) > 0:
+        # Before torch touches CUDA: this job's own device among several (anatomy.gpus).
+        from anatomy.gpus import claim_gpu
+
+        claimed = claim_gpu(wait_s=600)
+        if claimed is not None:
+            log.info("claimed GPU %d (CUDA_VISIBLE_DEVICES)", claimed)
     ctx = RunContext(
         profile=run["profile"],
         seed=int(run["seed"]),

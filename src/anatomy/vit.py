@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from anatomy import operators
+from anatomy.shapes_data import SHAPES
 
 
 class MissingAttentionMaps(RuntimeError):
@@ -178,8 +181,19 @@ def _missing_message(name: str, file) -> str:
     return (
         f"pretrained ViT {name!r} is not available here ({where}, and the hub cannot be "
         f"reached). Download its weights once (for example `hf download timm/{name} "
-        "model.safetensors --local-dir models/vit`) and pass that file as `file`."
+        f"model.safetensors --local-dir models/vit/{name}`) and pass that file as `file`."
     )
+
+
+WEIGHT_FILES = ("{name}/model.safetensors", "{name}.safetensors", "{name}.pth", "{name}.bin")
+
+
+def pretrained_file(folder: str | Path, name: str) -> Path:
+    """Where a model's weights sit in ``folder``: ``<name>/model.safetensors`` (as ``hf
+    download --local-dir <folder>/<name>`` writes it) or ``<name>.safetensors/.pth/.bin``;
+    the first of these when none exists (loading it then says what to download)."""
+    candidates = [Path(folder) / pattern.format(name=name) for pattern in WEIGHT_FILES]
+    return next((c for c in candidates if c.exists()), candidates[0])
 
 
 def train(
@@ -227,3 +241,74 @@ def train(
             )
     model.eval()
     return history
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One trained ViT of the experiment: its operator, patch size and register tokens.
+    Its name (``softmax_p4``, ``sparsemax_p4``, ``softmax_p4_reg4``) is the rule wildcard."""
+
+    operator: str
+    patch: int
+    registers: int = 0
+
+    @property
+    def name(self) -> str:
+        base = f"{self.operator}_p{self.patch}"
+        return base + (f"_reg{self.registers}" if self.registers else "")
+
+    @classmethod
+    def parse(cls, name: str) -> ModelSpec:
+        match = re.fullmatch(r"(\w+?)_p(\d+)(?:_reg(\d+))?", name)
+        if match is None:
+            raise ValueError(f"not a ViT model name: {name!r}")
+        operator, patch, registers = match.groups()
+        return cls(operator, int(patch), int(registers or 0))
+
+
+def model_specs(settings: dict) -> list[ModelSpec]:
+    """The experiment's models: softmax at every patch size, then the sparse-normalizer
+    contrast and the register-token model at the reference patch size."""
+    ref = settings["reference_patch"]
+    specs = [ModelSpec("softmax", p) for p in settings["patch_sizes"]]
+    specs.append(ModelSpec(settings["contrast_operator"], ref))
+    specs.append(ModelSpec("softmax", ref, settings["registers"]))
+    return specs
+
+
+def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
+    m = settings["model"]
+    return build_vit(
+        settings["data"]["size"],
+        spec.patch,
+        m["embed_dim"],
+        m["depth"],
+        m["heads"],
+        len(SHAPES),
+        spec.operator,
+        spec.registers,
+    )
+
+
+def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, model, meta=None):
+    """The trained weights, the weights at initialization (for before/after comparisons)
+    and what is needed to rebuild the model."""
+    torch.save(
+        {
+            "spec": spec.name,
+            "settings": {k: settings[k] for k in ("data", "model")},
+            "init": init_state,
+            "trained": model.state_dict(),
+            "meta": meta or {},
+        },
+        path,
+    )
+
+
+def load_checkpoint(path, state: str = "trained") -> tuple[ModelSpec, nn.Module]:
+    """A saved ViT at ``state`` (``trained`` or ``init``), in eval mode."""
+    blob = torch.load(path, map_location="cpu")
+    spec = ModelSpec.parse(blob["spec"])
+    model = build_from_spec(spec, blob["settings"])
+    model.load_state_dict(blob[state])
+    return spec, model.eval()

@@ -111,18 +111,38 @@ def pixel_map(token_maps: Tensor, patch: int) -> Tensor:
     return up / patch**2
 
 
+def circular_column(maps: Tensor) -> Tensor:
+    """The column of a pixel map's centroid on the circle (the image's columns wrap around
+    under a circular shift), in pixels: the angle of ``sum_x w(x) exp(2 pi i x / W)``."""
+    width = maps.shape[-1]
+    angle = 2 * torch.pi * (torch.arange(width, dtype=torch.float64) + 0.5) / width
+    w = maps.double().sum(-2)  # mass per column
+    z = torch.complex((w * torch.cos(angle)).sum(-1), (w * torch.sin(angle)).sum(-1))
+    return torch.angle(z) * width / (2 * torch.pi)
+
+
 def shift_stability(map_fn, images: Tensor, shift: int, patch: int) -> dict[str, float]:
     """How a map follows the image when the image moves ``shift`` pixels to the right
-    (circularly): the equivariance error (total variation between the map of the shifted
-    image and the shifted map) and how far the map's centroid moves per pixel of shift.
-    ``map_fn(images) -> (B, g, g)`` token maps that sum to one."""
+    (circularly). ``map_fn(images) -> (B, g, g)`` token maps that sum to one.
+
+    - ``equivariance_error``: total variation between the map of the shifted image and the
+      shifted map (0: the map moves exactly with the image);
+    - ``static_error``: the same distance for a map that ignored the shift (the map of the
+      original image, unmoved): the error of a map with no geometric meaning at all;
+    - ``tracking``: how far the map's circular centroid moved, per pixel of shift (1: it
+      follows the image, 0: it stays put). On the circle a shifted map's centroid moves by
+      exactly the shift, whatever wraps around the border."""
     before = pixel_map(map_fn(images), patch)
     after = pixel_map(map_fn(images.roll(shift, dims=-1)), patch)
     error = 0.5 * (after - before.roll(shift, dims=-1)).abs().sum((-2, -1))
-    moved = (centroid(after, 1) - centroid(before, 1))[:, 1]  # column displacement, pixels
+    static = 0.5 * (after - before).abs().sum((-2, -1))
+    width = images.shape[-1]
+    moved = circular_column(after) - circular_column(before)
+    moved = torch.remainder(moved + width / 2, width) - width / 2  # the shorter way round
     return {
         "equivariance_error": float(error.mean()),
-        "centroid_per_pixel": float((moved / shift).mean()),
+        "static_error": float(static.mean()),
+        "tracking": float((moved / shift).mean()),
     }
 
 

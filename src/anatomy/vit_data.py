@@ -73,3 +73,45 @@ def sample(n: int, size: int, generator, radius=(0.1, 0.18), noise: float = 0.15
     images = torch.where(objects, colour.view(n, 3, 1, 1), background)
     images = images + noise * torch.randn(images.shape, generator=generator)
     return Objects(images, target, distractor, labels)
+
+
+def make_dataset(
+    train: int, evaluation: int, size: int, seed: int, radius=(0.1, 0.18), noise=0.15
+) -> dict:
+    """The cached data: a training set (images in float16, labels) and an evaluation set
+    with its masks, drawn from two independent generators."""
+    g_train = torch.Generator().manual_seed(seed)
+    g_eval = torch.Generator().manual_seed(seed + 1_000_003)
+    tr = sample(train, size, g_train, tuple(radius), noise)
+    ev = sample(evaluation, size, g_eval, tuple(radius), noise)
+    return {
+        "train_images": tr.images.half(),
+        "train_labels": tr.labels,
+        "eval": {
+            "images": ev.images,
+            "target": ev.target,
+            "distractor": ev.distractor,
+            "labels": ev.labels,
+        },
+    }
+
+
+def evaluation_set(data: dict, n: int | None = None) -> Objects:
+    """The first ``n`` evaluation images (all when ``n`` is None) as :class:`Objects`."""
+    ev = data["eval"]
+    n = len(ev["labels"]) if n is None else min(n, len(ev["labels"]))
+    return Objects(ev["images"][:n], ev["target"][:n], ev["distractor"][:n], ev["labels"][:n])
+
+
+def training_sampler(data: dict):
+    """``sampler(n, generator) -> (images, labels)`` over the cached training set, with
+    random horizontal flips (a flip never changes a shape's label)."""
+    images, labels = data["train_images"], data["train_labels"]
+
+    def sampler(n: int, generator):
+        index = torch.randint(0, len(labels), (n,), generator=generator)
+        x = images[index].float()
+        flip = torch.rand(n, generator=generator) < 0.5
+        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x), labels[index]
+
+    return sampler

@@ -4,7 +4,15 @@ import sys
 from glob import glob
 from pathlib import Path
 
-from anatomy.config import ConfigError, check_relations, coerce, load_schema, validate
+from anatomy.runtime import git_commit
+from anatomy.config import (
+    ConfigError,
+    check_relations,
+    coerce,
+    load_schema,
+    put_library_on_path,
+    validate,
+)
 
 SCHEMA = load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 config.update(coerce(config, SCHEMA))
@@ -16,7 +24,12 @@ except ConfigError as error:
     sys.exit(str(error))
 
 
+put_library_on_path(Path(workflow.basedir) / "src")
+# Conda environments for --sdm conda, relative to workflow/rules/ (where every rule lives).
+ENVS = {name: f"../../envs/{name}.yaml" for name in ("pipeline", "latex")}
+
 NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
+ARCHIVE = "paper/build/note-arxiv.tar.gz"  # its sources, ready for arXiv
 RESULTS = "data/results"
 LOGS = "data/logs"
 BENCHMARKS = "data/benchmarks"
@@ -73,5 +86,21 @@ def run_params(*keys, blocks=None):
     )
 
 
+# The HTML report (snakemake --report report.html): every figure, table and executed notebook,
+# captioned by the docstring of the script that made it (workflow/report/caption.rst).
+def shown(path, category):
+    return report(path, caption="../report/caption.rst", category=category)
+
+
+def script_doc(path):
+    """The docstring of a figure or table script, or a notebook's title line: a caption."""
+    import ast
+
+    text = Path(workflow.basedir, path).read_text()
+    if "/notebooks/" in path:
+        return next(line.lstrip("# ") for line in text.splitlines() if line.startswith("# # "))
+    return " ".join((ast.get_docstring(ast.parse(text)) or "").split())
+
+
 def final_outputs():
-    return [NOTE_PDF] + expand("data/notebooks/{name}.html", name=config["notebooks"])
+    return [NOTE_PDF, ARCHIVE] + expand("data/notebooks/{name}.html", name=config["notebooks"])

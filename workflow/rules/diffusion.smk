@@ -42,6 +42,8 @@ rule train_diffusion_base:
     resources:
         mem_mb=4000,
         gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/train_diffusion.py"
 
@@ -66,6 +68,8 @@ rule train_diffusion_variant:
     resources:
         mem_mb=4000,
         gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/train_diffusion.py"
 
@@ -86,11 +90,13 @@ rule measure_diffusion:
         measurement="|".join(DIFF_MEASUREMENTS),
     params:
         run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
-        source=PROBED_MODEL,
+        source=lambda w, input: input.model[0] if input.model else PRETRAINED,
     threads: 2
     resources:
         mem_mb=6000,
         gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/measure_diffusion.py"
 
@@ -113,6 +119,8 @@ rule compare_diffusion_variants:
     threads: 2
     resources:
         mem_mb=4000,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/compare_diffusion_variants.py"
 
@@ -156,13 +164,16 @@ rule plot_diffusion:
         lib=library("plotting", "shapes_data"),
     output:
         pdf="figures/{diffusion_figure}.pdf",
-        png="figures/{diffusion_figure}.png",
+        png=shown("figures/{diffusion_figure}.png", "Layer C: diffusion"),
     log:
         f"{LOGS}/plot_{{diffusion_figure}}.log",
     wildcard_constraints:
         diffusion_figure="|".join(DIFF_FIGURES),
     params:
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.diffusion_figure}.py"),
         settings=config["diffusion"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/fig_{wildcards.diffusion_figure}.py"
 
@@ -177,13 +188,16 @@ rule tabulate_diffusion:
         script="workflow/scripts/tab_{diffusion_table}.py",
         lib=library("latex", "diffusion_analysis"),
     output:
-        tex=f"{GENERATED}/tables/{{diffusion_table}}.tex",
+        tex=shown(f"{GENERATED}/tables/{{diffusion_table}}.tex", "Layer C: diffusion"),
     log:
         f"{LOGS}/tabulate_{{diffusion_table}}.log",
     wildcard_constraints:
         diffusion_table="diffusion_layer_map|diffusion_layer_prompts|diffusion_variants",
     params:
+        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.diffusion_table}.py"),
         settings=config["diffusion"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/tab_{wildcards.diffusion_table}.py"
 
@@ -200,5 +214,7 @@ rule write_diffusion_macros:
         f"{LOGS}/write_diffusion_macros.log",
     params:
         settings=config["diffusion"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/macros_diffusion.py"

@@ -49,6 +49,8 @@ rule zoo_adjacency:
         f"{LOGS}/zoo_adjacency.log",
     params:
         run=run_params(EQ, "adjacency"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/zoo_adjacency.py"
 
@@ -91,13 +93,16 @@ rule plot_equivalent_forms:
         lib=library("plotting"),
     output:
         pdf="figures/{eq_figure}.pdf",
-        png="figures/{eq_figure}.png",
+        png=shown("figures/{eq_figure}.png", "Layer B: equivalent forms"),
     log:
         f"{LOGS}/plot_{{eq_figure}}.log",
     wildcard_constraints:
         eq_figure="|".join(EQ_FIGURES),
     params:
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.eq_figure}.py"),
         settings=config[EQ],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/fig_{wildcards.eq_figure}.py"
 
@@ -108,13 +113,16 @@ rule tabulate_equivalent_forms:
         script="workflow/scripts/tab_{eq_table}.py",
         lib=library("latex", "linear_kernels", "speed"),
     output:
-        tex=f"{GENERATED}/tables/{{eq_table}}.tex",
+        tex=shown(f"{GENERATED}/tables/{{eq_table}}.tex", "Layer B: equivalent forms"),
     log:
         f"{LOGS}/tabulate_{{eq_table}}.log",
     wildcard_constraints:
         eq_table="|".join(EQ_TABLES),
     params:
+        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.eq_table}.py"),
         settings=config[EQ],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/tab_{wildcards.eq_table}.py"
 
@@ -130,5 +138,7 @@ rule write_equivalent_forms_macros:
     params:
         settings=config[EQ],
         reads=EQ_READS,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/macros_equivalent_forms.py"

@@ -35,9 +35,13 @@ rule plot_softmax_sharpness:
         lib=library("plotting", "softmax_constraints"),
     output:
         pdf="figures/softmax_sharpness.pdf",
-        png="figures/softmax_sharpness.png",
+        png=shown("figures/softmax_sharpness.png", "Layer A: what softmax constrains"),
     log:
         f"{LOGS}/plot_softmax_sharpness.log",
+    params:
+        caption=script_doc("workflow/scripts/fig_softmax_sharpness.py"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/fig_softmax_sharpness.py"
 
@@ -47,9 +51,13 @@ rule tabulate_softmax_properties:
         table=result("softmax_constraints", "properties"),
         lib=library("latex", "softmax_constraints"),
     output:
-        tex=f"{GENERATED}/tables/softmax_properties.tex",
+        tex=shown(f"{GENERATED}/tables/softmax_properties.tex", "Layer A: what softmax constrains"),
     log:
         f"{LOGS}/tabulate_softmax_properties.log",
+    params:
+        caption=script_doc("workflow/scripts/tab_softmax_properties.py"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/tab_softmax_properties.py"
 
@@ -65,6 +73,8 @@ rule write_softmax_macros:
         tex=f"{GENERATED}/macros/softmax_constraints.tex",
     log:
         f"{LOGS}/write_softmax_macros.log",
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/macros_softmax_constraints.py"
 
@@ -96,11 +106,15 @@ rule plot_expressivity:
         lib=library("plotting"),
     output:
         pdf="figures/{figure}.pdf",
-        png="figures/{figure}.png",
+        png=shown("figures/{figure}.png", "Layer A: expressivity"),
     log:
         f"{LOGS}/plot_{{figure}}.log",
     wildcard_constraints:
         figure="|".join(EXPRESSIVITY_FIGURES),
+    params:
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.figure}.py"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/fig_{wildcards.figure}.py"
 
@@ -116,5 +130,7 @@ rule write_expressivity_macros:
     params:
         tables=EXPRESSIVITY_TABLES,
         settings=config["expressivity"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/macros_expressivity.py"

@@ -21,5 +21,7 @@ for _name, _m in MEASUREMENT_RULES.items():
         threads: _m["threads"]
         resources:
             mem_mb=4000,
+        conda:
+            ENVS["pipeline"]
         script:
             "../scripts/run_measurement.py"

@@ -7,6 +7,11 @@ NOTEBOOK_INPUTS = {
         f"{DIFF}/token_maps.json",
         f"{DIFF}/ablations.parquet",
     ],
+    "vision_transformer": [
+        f"{VIT}/data.pt",
+        f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}.pt",
+        f"{VIT}/patch.json",
+    ],
 }
 
 
@@ -19,13 +24,17 @@ rule execute_notebook:
         results=lambda w: NOTEBOOK_INPUTS.get(w.name, []),
     output:
         ipynb="data/notebooks/{name}.ipynb",
-        html="data/notebooks/{name}.html",
+        html=shown("data/notebooks/{name}.html", "Notebooks"),
     log:
         f"{LOGS}/execute_notebook/{{name}}.log",
     benchmark:
         f"{BENCHMARKS}/execute_notebook/{{name}}.tsv"
+    params:
+        caption=lambda w: script_doc(f"workflow/notebooks/{w.name}.py"),
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/run_notebook.py"

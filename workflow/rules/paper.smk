@@ -8,6 +8,8 @@ rule write_profile_banner:
         f"{LOGS}/write_profile_banner.log",
     params:
         profile=config["profile"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/write_profile_banner.py"
 
@@ -15,10 +17,13 @@ rule write_profile_banner:
 rule write_section_list:
     output:
         tex=f"{GENERATED}/sections.tex",
+        macros=f"{GENERATED}/macros.tex",
     log:
         f"{LOGS}/write_section_list.log",
     params:
         experiments=config["experiments"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/write_section_list.py"
 
@@ -30,6 +35,8 @@ rule compile_note:
         bib="paper/refs.bib",
         profile=rules.write_profile_banner.output.tex,
         section_list=rules.write_section_list.output.tex,
+        macro_list=rules.write_section_list.output.macros,
+        provenance=f"{GENERATED}/tables/provenance.tex",
         assets=[asset for name in config["experiments"] for asset in PAPER_ASSETS[name]],
     output:
         pdf=NOTE_PDF,
@@ -37,5 +44,65 @@ rule compile_note:
         f"{LOGS}/compile_note.log",
     benchmark:
         f"{BENCHMARKS}/compile_note.tsv"
+    conda:
+        ENVS["latex"]
     script:
         "../scripts/build_pdf.py"
+
+
+# Provenance: for every figure, table and macro file of the note, the rule and script that
+# made it, its experiment's config hash and the git commit (an appendix table).
+def provenance_rows():
+    from types import SimpleNamespace
+
+    from anatomy.runtime import config_hash
+
+    rows = []
+    for experiment in config["experiments"]:
+        for asset in PAPER_ASSETS[experiment]:
+            maker = next(r for r in workflow.rules if r.script and r.is_producer(asset))
+            wildcards = SimpleNamespace(**maker.get_wildcards(asset))
+            script = Path(maker.script.format(wildcards=wildcards)).name
+            rows.append([asset, maker.name, script, experiment, config_hash(config[experiment])])
+    return rows
+
+
+rule write_provenance:
+    output:
+        tex=f"{GENERATED}/tables/provenance.tex",
+    log:
+        f"{LOGS}/write_provenance.log",
+    params:
+        rows=provenance_rows(),
+        commit=git_commit(workflow.basedir),
+        profile=config["profile"],
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/write_provenance.py"
+
+
+rule archive_note:
+    # arXiv-ready sources (TeX, .bbl, generated tables and macros, figures), checked to compile
+    # on their own to the same PDF.
+    input:
+        pdf=NOTE_PDF,
+        main="paper/main.tex",
+        sections=sorted(glob("paper/sections/*.tex")),
+        bib="paper/refs.bib",
+        generated=[
+            rules.write_profile_banner.output.tex,
+            rules.write_section_list.output.tex,
+            rules.write_section_list.output.macros,
+            rules.write_provenance.output.tex,
+            *[a for name in config["experiments"] for a in PAPER_ASSETS[name]],
+        ],
+        lib=library("latex"),
+    output:
+        tarball=ARCHIVE,
+    log:
+        f"{LOGS}/archive_note.log",
+    conda:
+        ENVS["latex"]
+    script:
+        "../scripts/archive_note.py"

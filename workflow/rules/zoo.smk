@@ -47,6 +47,8 @@ rule train_zoo_model:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/train_zoo_model.py"
 
@@ -66,6 +68,8 @@ rule evaluate_zoo_model:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/evaluate_zoo_model.py"
 
@@ -77,6 +81,8 @@ rule collect_zoo:
         table=f"{ZOO}/metrics.parquet",
     log:
         f"{LOGS}/collect_zoo.log",
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/collect_tables.py"
 
@@ -96,11 +102,15 @@ rule plot_zoo:
         lib=library("plotting"),
     output:
         pdf="figures/{zoo_figure}.pdf",
-        png="figures/{zoo_figure}.png",
+        png=shown("figures/{zoo_figure}.png", "Layer A: the operator zoo"),
     log:
         f"{LOGS}/plot_{{zoo_figure}}.log",
     wildcard_constraints:
         zoo_figure="|".join(ZOO_FIGURES),
+    params:
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.zoo_figure}.py"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/fig_{wildcards.zoo_figure}.py"
 
@@ -110,9 +120,13 @@ rule tabulate_zoo:
         table=rules.collect_zoo.output.table,
         lib=library("latex", "zoo_summary"),
     output:
-        tex=f"{GENERATED}/tables/zoo.tex",
+        tex=shown(f"{GENERATED}/tables/zoo.tex", "Layer A: the operator zoo"),
     log:
         f"{LOGS}/tabulate_zoo.log",
+    params:
+        caption=script_doc("workflow/scripts/tab_zoo.py"),
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/tab_zoo.py"
 
@@ -127,5 +141,7 @@ rule write_zoo_macros:
         f"{LOGS}/write_zoo_macros.log",
     params:
         settings=config["zoo"],
+    conda:
+        ENVS["pipeline"]
     script:
         "../scripts/macros_zoo.py"

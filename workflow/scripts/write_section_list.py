@@ -1,8 +1,13 @@
-"""The sections of the enabled experiments, in config order, each with its macros first."""
+"""The enabled experiments' numbers (macros.tex, read before the abstract) and their sections
+(sections.tex), in config order."""
 
 from pathlib import Path
 
-lines = ["% written by write_section_list: one block per enabled experiment"]
-for name in snakemake.params.experiments:
-    lines += [rf"\input{{generated/macros/{name}}}", rf"\input{{sections/{name}}}"]
-Path(snakemake.output.tex).write_text("\n".join(lines) + "\n")
+experiments = snakemake.params.experiments
+header = "% written by write_section_list: one line per enabled experiment\n"
+Path(snakemake.output.macros).write_text(
+    header + "".join(rf"\input{{generated/macros/{name}}}" + "\n" for name in experiments)
+)
+Path(snakemake.output.tex).write_text(
+    header + "".join(rf"\input{{sections/{name}}}" + "\n" for name in experiments)
+)

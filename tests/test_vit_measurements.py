@@ -1,0 +1,176 @@
+"""The ViT experiment's measurements and plumbing: models by name, checkpoints, cached data,
+the measurements on tiny models (against identities: uniform attention has ratio 1, a map
+equal to the mask has Jaccard 1), and the pretrained path on a folder of images, offline."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from anatomy import vit, vit_data
+from anatomy import vit_measurements as vm
+from anatomy.config import ConfigError, check_vit
+
+SETTINGS = {
+    "data": {"size": 16, "radius": [0.14, 0.22], "noise": 0.15, "train": 64, "evaluation": 12},
+    "model": {"embed_dim": 16, "depth": 2, "heads": 2},
+    "patch_sizes": [2, 4, 8],
+    "reference_patch": 4,
+    "contrast_operator": "sparsemax",
+    "registers": 2,
+    "analysis": {"share": 0.6, "examples": 2, "norm_factor": 3.0},
+}
+
+
+def test_model_names_round_trip_and_the_experiment_lists_five_models():
+    specs = vit.model_specs(SETTINGS)
+    assert [s.name for s in specs] == [
+        "softmax_p2",
+        "softmax_p4",
+        "softmax_p8",
+        "sparsemax_p4",
+        "softmax_p4_reg2",
+    ]
+    for spec in specs:
+        assert vit.ModelSpec.parse(spec.name) == spec
+    with pytest.raises(ValueError):
+        vit.ModelSpec.parse("softmax4")
+
+
+def test_checkpoint_keeps_trained_and_initial_weights(tmp_path):
+    spec = vit.ModelSpec("softmax", 4, 2)
+    torch.manual_seed(0)
+    model = vit.build_from_spec(spec, SETTINGS)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.head.weight.add_(1.0)
+    vit.save_checkpoint(tmp_path / "m.pt", spec, SETTINGS, init, model)
+    loaded_spec, trained = vit.load_checkpoint(tmp_path / "m.pt")
+    _, first = vit.load_checkpoint(tmp_path / "m.pt", "init")
+    x = torch.randn(3, 3, 16, 16)
+    assert loaded_spec == spec and trained.num_prefix_tokens == 3
+    with torch.no_grad():
+        assert torch.allclose(trained(x), model.eval()(x), atol=1e-6)
+        assert torch.allclose(first.head.weight + 1.0, trained.head.weight)
+
+
+def test_cached_data_is_deterministic_and_the_sampler_keeps_labels():
+    a = vit_data.make_dataset(32, 8, 16, seed=3)
+    b = vit_data.make_dataset(32, 8, 16, seed=3)
+    assert torch.equal(a["train_images"], b["train_images"])
+    assert a["train_images"].dtype == torch.float16
+    ev = vit_data.evaluation_set(a, 5)
+    assert ev.images.shape == (5, 3, 16, 16) and ev.target.shape == (5, 16, 16)
+    # Held-out images come from their own generator, not from the training stream.
+    assert not torch.equal(ev.images[0].half(), a["train_images"][0])
+    x, y = vit_data.training_sampler(a)(64, torch.Generator().manual_seed(0))
+    assert x.shape == (64, 3, 16, 16) and set(y.tolist()) <= {0, 1, 2}
+    # Every drawn image is a training image, flipped or not.
+    flat = a["train_images"].float().flatten(1)
+    for image in x[:8]:
+        same = (flat == image.flatten()).all(1) | (flat == image.flip(-1).flatten()).all(1)
+        assert same.any()
+
+
+def test_uniform_attention_has_distance_ratio_one():
+    model = vit.build_vit(16, 4, 16, 2, 2, 3, operator="uniform").eval()
+    rows = vm.distance_rows(model, torch.randn(4, 3, 16, 16))
+    ratios = np.array([r["distance_ratio"] for r in rows])
+    assert np.allclose(ratios, 1.0, atol=1e-9)
+    assert all(abs(r["distance_tokens"] * 4 - r["distance_px"]) < 1e-9 for r in rows)
+
+
+def _objects(n=6, size=16, patch=4):
+    """Targets that are exactly one patch, distractors exactly another."""
+    target = torch.zeros(n, size, size, dtype=torch.bool)
+    distractor = torch.zeros_like(target)
+    target[:, :patch, :patch] = True
+    distractor[:, -patch:, -patch:] = True
+    images = torch.randn(n, 3, size, size)
+    return vit_data.Objects(images, target, distractor, torch.zeros(n, dtype=torch.long))
+
+
+def test_a_map_on_the_target_scores_jaccard_one_and_full_margin():
+    objects = _objects()
+    grid = 4
+    maps = torch.zeros(len(objects.labels), grid, grid)
+    maps[:, 0, 0] = 1.0
+    out = vm.object_scores(maps, objects, patch=4, share=0.6)
+    assert out["jaccard_target"] == pytest.approx(1.0)
+    assert out["jaccard_distractor"] == 0 and out["margin"] == pytest.approx(1.0)
+    assert out["mass_target"] == pytest.approx(1.0)
+    uniform = torch.full((len(objects.labels), grid, grid), 1 / 16)
+    assert vm.object_scores(uniform, objects, 4, 0.6)["mass_target"] == pytest.approx(1 / 16)
+
+
+def test_measurements_on_tiny_models(tmp_path):
+    objects = _objects(8)
+    paths = []
+    for spec in vit.model_specs(SETTINGS):
+        torch.manual_seed(0)
+        model = vit.build_from_spec(spec, SETTINGS)
+        path = tmp_path / f"{spec.name}.pt"
+        vit.save_checkpoint(path, spec, SETTINGS, model.state_dict(), model)
+        paths.append(path)
+    models = vm.load_models(paths)
+    found, extras = vm.measure_objects(models, objects, SETTINGS, seed=0)
+    assert set(found.kind) == {"cls", "rollout", "random"}
+    assert set(extras["maps"]) == set(models) and len(extras["images"]) == 2
+    # Rollout of one layer is that layer's head-averaged [CLS] row.
+    first = found[(found.layer == 0) & (found["head_id"] == "mean")]
+    for model in models:
+        rows = first[(first.model == model) & (first.state == "trained")]
+        assert rows.jaccard_target.nunique() == 1
+    patch, _ = vm.measure_patch(models, objects, SETTINGS, seed=0)
+    repatched = patch[patch.kind == "repatchified"]
+    assert sorted(repatched.patch) == [2, 8] and (repatched.trained_patch == 4).all()
+    assert set(patch.tokens) == {64, 16, 4}
+    norms, _ = vm.measure_norms(models, objects, SETTINGS, seed=0)
+    assert set(norms[norms.registers > 0].kind) == {"cls", "patch", "register"}
+    shift, _ = vm.measure_shift(models, objects, SETTINGS, seed=0)
+    assert sorted(shift.shift_px.unique()) == list(range(1, 9))
+
+
+def test_config_relations_for_the_vit_block():
+    check_vit(SETTINGS)
+    with pytest.raises(ConfigError, match="does not divide"):
+        check_vit(SETTINGS | {"patch_sizes": [3, 4]})
+    with pytest.raises(ConfigError, match="reference_patch"):
+        check_vit(SETTINGS | {"reference_patch": 16})
+    with pytest.raises(ConfigError, match="multiple of heads"):
+        check_vit(SETTINGS | {"model": {"embed_dim": 15, "depth": 1, "heads": 2}})
+
+
+def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
+    """The pretrained path end to end, with no network: a checkpoint the test saves in the
+    layout `hf download` writes, found by name, loaded through timm's pretrained path, and
+    probed on a folder of images."""
+    import timm
+
+    name = "vit_tiny_patch16_224.augreg_in21k_ft_in1k"
+    torch.manual_seed(0)
+    reference = timm.create_model(name, pretrained=False, num_classes=4)
+    (tmp_path / "weights" / name).mkdir(parents=True)
+    from safetensors.torch import save_file
+
+    save_file(reference.state_dict(), tmp_path / "weights" / name / "model.safetensors")
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        pixels = rng.integers(0, 255, (256, 300, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f"{i}.png")
+    (images / "notes.txt").write_text("not an image")
+
+    path = vit.pretrained_file(tmp_path / "weights", name)
+    assert path.name == "model.safetensors"
+    model = vit.load_pretrained(name, file=path, num_classes=4)
+    batch, files = vm.load_images(images, model, limit=8)
+    assert batch.shape == (2, 3, 224, 224) and files == ["0.png", "1.png"]
+    table, extras = vm.probe_pretrained(model, batch, {"norm_factor": 3.0})
+    assert set(table.measurement) == {"distance", "shift", "norms"}
+    assert sorted(table[table.measurement == "shift"].shift_px.unique()) == [1, 8, 16]
+    assert extras["maps"]["rollout"].shape == (2, 14, 14)
+    assert len(table[table.measurement == "distance"]) == 12 * 3  # layers x heads
+    with pytest.raises(vit.PretrainedModelMissing, match="hf download"):
+        vit.load_pretrained(name, file=vit.pretrained_file(tmp_path / "nowhere", name))

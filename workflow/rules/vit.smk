@@ -1,0 +1,187 @@
+# Layer C, vision: tiny timm ViTs trained on generated images with known object masks (softmax
+# at several patch sizes, a sparse-normalizer contrast, a register-token model), probed through
+# timm's own attention hooks; optionally the same analyses on pretrained timm ViTs
+# (`vit.pretrained`). Training sees only data/model/training; changing an analysis never retrains.
+
+from anatomy.vit import model_specs
+
+VIT = f"{RESULTS}/vit"
+VIT_MODELS = "data/models/vit"
+VIT_LIB = library("vit", "vit_data", "shapes_data", "operators", "runtime")
+VIT_ANALYSIS_LIB = VIT_LIB + library("vit_analysis", "vit_measurements")
+VIT_MEASUREMENTS = ["distance", "objects", "shift", "patch", "norms"]
+VIT_PRETRAINED = config["vit"]["pretrained"]
+VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
+
+
+rule make_vit_data:
+    # The training set and the held-out images with their masks, drawn once and cached.
+    input:
+        lib=library("vit_data", "shapes_data", "runtime"),
+    output:
+        data=f"{VIT}/data.pt",
+    log:
+        f"{LOGS}/make_vit_data.log",
+    params:
+        run=run_params("vit", blocks=("data",)),
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/make_vit_data.py"
+
+
+rule train_vit:
+    input:
+        data=rules.make_vit_data.output.data,
+        lib=VIT_LIB,
+    output:
+        model=f"{VIT_MODELS}/{{model}}.pt",
+        history=f"{VIT}/training/{{model}}.parquet",
+    log:
+        f"{LOGS}/train_vit/{{model}}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_vit/{{model}}.tsv"
+    wildcard_constraints:
+        model="|".join(VIT_MODEL_NAMES),
+    params:
+        run=run_params("vit", blocks=("data", "model", "training")),
+    threads: 2
+    resources:
+        mem_mb=3000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/train_vit.py"
+
+
+rule measure_vit:
+    input:
+        data=rules.make_vit_data.output.data,
+        models=expand(f"{VIT_MODELS}/{{model}}.pt", model=VIT_MODEL_NAMES),
+        lib=VIT_ANALYSIS_LIB,
+    output:
+        table=f"{VIT}/{{measurement}}.parquet",
+        extras=f"{VIT}/{{measurement}}.pt",
+        meta=f"{VIT}/{{measurement}}.json",
+    log:
+        f"{LOGS}/measure_vit/{{measurement}}.log",
+    benchmark:
+        f"{BENCHMARKS}/measure_vit/{{measurement}}.tsv"
+    wildcard_constraints:
+        measurement="|".join(VIT_MEASUREMENTS),
+    params:
+        run=run_params("vit", blocks=("patch_sizes", "reference_patch", "analysis")),
+    threads: 1
+    resources:
+        mem_mb=3000,
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/measure_vit.py"
+
+
+rule measure_pretrained_vit:
+    # A pretrained timm ViT on the user's images: the analyses that need no masks.
+    input:
+        lib=VIT_ANALYSIS_LIB,
+    output:
+        table=f"{VIT}/pretrained/{{pretrained}}.parquet",
+        extras=f"{VIT}/pretrained/{{pretrained}}.pt",
+        meta=f"{VIT}/pretrained/{{pretrained}}.json",
+    log:
+        f"{LOGS}/measure_pretrained_vit/{{pretrained}}.log",
+    params:
+        run=run_params("vit", blocks=("pretrained", "analysis")),
+    threads: 2
+    resources:
+        mem_mb=6000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/measure_pretrained_vit.py"
+
+
+VIT_FIGURES = ["vit_distance", "vit_maps", "vit_shift"] + (["vit_pretrained"] if VIT_PRETRAINED else [])
+VIT_TABLES = ["vit_jaccard", "vit_patch"]
+VIT_PRETRAINED_FILES = (
+    [
+        f"{VIT}/pretrained/{name}.{ext}"
+        for name in VIT_PRETRAINED["models"]
+        for ext in ("parquet", "pt")
+    ]
+    if VIT_PRETRAINED
+    else []
+)
+# What each figure, table and the macros read.
+VIT_READS = {
+    "vit_distance": [f"{VIT}/distance.parquet"],
+    "vit_maps": [f"{VIT}/objects.pt"],
+    "vit_shift": [f"{VIT}/shift.parquet"],
+    "vit_pretrained": VIT_PRETRAINED_FILES,
+    "vit_jaccard": [f"{VIT}/objects.parquet"],
+    "vit_patch": [f"{VIT}/patch.parquet"],
+}
+PAPER_ASSETS["vit"] = (
+    [f"figures/{name}.pdf" for name in VIT_FIGURES]
+    + [f"{GENERATED}/tables/{name}.tex" for name in VIT_TABLES]
+    + [f"{GENERATED}/macros/vit.tex"]
+)
+
+
+rule plot_vit:
+    input:
+        tables=lambda w: VIT_READS[w.vit_figure],
+        script="workflow/scripts/fig_{vit_figure}.py",
+        lib=library("plotting"),
+    output:
+        pdf="figures/{vit_figure}.pdf",
+        png=shown("figures/{vit_figure}.png", "Layer C: vision transformers"),
+    log:
+        f"{LOGS}/plot_{{vit_figure}}.log",
+    wildcard_constraints:
+        vit_figure="|".join(VIT_FIGURES),
+    params:
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.vit_figure}.py"),
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/fig_{wildcards.vit_figure}.py"
+
+
+rule tabulate_vit:
+    input:
+        tables=lambda w: VIT_READS[w.vit_table],
+        script="workflow/scripts/tab_{vit_table}.py",
+        lib=library("latex"),
+    output:
+        tex=shown(f"{GENERATED}/tables/{{vit_table}}.tex", "Layer C: vision transformers"),
+    log:
+        f"{LOGS}/tabulate_{{vit_table}}.log",
+    wildcard_constraints:
+        vit_table="|".join(VIT_TABLES),
+    params:
+        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.vit_table}.py"),
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/tab_{wildcards.vit_table}.py"
+
+
+rule write_vit_macros:
+    input:
+        tables=[f"{VIT}/{m}.parquet" for m in VIT_MEASUREMENTS],
+        histories=expand(f"{VIT}/training/{{model}}.parquet", model=VIT_MODEL_NAMES),
+        pretrained=VIT_PRETRAINED_FILES,
+        lib=library("latex", "vit"),
+    output:
+        tex=f"{GENERATED}/macros/vit.tex",
+    log:
+        f"{LOGS}/write_vit_macros.log",
+    params:
+        settings=config["vit"],
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/macros_vit.py"

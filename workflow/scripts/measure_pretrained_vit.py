@@ -1,0 +1,17 @@
+"""Probe one pretrained timm ViT on the user's folder of images (vit.pretrained): distance,
+shift stability and token norms, with its maps for the overlay figure."""
+
+import torch
+
+from anatomy.runtime import snakemake_job
+from anatomy.vit import load_pretrained, pretrained_file
+from anatomy.vit_measurements import load_images, probe_pretrained
+
+with snakemake_job(snakemake) as ctx:
+    p, name = ctx.settings["pretrained"], snakemake.wildcards.pretrained
+    model = load_pretrained(name, file=pretrained_file(p["weights"], name))
+    images, files = load_images(p["images"], model, p.get("limit", 16))
+    table, extras = probe_pretrained(model, images, ctx.settings["analysis"])
+    table.assign(model=name).to_parquet(snakemake.output.table, index=False)
+    torch.save(extras | {"files": files}, snakemake.output.extras)
+    ctx.write_metadata(snakemake.output.meta, rows=len(table), model=name, images=len(files))
