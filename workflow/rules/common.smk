@@ -99,7 +99,11 @@ def script_doc(path):
     text = Path(workflow.basedir, path).read_text()
     if "/notebooks/" in path:
         return next(line.lstrip("# ") for line in text.splitlines() if line.startswith("# # "))
-    return " ".join((ast.get_docstring(ast.parse(text)) or "").split())
+    doc = " ".join((ast.get_docstring(ast.parse(text)) or "").split())
+    # Plain text in reStructuredText: |x| and *x* are markup there.
+    for char in "\\|*`":
+        doc = doc.replace(char, "\\" + char)
+    return doc
 
 
 def final_outputs():

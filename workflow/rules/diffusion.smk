@@ -164,7 +164,7 @@ rule plot_diffusion:
         lib=library("plotting", "shapes_data"),
     output:
         pdf="figures/{diffusion_figure}.pdf",
-        png=shown("figures/{diffusion_figure}.png", "Layer C: diffusion"),
+        png=shown("figures/{diffusion_figure}.png", "Layer C - diffusion"),
     log:
         f"{LOGS}/plot_{{diffusion_figure}}.log",
     wildcard_constraints:
@@ -188,7 +188,7 @@ rule tabulate_diffusion:
         script="workflow/scripts/tab_{diffusion_table}.py",
         lib=library("latex", "diffusion_analysis"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{diffusion_table}}.tex", "Layer C: diffusion"),
+        tex=shown(f"{GENERATED}/tables/{{diffusion_table}}.tex", "Layer C - diffusion"),
     log:
         f"{LOGS}/tabulate_{{diffusion_table}}.log",
     wildcard_constraints:

@@ -93,7 +93,7 @@ rule plot_equivalent_forms:
         lib=library("plotting"),
     output:
         pdf="figures/{eq_figure}.pdf",
-        png=shown("figures/{eq_figure}.png", "Layer B: equivalent forms"),
+        png=shown("figures/{eq_figure}.png", "Layer B - equivalent forms"),
     log:
         f"{LOGS}/plot_{{eq_figure}}.log",
     wildcard_constraints:
@@ -113,7 +113,7 @@ rule tabulate_equivalent_forms:
         script="workflow/scripts/tab_{eq_table}.py",
         lib=library("latex", "linear_kernels", "speed"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{eq_table}}.tex", "Layer B: equivalent forms"),
+        tex=shown(f"{GENERATED}/tables/{{eq_table}}.tex", "Layer B - equivalent forms"),
     log:
         f"{LOGS}/tabulate_{{eq_table}}.log",
     wildcard_constraints:

@@ -35,7 +35,7 @@ rule plot_softmax_sharpness:
         lib=library("plotting", "softmax_constraints"),
     output:
         pdf="figures/softmax_sharpness.pdf",
-        png=shown("figures/softmax_sharpness.png", "Layer A: what softmax constrains"),
+        png=shown("figures/softmax_sharpness.png", "Layer A - what softmax constrains"),
     log:
         f"{LOGS}/plot_softmax_sharpness.log",
     params:
@@ -51,7 +51,7 @@ rule tabulate_softmax_properties:
         table=result("softmax_constraints", "properties"),
         lib=library("latex", "softmax_constraints"),
     output:
-        tex=shown(f"{GENERATED}/tables/softmax_properties.tex", "Layer A: what softmax constrains"),
+        tex=shown(f"{GENERATED}/tables/softmax_properties.tex", "Layer A - what softmax constrains"),
     log:
         f"{LOGS}/tabulate_softmax_properties.log",
     params:
@@ -106,7 +106,7 @@ rule plot_expressivity:
         lib=library("plotting"),
     output:
         pdf="figures/{figure}.pdf",
-        png=shown("figures/{figure}.png", "Layer A: expressivity"),
+        png=shown("figures/{figure}.png", "Layer A - expressivity"),
     log:
         f"{LOGS}/plot_{{figure}}.log",
     wildcard_constraints:

@@ -137,7 +137,7 @@ rule plot_vit:
         lib=library("plotting"),
     output:
         pdf="figures/{vit_figure}.pdf",
-        png=shown("figures/{vit_figure}.png", "Layer C: vision transformers"),
+        png=shown("figures/{vit_figure}.png", "Layer C - vision transformers"),
     log:
         f"{LOGS}/plot_{{vit_figure}}.log",
     wildcard_constraints:
@@ -156,7 +156,7 @@ rule tabulate_vit:
         script="workflow/scripts/tab_{vit_table}.py",
         lib=library("latex"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{vit_table}}.tex", "Layer C: vision transformers"),
+        tex=shown(f"{GENERATED}/tables/{{vit_table}}.tex", "Layer C - vision transformers"),
     log:
         f"{LOGS}/tabulate_{{vit_table}}.log",
     wildcard_constraints:

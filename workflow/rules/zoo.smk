@@ -102,7 +102,7 @@ rule plot_zoo:
         lib=library("plotting"),
     output:
         pdf="figures/{zoo_figure}.pdf",
-        png=shown("figures/{zoo_figure}.png", "Layer A: the operator zoo"),
+        png=shown("figures/{zoo_figure}.png", "Layer A - the operator zoo"),
     log:
         f"{LOGS}/plot_{{zoo_figure}}.log",
     wildcard_constraints:
@@ -120,7 +120,7 @@ rule tabulate_zoo:
         table=rules.collect_zoo.output.table,
         lib=library("latex", "zoo_summary"),
     output:
-        tex=shown(f"{GENERATED}/tables/zoo.tex", "Layer A: the operator zoo"),
+        tex=shown(f"{GENERATED}/tables/zoo.tex", "Layer A - the operator zoo"),
     log:
         f"{LOGS}/tabulate_zoo.log",
     params:
