@@ -1,5 +1,6 @@
 """Shared fixtures: the repository root and the pipeline's config schema."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,15 @@ def schema() -> dict:
 
 def load_profile(name: str) -> dict:
     return yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+
+
+def tracked_files(root: Path) -> list[str]:
+    """The repository's source files (tracked, or new and not ignored): what a clean clone has."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [f for f in out.splitlines() if (root / f).is_file()]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import tracked_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ["--configfile", "config/smoke.yaml"]
@@ -67,17 +68,9 @@ def fake_conda(folder: Path) -> Path:
 def source(tmp_path_factory) -> Path:
     """The repository's tracked files alone: plans do not depend on what was built here."""
     copy = tmp_path_factory.mktemp("source")
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for f in files:
-        if (ROOT / f).is_file():
-            (copy / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, copy / f)
+    for f in tracked_files(ROOT):
+        (copy / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, copy / f)
     return copy
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import tracked_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -51,17 +52,6 @@ def planned(work: Path, *args: str) -> dict[str, int]:
             break
         jobs[parts[0]] = int(parts[1])
     return jobs
-
-
-def tracked_files(root: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [f for f in out.splitlines() if (root / f).is_file()]
 
 
 @pytest.fixture(scope="module")

@@ -102,8 +102,26 @@ def script_doc(path):
     doc = " ".join((ast.get_docstring(ast.parse(text)) or "").split())
     # Plain text in reStructuredText: |x| and *x* are markup there.
     for char in "\\|*`":
-        doc = doc.replace(char, "\\" + char)
+        doc = doc.replace(char, f"\\{char}")
     return doc
+
+
+def provenance_rows():
+    """For every file the note reads (PAPER_ASSETS of the enabled experiments): the rule and
+    script that make it, its experiment and that experiment's config hash. Called once all
+    stage files are included (paper.smk)."""
+    from types import SimpleNamespace
+
+    from anatomy.runtime import config_hash
+
+    rows = []
+    for experiment in config["experiments"]:
+        for asset in PAPER_ASSETS[experiment]:
+            maker = next(r for r in workflow.rules if r.script and r.is_producer(asset))
+            wildcards = SimpleNamespace(**maker.get_wildcards(asset))
+            script = Path(maker.script.format(wildcards=wildcards)).name
+            rows.append([asset, maker.name, script, experiment, config_hash(config[experiment])])
+    return rows
 
 
 def final_outputs():

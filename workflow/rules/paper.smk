@@ -50,23 +50,7 @@ rule compile_note:
         "../scripts/build_pdf.py"
 
 
-# Provenance: for every figure, table and macro file of the note, the rule and script that
-# made it, its experiment's config hash and the git commit (an appendix table).
-def provenance_rows():
-    from types import SimpleNamespace
-
-    from anatomy.runtime import config_hash
-
-    rows = []
-    for experiment in config["experiments"]:
-        for asset in PAPER_ASSETS[experiment]:
-            maker = next(r for r in workflow.rules if r.script and r.is_producer(asset))
-            wildcards = SimpleNamespace(**maker.get_wildcards(asset))
-            script = Path(maker.script.format(wildcards=wildcards)).name
-            rows.append([asset, maker.name, script, experiment, config_hash(config[experiment])])
-    return rows
-
-
+# Provenance: an appendix table of every figure, table and macro file (provenance_rows).
 rule write_provenance:
     output:
         tex=f"{GENERATED}/tables/provenance.tex",
