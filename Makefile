@@ -12,7 +12,7 @@ TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
 	texlive-fonts-recommended texlive-science lmodern poppler-utils
 
-.PHONY: note test smoke install tex lint clean help
+.PHONY: note test smoke mutants install tex lint clean help
 
 help:
 	@echo "make note    install everything and build the note (PROFILE=$(PROFILE), CORES=$(CORES))"
@@ -27,6 +27,10 @@ smoke: note
 
 test: install tex
 	$(PY) -m pytest
+
+# Plant small bugs in a copy of src/ and check that the unit tests catch each (tests/test_mutants.py).
+mutants: install
+	$(PY) -m pytest -m slow tests/test_mutants.py
 
 lint: install
 	$(PY) -m ruff check .

@@ -1,6 +1,7 @@
 """Shared fixtures: the repository root and the pipeline's config schema."""
 
 import subprocess
+from modulefinder import ModuleFinder
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,16 @@ def tracked_files(root: Path) -> list[str]:
         check=True,
     ).stdout
     return [f for f in out.splitlines() if (root / f).is_file()]
+
+
+def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
+    """``anatomy`` modules that running ``path`` loads, by Python's own modulefinder (it scans
+    the compiled code, nested functions included): an independent reading of the imports."""
+    finder = ModuleFinder(path=[str(root / "src")], excludes=["torch", "timm", "diffusers"])
+    finder.run_script(str(path))
+    package = root / "src/anatomy"
+    return {
+        name.split(".", 1)[1]
+        for name in finder.modules
+        if name.startswith("anatomy.") and (package / f"{name.split('.', 1)[1]}.py").exists()
+    }

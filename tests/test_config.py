@@ -112,3 +112,27 @@ def test_coerce_turns_command_line_strings_into_typed_values(schema):
     sharp["gap"] = "wide"
     with pytest.raises(ConfigError, match="softmax_constraints.sharpness.gap = 'wide'"):
         validate(coerce(override, schema), schema)
+
+
+def test_every_relation_between_settings_is_checked_in_one_place():
+    import copy
+
+    from anatomy.config import ConfigError, check_relations
+
+    base = load_profile("smoke")
+    check_relations(base)
+    cases = [
+        (("zoo", "training", "heads"), 3, "zoo.training.heads = 3: does not divide d_model"),
+        (("diffusion", "model", "heads"), 3, "diffusion.model.heads = 3: does not divide"),
+        (("diffusion", "training", "warmup"), 50, "diffusion.training.warmup = 50: must be fewer"),
+        (("diffusion", "pretrained"), "no/such/folder", "no such model folder"),
+        (("equivalent_forms", "adjacency", "task"), "nope", "adjacency.task = nope: not a zoo"),
+    ]
+    for path, value, message in cases:
+        config = copy.deepcopy(base)
+        block = config
+        for key in path[:-1]:
+            block = block[key]
+        block[path[-1]] = value
+        with pytest.raises(ConfigError, match=message):
+            check_relations(config)

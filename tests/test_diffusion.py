@@ -10,8 +10,11 @@ pytest.importorskip("diffusers")
 from anatomy import diffusion as dm  # noqa: E402
 from anatomy import diffusion_analysis as da  # noqa: E402
 from anatomy import shapes_data as sd  # noqa: E402
+from anatomy import training  # noqa: E402
+from anatomy.artifacts import UnreadableFile  # noqa: E402
 from anatomy.cross_attention import Window  # noqa: E402
 from anatomy.diffusion_io import PretrainedModelMissing  # noqa: E402
+from anatomy.training import NonFiniteTraining  # noqa: E402
 
 SETTINGS = {
     "data": dict(
@@ -104,9 +107,9 @@ def test_held_out_combinations_never_reach_training():
 
 
 def test_learning_rate_warms_up_then_decays_to_zero():
-    assert dm.lr_at(0, 100, 1.0, 10) == pytest.approx(0.1)
-    assert dm.lr_at(50, 100, 1.0, 10) == pytest.approx(0.5)
-    assert dm.lr_at(100, 100, 1.0, 10) == pytest.approx(0.0, abs=1e-12)
+    assert training.warmup_cosine(0, 100, 1.0, 10) == pytest.approx(0.1)
+    assert training.warmup_cosine(50, 100, 1.0, 10) == pytest.approx(0.5)
+    assert training.warmup_cosine(100, 100, 1.0, 10) == pytest.approx(0.0, abs=1e-12)
 
 
 # ------------------------------------------------------------------ models, save and load
@@ -188,6 +191,29 @@ def test_missing_pretrained_pipeline_says_what_to_download(monkeypatch, tmp_path
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(PretrainedModelMissing, match="download it"):
         dm.load("stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+
+def test_a_damaged_trained_model_names_its_file_and_the_retraining_command(trained, tmp_path):
+    import shutil
+
+    folder, _ = trained
+    copy = tmp_path / "base"
+    shutil.copytree(folder / "base", copy)
+    weights = next((copy / "unet").glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(UnreadableFile) as caught:
+        dm.load(copy)
+    message = str(caught.value)
+    assert str(weights) in message and message.endswith(f"snakemake --cores 2 -f {copy}")
+    assert "hf download" not in message  # our own model: nothing to download
+
+
+def test_a_nan_loss_stops_diffusion_training_before_any_snapshot(tmp_path):
+    settings = {**SETTINGS, "training": {**SETTINGS["training"], "learning_rate": 1e30}}
+    snapshot = tmp_path / "short"
+    with pytest.raises(NonFiniteTraining, match="lower diffusion.training.learning_rate"):
+        dm.train(settings, "base", 6, seed=0, snapshots={5: snapshot})
+    assert not snapshot.exists()
 
 
 # --------------------------------------------------------------------------- the analyses

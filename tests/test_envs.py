@@ -100,7 +100,7 @@ def test_slurm_profile_plans_the_whole_dag(source):
     out = plan(
         source,
         "--workflow-profile",
-        "workflow/profiles/slurm",
+        "profiles/slurm",
         "--default-resources",
         "slurm_account=x",
     )

@@ -79,11 +79,17 @@ def test_favor_matches_its_own_attention_matrix_and_softmax_for_large_m():
     assert (out - exact).abs().max() < 0.02
 
 
-def test_operator_registry_uses_the_same_features():
+def test_registry_favor_features_follow_the_papers_formula():
+    """FAVOR+'s positive features written out from Choromanski et al. (Lemma 1), not through
+    the library: phi(x) = m^{-1/2} exp(W x' - |x'|^2 / 2) with x' = x d^{-1/4}."""
     op = operators.get("favor")
-    x = torch.randn(5, 16, dtype=torch.float64)
-    w = op.kernel.projection(16)
-    assert torch.equal(op.kernel.features(x), rf.feature_map(rf.scaled(x), w, "positive"))
+    d = 16
+    x = torch.randn(5, d, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    w = op.kernel.projection(d).double()  # (m, d)
+    m = w.shape[0]
+    scaled = x / d**0.25
+    expected = torch.exp(scaled @ w.T - (scaled**2).sum(-1, keepdim=True) / 2) / math.sqrt(m)
+    assert torch.allclose(op.kernel.features(x), expected, atol=1e-12)
 
 
 def test_causal_linear_attention_parallel_recurrent_chunked_agree():

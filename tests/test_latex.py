@@ -94,3 +94,17 @@ def test_code_names_are_typewriter_with_escaped_underscores():
 
     assert code("linear_causal_chunked") == r"\texttt{linear\_causal\_chunked}"
     assert code("softmax") == r"\texttt{softmax}"
+
+
+def test_an_unbalanced_brace_is_named_at_its_own_line(tmp_path):
+    from anatomy.latex import unbalanced_brace
+
+    section = tmp_path / "section.tex"
+    section.write_text("Fine \\{ escaped \\} and {grouped}.\n% a comment {\n\\textbf{open\nmore\n")
+    assert unbalanced_brace(section) == (
+        f"{section}:3: unbalanced brace: the '{{' opened here is never closed"
+    )
+    section.write_text("one}\n")
+    assert unbalanced_brace(section) == f"{section}:1: unbalanced brace: this '}}' closes nothing"
+    section.write_text("\\\\{balanced}\n")  # a line break, then a group
+    assert unbalanced_brace(section) is None

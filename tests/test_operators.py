@@ -171,3 +171,11 @@ def test_row_entropy_known_values():
     assert torch.allclose(
         operators.row_entropy(w), torch.tensor([math.log(4), 0.0, 0.0], dtype=torch.float64)
     )
+
+
+def test_l2_kernel_known_value():
+    # q = e1, k = e2 in d = 4: -|q - k|^2 / sqrt(d) = -2 / 2 = -1; q = k gives 0.
+    q = torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
+    k = torch.tensor([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
+    scores = operators.get("l2").kernel.scores(q, k)
+    assert torch.allclose(scores, torch.tensor([[-1.0, 0.0]], dtype=torch.float64)), scores

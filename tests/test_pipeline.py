@@ -9,13 +9,16 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import tracked_files
+from conftest import found_by_modulefinder, tracked_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -161,6 +164,12 @@ def test_changing_a_diffusion_analysis_never_retrains(work):
 
 
 def test_a_pretrained_model_is_probed_without_training_or_variants(work):
+    missing = snakemake(work, "-n", "--config", "diffusion={pretrained: models/sd15}", check=False)
+    assert missing.returncode != 0
+    last = missing.stderr.strip().splitlines()[-1]
+    assert last.startswith("config: diffusion.pretrained = models/sd15: no such model folder"), last
+    assert "--local-dir models/sd15" in last and "Job stats" not in missing.stdout
+    (work / "models/sd15/unet").mkdir(parents=True, exist_ok=True)
     jobs = planned(work, "--config", "diffusion={pretrained: models/sd15}")
     assert jobs.get("measure_diffusion", 0) == 8, jobs
     assert "compare_diffusion_variants" not in jobs and "train_diffusion_variant" not in jobs
@@ -192,12 +201,23 @@ def test_changing_a_vit_analysis_never_retrains(work):
 
 
 def test_pretrained_vits_are_probed_beside_the_tiny_ones(work):
-    jobs = planned(
-        work,
-        "--config",
+    setting = (
         "vit={pretrained: {models: [vit_small_patch16_224.dino,"
-        " vit_small_patch16_224.augreg_in21k_ft_in1k], weights: models/vit, images: my_images}}",
+        " vit_small_patch16_224.augreg_in21k_ft_in1k], weights: models/vit, images: my_images}}"
     )
+    missing = snakemake(work, "-n", "--config", setting, check=False)
+    assert missing.stderr.strip().splitlines()[-1] == (
+        "config: vit.pretrained.images = my_images: no such folder of images"
+    )
+    (work / "my_images").mkdir(exist_ok=True)
+    missing = snakemake(work, "-n", "--config", setting, check=False)
+    last = missing.stderr.strip().splitlines()[-1]
+    assert last.startswith("config: vit.pretrained.models: no weights for vit_small_patch16_224")
+    assert "hf download timm/vit_small_patch16_224.dino" in last
+    for name in ("vit_small_patch16_224.dino", "vit_small_patch16_224.augreg_in21k_ft_in1k"):
+        (work / "models/vit" / name).mkdir(parents=True, exist_ok=True)
+        (work / "models/vit" / name / "model.safetensors").write_bytes(b"")
+    jobs = planned(work, "--config", setting)
     assert jobs.get("measure_pretrained_vit") == 2, jobs
     assert jobs.get("plot_vit") == 1 and "train_vit" not in jobs, jobs
 
@@ -259,7 +279,8 @@ def test_bad_config_value_fails_at_once_in_one_line(work):
     assert "Job stats" not in result.stdout + result.stderr
 
 
-def test_latex_error_names_file_and_line_and_leaves_no_pdf(work):
+def test_latex_error_names_file_and_line_and_keeps_the_last_good_pdf(work):
+    good = sha256(work / PDF)
     path = work / SECTION
     original = path.read_text()
     line = len(original.splitlines()) + 1
@@ -271,7 +292,15 @@ def test_latex_error_names_file_and_line_and_leaves_no_pdf(work):
         assert re.search(
             rf"LaTeX error: paper/sections/softmax_constraints\.tex:{line}: Undefined control", out
         ), out[-2000:]
-        assert not (work / PDF).exists()
+        assert f"{PDF} is the last good build" in out
+        assert sha256(work / PDF) == good
+        # An unbalanced brace is named at its own line, not where the section list ends.
+        path.write_text(original + "\\textbf{never closed\n")
+        result = snakemake(work, check=False)
+        out = result.stdout + result.stderr
+        brace = f"paper/sections/softmax_constraints.tex:{line}: unbalanced brace"
+        assert brace in out, out[-2000:]
+        assert sha256(work / PDF) == good
     finally:
         path.write_text(original)
         snakemake(work)
@@ -318,3 +347,165 @@ def test_a_registered_operator_enters_the_zoo_without_editing_a_rule(work, tmp_p
     jobs = re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: ([^\n]*)", result.stdout)
     planned_for = {rule for rule, wildcards in jobs if "operator=throwaway" in wildcards}
     assert {"train_zoo_model", "evaluate_zoo_model"} <= planned_for, result.stdout[-3000:]
+
+
+# ---- nothing silent, nothing stale -------------------------------------------------------------
+
+
+def rule_scripts(root: Path) -> dict[str, str]:
+    """Each rule's script, as its rule file names it (a template with {wildcards.x})."""
+    scripts = {}
+    pattern = r'^rule (\w+):\n(?:(?!rule ).*\n)*?\s+script:\n\s+"([^"]+)"'
+    for smk in (root / "workflow/rules").glob("*.smk"):
+        for name, script in re.findall(pattern, smk.read_text(), re.M):
+            scripts[name] = "workflow/rules/" + script
+    return scripts
+
+
+def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts) -> set[str]:
+    """What the job's script imports, read by modulefinder (conftest), not by the pipeline."""
+    import inspect
+    import textwrap
+
+    from anatomy.measurements import MEASUREMENTS
+
+    function = rule.removeprefix("measure_")
+    if rule not in scripts and function in MEASUREMENTS:
+        runner = (root / "workflow/scripts/run_measurement.py").read_text()
+        runner = runner.replace("from anatomy.measurements import MEASUREMENTS\n", "")
+        body = textwrap.dedent(inspect.getsource(MEASUREMENTS[function]))
+        script = tmp / f"{rule}.py"
+        script.write_text("import numpy as np\nimport pandas as pd\n" + body + runner)
+        return found_by_modulefinder(script, root) | {"measurements"}
+    path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
+    found = found_by_modulefinder(root / path, root)
+    if rule == "execute_notebook":
+        found |= found_by_modulefinder(root / f"workflow/notebooks/{wildcards['name']}.py", root)
+    return found
+
+
+def test_every_job_depends_on_exactly_the_library_its_script_imports(work, tmp_path):
+    """Edit every library module: each job's reason then lists the library files it depends
+    on, which must be what its script imports, transitively (modulefinder)."""
+    modules = {m: m.read_text() for m in sorted((work / "src/anatomy").glob("*.py"))}
+    try:
+        for module, text in modules.items():
+            module.write_text(text + "\n# an edit\n")
+        text = snakemake(work, "-n").stdout
+    finally:
+        for module, original in modules.items():
+            module.write_text(original)  # same content: Snakemake's checksums match again
+    scripts = rule_scripts(work)
+    checked = 0
+    for rule, block in re.findall(r"^rule (\w+):\n((?:    .*\n)+)", text, re.M):
+        if rule == "all":
+            continue
+        found = re.search(r"wildcards: (.*)", block)
+        wildcards = dict(re.findall(r"(\w+)=([^,\s]+)", found[1])) if found else {}
+        updated = re.search(r"Updated input files: ([^;\n]*)", block)
+        files = updated[1].split(",") if updated else []
+        depends = {Path(f.strip()).stem for f in files if "src/anatomy/" in f} - {"__init__"}
+        expected = expected_library(work, tmp_path, rule, wildcards, scripts)
+        assert depends == expected, f"{rule} {wildcards}: differs in {sorted(depends ^ expected)}"
+        checked += 1
+    assert checked > 50, text[-2000:]
+    assert planned(work) == {}
+
+
+def test_a_measurement_setting_redraws_only_its_own_figure(work):
+    jobs = planned(work, "--config", "equivalent_forms={features: {draws: 7}}")
+    assert jobs == {
+        "measure_kernel_mse": 1,
+        "plot_equivalent_forms": 1,  # figures/kernel_mse.pdf alone
+        "write_equivalent_forms_macros": 1,
+        "write_provenance": 1,
+        "compile_note": 1,
+        "archive_note": 1,
+        "all": 1,
+    }, jobs
+
+
+def test_a_plain_run_loads_the_repositorys_default_profile(work):
+    result = snakemake(work, "-n")
+    assert "Using workflow specific profile profiles/default" in result.stdout + result.stderr
+
+
+def test_a_killed_run_is_recovered_by_the_command_it_prints(work):
+    target = "data/results/expressivity/hopfield.parquet"
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *SMOKE, "-f", target]
+    driver = subprocess.Popen(
+        cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    incomplete = work / ".snakemake/incomplete"
+    try:
+        for _ in range(1200):  # until the job has started (its output is marked incomplete)
+            if incomplete.exists() and any(incomplete.iterdir()):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the job never started")
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)  # the driver and its job, as a power cut would
+        driver.wait()
+    stuck = snakemake(work, check=False)
+    out = stuck.stdout + stuck.stderr
+    assert stuck.returncode != 0 and "--unlock" in out, out[-2000:]
+    snakemake(work, "--unlock")
+    again = snakemake(work)
+    # The half-made table is made again (rerun-incomplete, from the default profile).
+    assert "measure_hopfield_beta" in again.stdout + again.stderr
+    assert planned(work) == {}
+
+
+def test_a_corrupt_result_names_itself_and_the_command_that_remakes_it(work):
+    table = work / "data/results/expressivity/hopfield.parquet"
+    data = table.read_bytes()
+    table.write_bytes(data[: len(data) // 2])
+    os.utime(table, ns=(table.stat().st_mtime_ns - 10**12,) * 2)  # no newer than before
+    failed = snakemake(work, "-f", "figures/hopfield.pdf", check=False)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "data/results/expressivity/hopfield.parquet cannot be read" in out, out[-3000:]
+    assert "snakemake --cores 2 -f data/results/expressivity/hopfield.parquet" in out
+    snakemake(work, "-f", "data/results/expressivity/hopfield.parquet")
+    snakemake(work)
+    assert planned(work) == {}
+
+
+def test_missing_tex_stops_before_any_job_with_the_install_command(work):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))  # python, no TeX
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *SMOKE, "-R", "compile_note"]
+    result = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "TeX Live is missing here (latexmk" in out and "apt-get install" in out, out[-2000:]
+    assert "Finished job" not in out and (work / PDF).exists()
+
+
+def test_bad_settings_stop_while_planning_in_one_line(work):
+    for setting, start in [
+        ("vit={training: {learning_rate: 2000}}", "config: vit.training.learning_rate = 2000.0"),
+        ("zoo={training: {heads: 3}}", "config: zoo.training.heads = 3: does not divide d_model"),
+        ("vit={training: {warmup: 10}}", "config: vit.training.warmup = 10: must be fewer"),
+    ]:
+        result = snakemake(work, "--config", setting, check=False)
+        assert result.returncode != 0
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(start), last
+        assert "Job stats" not in result.stdout + result.stderr
+
+
+def test_a_section_edit_in_a_git_checkout_reruns_only_latex(work):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    if not (work / ".git").exists():
+        subprocess.run([*git, "init", "-q"], cwd=work, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "the note's sources"], cwd=work, check=True)
+    snakemake(work)  # the provenance names the new commit
+    path = work / SECTION
+    original = path.read_text()
+    try:
+        path.write_text(original + "\nAn edited sentence.\n")
+        assert planned(work) == {"compile_note": 1, "archive_note": 1, "all": 1}
+    finally:
+        path.write_text(original)

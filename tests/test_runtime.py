@@ -5,9 +5,14 @@ import torch
 from anatomy.runtime import RunContext, config_hash, select_device, set_threads
 
 
-def test_select_device_respects_the_profile():
+def test_select_device_respects_the_profile(monkeypatch):
+    # A machine with a GPU: used only when the profile allows it.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device(True) == "cuda"
     assert select_device(False) == "cpu"
-    assert select_device(True) == ("cuda" if torch.cuda.is_available() else "cpu")
+    # A machine without one: the CPU whatever the profile says.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_device(True) == "cpu"
 
 
 def test_config_hash_ignores_key_order_and_sees_values():

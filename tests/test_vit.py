@@ -8,6 +8,7 @@ timm = pytest.importorskip("timm")
 from timm.models.vision_transformer import VisionTransformer  # noqa: E402
 
 from anatomy import vit  # noqa: E402
+from anatomy.training import NonFiniteTraining  # noqa: E402
 
 SMALL = dict(img_size=16, patch_size=4, num_classes=3, embed_dim=16, depth=2, num_heads=2)
 
@@ -70,12 +71,29 @@ def test_pretrained_without_weights_says_what_to_download(tmp_path):
         vit.load_pretrained("vit_small_patch16_224.dino")
 
 
-def test_training_learns_an_easy_rule():
-    def sampler(n, g):  # label 1: a bright image, label 0: a dark one
-        y = torch.randint(0, 2, (n,), generator=g)
-        x = torch.randn(n, 3, 16, 16, generator=g) * 0.3 + (2 * y - 1).view(-1, 1, 1, 1)
-        return x, y
+def sampler(n, g):  # label 1: a bright image, label 0: a dark one
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.randn(n, 3, 16, 16, generator=g) * 0.3 + (2 * y - 1).view(-1, 1, 1, 1)
+    return x, y
 
+
+def test_a_diverging_vit_stops_in_one_line_and_saves_nothing(tmp_path):
+    # The typo (2e3 for 2e-3): the loss turns non-finite within a few steps.
+    model = vit.build_vit(16, 8, 16, 1, 2, 2)
+    with pytest.raises(NonFiniteTraining) as caught:
+        vit.train(model, sampler, steps=40, batch=32, learning_rate=2e3, seed=0, warmup=1)
+    assert "lower vit.training.learning_rate (now 2000)" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    path = tmp_path / "m.pt"
+    spec = vit.ModelSpec("softmax", 8)
+    with pytest.raises(NonFiniteTraining, match="weight tensors are not finite"):
+        vit.save_checkpoint(path, spec, {"data": {}, "model": {}}, {}, model)
+    assert not path.exists()
+
+
+def test_training_learns_an_easy_rule():
     model = vit.build_vit(16, 8, 16, 1, 2, 2)
     history = vit.train(model, sampler, steps=60, batch=32, learning_rate=3e-3, seed=0, warmup=5)
     assert not model.training

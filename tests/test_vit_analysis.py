@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from anatomy import vit_analysis as va
@@ -138,3 +139,26 @@ def test_repatchify_keeps_the_image_size_and_changes_the_grid():
     assert model.patch_embed.grid_size == (4, 4)  # the original is untouched
     assert coarse(torch.randn(1, 3, 16, 16)).shape == (1, 3)
     assert len(vit.capture(coarse, torch.randn(1, 3, 16, 16))[0][0, 0]) == 1 + 4
+
+
+def test_mean_attention_distance_of_a_one_hot_off_centre_map_by_hand():
+    # A 2x2 grid of 4-pixel patches and a [CLS] token; every patch query attends to patch 0
+    # (the top-left one). Distances from the four queries to it: 0, 4, 4, 4 sqrt(2) pixels,
+    # so the mean over queries is (8 + 4 sqrt 2) / 4 = 2 + sqrt 2.
+    maps = torch.zeros(1, 1, 5, 5)
+    maps[0, 0, :, 1] = 1.0  # column 1 is patch 0
+    maps[0, 0, 0, :] = 0.2  # the [CLS] row is left out
+    distance = va.mean_attention_distance(maps, grid=2, patch=4)
+    assert distance.shape == (1,)
+    assert float(distance[0]) == pytest.approx(2 + math.sqrt(2))
+
+
+def test_rollout_multiplies_later_layers_on_the_left():
+    # Two layers on two tokens, by hand: layer 1 sends everyone to token 0, layer 2 to
+    # token 1. With (A + I) / 2: R1 = [[1, 0], [.5, .5]], R2 = [[.5, .5], [0, 1]], and the
+    # rollout is R2 @ R1 = [[.75, .25], [.5, .5]] (R1 @ R2 would be [[.5, .5], [.25, .75]]).
+    first = torch.tensor([[[[1.0, 0.0], [1.0, 0.0]]]])  # (B=1, h=1, 2, 2)
+    second = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
+    out = va.rollout([first, second])
+    expected = torch.tensor([[[0.75, 0.25], [0.5, 0.5]]], dtype=torch.float64)
+    assert torch.allclose(out, expected), out

@@ -131,14 +131,23 @@ def test_measurements_on_tiny_models(tmp_path):
     assert sorted(shift.shift_px.unique()) == list(range(1, 9))
 
 
-def test_config_relations_for_the_vit_block():
-    check_vit(SETTINGS)
+def test_config_relations_for_the_vit_block(tmp_path):
+    full = SETTINGS | {"training": {"steps": 10, "warmup": 2}, "pretrained": None}
+    check_vit(full)
     with pytest.raises(ConfigError, match="does not divide"):
-        check_vit(SETTINGS | {"patch_sizes": [3, 4]})
+        check_vit(full | {"patch_sizes": [3, 4]})
     with pytest.raises(ConfigError, match="reference_patch"):
-        check_vit(SETTINGS | {"reference_patch": 16})
+        check_vit(full | {"reference_patch": 16})
     with pytest.raises(ConfigError, match="multiple of heads"):
-        check_vit(SETTINGS | {"model": {"embed_dim": 15, "depth": 1, "heads": 2}})
+        check_vit(full | {"model": {"embed_dim": 15, "depth": 1, "heads": 2}})
+    with pytest.raises(ConfigError, match="warmup = 10: must be fewer than steps = 10"):
+        check_vit(full | {"training": {"steps": 10, "warmup": 10}})
+    pretrained = {"models": ["vit_tiny_patch16_224"], "weights": str(tmp_path), "images": "none"}
+    with pytest.raises(ConfigError, match="images = none: no such folder"):
+        check_vit(full | {"pretrained": pretrained})
+    pretrained["images"] = str(tmp_path)
+    with pytest.raises(ConfigError, match="no weights for vit_tiny_patch16_224 at"):
+        check_vit(full | {"pretrained": pretrained})
 
 
 def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):

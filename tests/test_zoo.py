@@ -1,11 +1,15 @@
 """The operator zoo: tasks, the tiny transformer, training and its metrics."""
 
+import re
+
 import pytest
 import torch
 
 from anatomy import operators, tasks, zoo
+from anatomy.artifacts import UnreadableFile
 from anatomy.model import ModelConfig, TinyTransformer
 from anatomy.tasks import IGNORE, TASKS
+from anatomy.training import NonFiniteTraining
 
 SMALL = dict(d_model=16, heads=2, layers=2, steps=150, batch=32, learning_rate=3e-3, log_every=10)
 
@@ -81,15 +85,34 @@ def test_training_learns_an_easy_task_and_checkpoints_round_trip(tmp_path):
     assert values[(8, "rank_residual")] > 0
 
 
-def test_missing_checkpoint_names_the_rule_to_run(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train_zoo_model"):
+def test_missing_or_truncated_checkpoint_names_the_command_that_makes_it(tmp_path):
+    with pytest.raises(UnreadableFile, match=r"snakemake --cores 2 -f .*absent\.pt"):
         zoo.load_checkpoint(tmp_path / "absent.pt")
+    model, history = zoo.train("first", "softmax", dict(SMALL, steps=2), seed=0, device="cpu")
+    path = tmp_path / "m.pt"
+    zoo.save_checkpoint(path, model, "first", history, {"seed": 0})
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(UnreadableFile, match=r"m\.pt cannot be read .*-f .*m\.pt"):
+        zoo.load_checkpoint(path)
 
 
-def test_nan_loss_stops_training():
+def test_nan_loss_stops_training_in_one_line_naming_step_and_setting():
     settings = dict(SMALL, learning_rate=1e30, steps=30)  # one step sends the weights to inf
-    with pytest.raises(zoo.TrainingDiverged, match="loss is nan"):
+    with pytest.raises(NonFiniteTraining) as caught:
         zoo.train("first", "softmax", settings, seed=0, device="cpu")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert re.search(r"the loss is nan at step \d+; lower zoo\.training\.learning_rate", message)
+
+
+def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
+    model, history = zoo.train("first", "softmax", dict(SMALL, steps=2), seed=0, device="cpu")
+    with torch.no_grad():
+        next(model.parameters())[0] = float("nan")
+    path = tmp_path / "m.pt"
+    with pytest.raises(NonFiniteTraining, match="weight tensors are not finite"):
+        zoo.save_checkpoint(path, model, "first", history, {"settings": SMALL})
+    assert not path.exists()
 
 
 def test_every_macro_the_zoo_section_uses_is_generated():
@@ -164,3 +187,11 @@ def test_positions_switch(mode, expected):
         zoo.build_model(TASKS["parity"], "softmax", dict(SMALL, positions="task")).cfg.positions
         is False
     )
+
+
+def test_flip_sensitivity_is_n_times_the_mean_total_variation():
+    # Two rows: one flip moves all the mass (TV 1), one moves a quarter (TV 0.25).
+    p = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], dtype=torch.float64)
+    p_flip = torch.tensor([[0.0, 1.0, 0.0], [0.25, 0.5, 0.25]], dtype=torch.float64)
+    # n = 8: 8 * (1 + 0.25) / 2 = 5.0
+    assert zoo.flip_sensitivity(p, p_flip, 8) == pytest.approx(5.0)

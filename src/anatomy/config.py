@@ -93,7 +93,8 @@ ORDERED_PAIRS = [
 
 
 def check_relations(config: dict[str, Any]) -> None:
-    """Constraints between keys that JSON Schema cannot state."""
+    """Every constraint between keys that JSON Schema cannot state (the schema's descriptions
+    say them in words), checked here, in one place, before any job is planned."""
     for path, low, high in ORDERED_PAIRS:
         block = config
         for key in path:
@@ -103,8 +104,76 @@ def check_relations(config: dict[str, Any]) -> None:
             raise ConfigError(
                 f"config: {where}.{low} = {block[low]}: must be <= {high} = {block[high]}"
             )
+    if "zoo" in config:
+        check_zoo(config["zoo"])
+    if "equivalent_forms" in config and "zoo" in config:
+        check_layer_b_reads_the_zoo(config["equivalent_forms"], config["zoo"])
     if "vit" in config:
         check_vit(config["vit"])
+    if "diffusion" in config:
+        check_diffusion(config["diffusion"])
+
+
+def _divides(heads: int, width: int, where: str, name: str) -> None:
+    if width % heads:
+        raise ConfigError(f"config: {where} = {heads}: does not divide {name} = {width}")
+
+
+def _warmup(training: dict, where: str) -> None:
+    if training["warmup"] >= training["steps"]:
+        raise ConfigError(
+            f"config: {where}.warmup = {training['warmup']}: must be fewer than "
+            f"steps = {training['steps']}"
+        )
+
+
+def check_zoo(zoo: dict[str, Any]) -> None:
+    training = zoo["training"]
+    _divides(training["heads"], training["d_model"], "zoo.training.heads", "d_model")
+
+
+def check_layer_b_reads_the_zoo(eq: dict[str, Any], zoo: dict[str, Any]) -> None:
+    """The adjacency figure and the recall table read the zoo: what they name must be in it."""
+    needs = {
+        "adjacency.task": eq["adjacency"]["task"],
+        "recall.content_task": eq["recall"]["content_task"],
+        "recall.position_task": eq["recall"]["position_task"],
+    }
+    for key, task in needs.items():
+        if task not in zoo["tasks"]:
+            raise ConfigError(
+                f"config: equivalent_forms.{key} = {task}: not a zoo task (zoo.tasks: "
+                f"{', '.join(zoo['tasks'])})"
+            )
+    operators = zoo["operators"]
+    if operators != "all":
+        missing = sorted(set(eq["adjacency"]["operators"]) - set(operators))
+        if missing:
+            raise ConfigError(
+                f"config: equivalent_forms.adjacency.operators = {missing}: not in the zoo "
+                f"(zoo.operators: {', '.join(operators)})"
+            )
+
+
+def check_diffusion(diffusion: dict[str, Any]) -> None:
+    model, training = diffusion["model"], diffusion["training"]
+    for channels in model["channels"]:
+        _divides(model["heads"], channels, "diffusion.model.heads", "a channel count")
+    _warmup(training, "diffusion.training")
+    _warmup(dict(training, steps=training["variant_steps"]), "diffusion.training")
+    downsample = 2 ** (len(model["channels"]) - 1)
+    if diffusion["pretrained"] is None and diffusion["data"]["size"] % downsample:
+        raise ConfigError(
+            f"config: diffusion.data.size = {diffusion['data']['size']}: must be a multiple of "
+            f"{downsample} (the UNet halves it {len(model['channels']) - 1} times)"
+        )
+    pretrained = diffusion["pretrained"]
+    if pretrained is not None and not (Path(pretrained) / "unet").is_dir():
+        raise ConfigError(
+            f"config: diffusion.pretrained = {pretrained}: no such model folder (with unet/) on "
+            f"this machine; download it first, e.g. `hf download "
+            f"stable-diffusion-v1-5/stable-diffusion-v1-5 --local-dir {pretrained}`"
+        )
 
 
 def check_vit(vit: dict[str, Any]) -> None:
@@ -129,6 +198,23 @@ def check_vit(vit: dict[str, Any]) -> None:
     low, high = vit["data"]["radius"]
     if low > high:
         raise ConfigError(f"config: vit.data.radius = {[low, high]}: smallest above largest")
+    _warmup(vit["training"], "vit.training")
+    pretrained = vit["pretrained"]
+    if pretrained:
+        if not Path(pretrained["images"]).is_dir():
+            raise ConfigError(
+                f"config: vit.pretrained.images = {pretrained['images']}: no such folder of images"
+            )
+        from anatomy.vit import pretrained_file  # only when pretrained ViTs are configured
+
+        for name in pretrained["models"]:
+            path = pretrained_file(pretrained["weights"], name)
+            if not path.exists():
+                raise ConfigError(
+                    f"config: vit.pretrained.models: no weights for {name} at {path}; download "
+                    f"them first: `hf download timm/{name} model.safetensors --local-dir "
+                    f"{Path(pretrained['weights']) / name}`"
+                )
 
 
 def _scalar(value: str, kind: str):

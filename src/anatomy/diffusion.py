@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from anatomy import shapes_data as sd
+from anatomy import training
 from anatomy.cross_attention import ControllerState, Window, install
 
 VARIANTS = ("base", "pooled", "uniform")
@@ -216,12 +217,6 @@ def training_target(scheduler, prediction: str, x0: Tensor, noise: Tensor, t: Te
     return noise if prediction == "epsilon" else x0
 
 
-def lr_at(step: int, steps: int, peak: float, warmup: int) -> float:
-    """Linear warm-up, then a cosine decay to zero at ``steps``."""
-    warm = min(1.0, (step + 1) / max(1, warmup))
-    return peak * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, steps))))
-
-
 def _ema_update(ema, model, decay: float) -> None:
     with torch.no_grad():
         for e, m in zip(ema.parameters(), model.parameters(), strict=True):
@@ -234,9 +229,9 @@ def train(
     steps: int,
     seed: int,
     device: str = "cpu",
-    progress=None,
     snapshots: dict[int, str | Path] | None = None,
     info: dict | None = None,
+    job: str = "",
 ) -> tuple[TextToImage, list[dict]]:
     """DDPM training on freshly drawn scenes (never a held-out combination), with caption
     dropout for guidance, AdamW, warm-up + cosine learning rate and EMA weights. Returns the
@@ -251,13 +246,14 @@ def train(
         live.state.uniform = Window()
         live.controlled()
     ema = copy.deepcopy(live)  # its processors share the copied state
-    params = list(unet.parameters()) + list(text.parameters())
-    opt = torch.optim.AdamW(params, lr=tr["learning_rate"], weight_decay=0.0)
     held_out = heldout_combinations(data, seed)
     g = torch.Generator().manual_seed(seed)
     null_ids = tokenizer.encode([""], MAX_TOKENS)
-    history = []
-    for step in range(steps):
+    guard = training.Guard(
+        job or f"train_diffusion {variant}", "diffusion.training.learning_rate", tr["learning_rate"]
+    )
+
+    def batch_loss(step):
         attributes = draw_attributes(tr["batch"], g, data, exclude=held_out)
         scenes = render(attributes, data, g)
         ids = tokenizer.encode(scenes.captions, MAX_TOKENS)
@@ -270,26 +266,31 @@ def train(
         )
         xt = scheduler.add_noise(x0, noise, t)
         target = training_target(scheduler, tr["prediction"], x0, noise, t)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, steps, tr["learning_rate"], tr["warmup"])
         out = text(ids.to(device))
         pred = live.denoise(xt, t, out.last_hidden_state, out.pooler_output)
-        loss = torch.nn.functional.mse_loss(pred, target)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at step {step}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        return torch.nn.functional.mse_loss(pred, target), {}
+
+    def after_step(step):
         _ema_update(ema.unet, unet, tr["ema"])
         _ema_update(ema.text_encoder, text, tr["ema"])
-        history.append({"step": step + 1, "loss": loss.item()})
-        if progress is not None and ((step + 1) % tr["log_every"] == 0 or step + 1 == steps):
-            recent = history[-tr["log_every"] :]
-            mean = sum(h["loss"] for h in recent) / len(recent)
-            print(f"step {step + 1}/{steps} loss {mean:.4f}", file=progress, flush=True)
         if snapshots and step + 1 in snapshots:
-            save(ema, snapshots[step + 1], {**(info or {}), "steps": step + 1, "variant": variant})
+            save(
+                ema,
+                snapshots[step + 1],
+                {**(info or {}), "steps": step + 1, "variant": variant},
+                guard,
+            )
+
+    history = training.fit(
+        list(unet.parameters()) + list(text.parameters()),
+        batch_loss,
+        steps=steps,
+        lr_at=lambda step: training.warmup_cosine(step, steps, tr["learning_rate"], tr["warmup"]),
+        guard=guard,
+        weight_decay=0.0,
+        log_every=tr["log_every"],
+        after_step=after_step,
+    )
     ema.unet.eval(), ema.text_encoder.eval()
     return ema, history
 
@@ -345,8 +346,11 @@ def evaluation_prompts(data: dict, seed: int, n: int) -> Tensor:
 # ----------------------------------------------------------------------------- save / load
 
 
-def save(model: TextToImage, folder: str | Path, info: dict) -> None:
-    """The diffusers layout: ``unet/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``."""
+def save(model: TextToImage, folder: str | Path, info: dict, guard=None) -> None:
+    """The diffusers layout: ``unet/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``;
+    refused (nothing written) when a weight is not finite."""
+    guard = guard or training.Guard(f"save {folder}", "diffusion.training.learning_rate", math.nan)
+    training.check_finite(model.unet.state_dict() | model.text_encoder.state_dict(), guard)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _quiet()
@@ -376,7 +380,7 @@ def load(source: str | Path, device: str = "cpu", allow_network: bool = False) -
     from diffusers import AutoencoderKL, DDIMScheduler
     from transformers import CLIPTextModel, CLIPTokenizer
 
-    from anatomy.diffusion_io import PretrainedModelMissing, load_unet
+    from anatomy.diffusion_io import PretrainedModelMissing, is_ours, load_unet, unreadable_model
 
     unet = load_unet(source, allow_network)
     local = not allow_network
@@ -387,7 +391,9 @@ def load(source: str | Path, device: str = "cpu", allow_network: bool = False) -
         scheduler = DDIMScheduler.from_pretrained(
             str(source), subfolder="scheduler", local_files_only=local
         )
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
+        if is_ours(source):
+            raise unreadable_model(source, error) from error
         raise PretrainedModelMissing(
             f"{source!r} has a UNet but no text_encoder/ or scheduler/ on this machine"
         ) from error

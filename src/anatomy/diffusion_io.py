@@ -10,6 +10,29 @@ class PretrainedModelMissing(FileNotFoundError):
     """The weights are not on this machine; the message says what to download and where."""
 
 
+SD_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+
+
+def is_ours(source: str | Path) -> bool:
+    """A model this pipeline trained (``anatomy.json`` beside its subfolders)."""
+    return (Path(source) / "anatomy.json").exists()
+
+
+def unreadable_model(source: str | Path, error: Exception) -> OSError:
+    """The error for a model folder that exists but cannot be loaded: our own names its
+    damaged file and the command that retrains it; a downloaded one, the download."""
+    from anatomy.artifacts import UnreadableFile, first_unreadable
+
+    if is_ours(source):
+        return first_unreadable([source]) or UnreadableFile(
+            source, f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        )
+    return PretrainedModelMissing(
+        f"the model folder {source} cannot be loaded ({type(error).__name__}); download it "
+        f"again: `hf download {SD_REPO} --local-dir {source}`"
+    )
+
+
 def load_unet(source: str | Path, allow_network: bool = False):
     """A ``UNet2DConditionModel`` from a diffusers folder (``<source>/unet``) or a hub id.
 
@@ -21,10 +44,13 @@ def load_unet(source: str | Path, allow_network: bool = False):
         return UNet2DConditionModel.from_pretrained(
             str(source), subfolder="unet", local_files_only=not allow_network
         )
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
+        if Path(source).is_dir():
+            raise unreadable_model(source, error) from error
+        hub_id = not Path(source).is_absolute() and str(source).count("/") == 1
+        repo, folder = (source, f"models/{Path(str(source)).name}") if hub_id else (SD_REPO, source)
         raise PretrainedModelMissing(
             f"no UNet at {source!r} (subfolder 'unet') on this machine. On a machine with "
-            f"network, download it (for example `hf download {source} --include 'unet/*' "
-            f"--local-dir models/sd15`) and set the config's diffusion.pretrained to that "
-            f"folder; or allow network access. ({type(error).__name__})"
+            f"network, download it (`hf download {repo} --local-dir {folder}`) and set the "
+            f"config's diffusion.pretrained to {folder}. ({type(error).__name__})"
         ) from error

@@ -125,6 +125,62 @@ def first_error(log_text: str, source_dir: str = "") -> str | None:
     return None
 
 
+def unbalanced_brace(path: str | Path) -> str | None:
+    """``file:line: message`` for the first brace of ``path`` that is never matched, or None.
+
+    LaTeX itself reports a missing ``}`` where the file that included the section ends (a
+    runaway argument in ``generated/sections.tex``), far from the brace; this names the line
+    of the brace. Escaped braces (``\\{``) and comments are skipped.
+    """
+    opened: list[int] = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        i = 0
+        while i < len(line):
+            char = line[i]
+            if char == "\\":
+                i += 2  # an escaped character, \{ \} \% or the second half of \\
+                continue
+            if char == "%":
+                break
+            if char == "{":
+                opened.append(number)
+            elif char == "}":
+                if not opened:
+                    return f"{path}:{number}: unbalanced brace: this '}}' closes nothing"
+                opened.pop()
+            i += 1
+    if opened:
+        return f"{path}:{opened[-1]}: unbalanced brace: the '{{' opened here is never closed"
+    return None
+
+
+TEX_PACKAGES = (
+    "latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended "
+    "texlive-science lmodern"
+)
+TEX_TOOLS = ("latexmk", "pdflatex", "bibtex", "kpsewhich")
+TEX_STYLES = ("booktabs.sty", "fancyhdr.sty", "placeins.sty", "natbib.sty", "lmodern.sty")
+
+
+def missing_tex() -> list[str]:
+    """The TeX tools and packages the note needs that this machine lacks."""
+    missing = [tool for tool in TEX_TOOLS if shutil.which(tool) is None]
+    if "kpsewhich" not in missing:
+        for style in TEX_STYLES:
+            found = subprocess.run(["kpsewhich", style], capture_output=True, text=True)
+            if not found.stdout.strip():
+                missing.append(style)
+    return missing
+
+
+def missing_tex_message(missing: list[str]) -> str:
+    return (
+        f"TeX Live is missing here ({', '.join(missing)}): install it with `sudo apt-get "
+        f"update && sudo apt-get install -y --no-install-recommends {TEX_PACKAGES}` "
+        f"(or `make tex`)"
+    )
+
+
 def source_date_epoch(repo: str | Path = ".") -> str:
     """The last commit's time (seconds since the epoch); ``0`` outside a git checkout."""
     if "SOURCE_DATE_EPOCH" in os.environ:
@@ -151,13 +207,16 @@ def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None
     """
     main_tex, pdf = Path(main_tex).resolve(), Path(pdf).resolve()
     source_dir = main_tex.parent
+    for tex in [main_tex, *sorted((source_dir / "sections").glob("*.tex"))]:
+        problem = unbalanced_brace(os.path.relpath(tex))
+        if problem:
+            raise LatexError(problem)
     env = dict(os.environ)
     env["SOURCE_DATE_EPOCH"] = source_date_epoch(source_dir)
     env["FORCE_SOURCE_DATE"] = "1"  # \today and friends from SOURCE_DATE_EPOCH, not the clock
-    if shutil.which("latexmk") is None:
-        raise LatexError(
-            "latexmk not found: install TeX Live (see README, 'make tex' does it on Debian)"
-        )
+    missing = missing_tex()
+    if missing:
+        raise LatexError(missing_tex_message(missing))
     with tempfile.TemporaryDirectory(prefix="note-") as out:
         cmd = [
             "latexmk",
@@ -183,6 +242,27 @@ def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None
             )
         pdf.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, pdf)
+        # Kept for a later failing build, which restores it (last_good_pdf).
+        shutil.copyfile(built, last_good_pdf(pdf))
+
+
+def last_good_pdf(pdf: str | Path) -> Path:
+    """Where the last PDF that built is kept: ``<build>/last-good/<name>.pdf``."""
+    pdf = Path(pdf)
+    path = pdf.parent / "last-good" / pdf.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def restore_last_good(pdf: str | Path) -> bool:
+    """After a failed build (Snakemake removed the PDF): put the last good PDF back, with its
+    old time stamp so that the next run still rebuilds it. True when one was restored."""
+    pdf = Path(pdf)
+    kept = pdf.parent / "last-good" / pdf.name
+    if pdf.exists() or not kept.exists():
+        return False
+    shutil.copy2(kept, pdf)
+    return True
 
 
 def pack_sources(main_tex: str | Path, files, tarball: str | Path, work: str | Path) -> Path:

@@ -3,7 +3,9 @@
 A run rule names its measurement in ``params.measurement``; ``workflow/scripts/run_measurement.py``
 looks it up here, so a new measurement is one function and one entry, with no new script.
 Each function takes the experiment's settings block, the seed and the device, and returns a
-long-format table (one row per measurement).
+long-format table (one row per measurement). Each imports the library modules it uses
+itself: a measurement's rule depends on those alone (``anatomy.dependencies``), and its job
+imports nothing else.
 """
 
 from __future__ import annotations
@@ -12,20 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import torch
-
-from anatomy import (
-    hopfield,
-    linear_kernels,
-    lipschitz,
-    message_passing,
-    operators,
-    parity,
-    rank_collapse,
-    sensitivity,
-    speed,
-)
-from anatomy import softmax_constraints as sc
 
 
 def _powers_of_two(lo: int, hi: int) -> list[int]:
@@ -33,16 +21,24 @@ def _powers_of_two(lo: int, hi: int) -> list[int]:
 
 
 def softmax_sharpness(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators
+    from anatomy import softmax_constraints as sc
+
     ns = _powers_of_two(s["n_min_log2"], s["n_max_log2"])
     names = list(operators.logit_normalizers())
     return sc.sharpness_sweep(names, ns, s["gap"], s["noise_stds"], s["trials"], seed, device)
 
 
 def softmax_properties(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators
+    from anatomy import softmax_constraints as sc
+
     return sc.structural_properties(operators.names(), s["n"], s["d"], s["trials"], seed)
 
 
 def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import parity
+
     rows = []
     for n in s["lengths"]:
         for layer_norm in (False, True):
@@ -54,12 +50,16 @@ def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
 
 
 def rank_collapse_depth(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators, rank_collapse
+
     return rank_collapse.depth_sweep(
         s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
     )
 
 
 def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import lipschitz, operators
+
     scales = [
         float(x)
         for x in np.logspace(
@@ -70,11 +70,15 @@ def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
 
 
 def flip_sensitivity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators, sensitivity
+
     ns = _powers_of_two(s["n_min_log2"], s["n_max_log2"])
     return sensitivity.length_sweep(operators.names(), ns, s["d"], s["trials"], seed)
 
 
 def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import hopfield
+
     betas = np.logspace(np.log10(s["beta_min"]), np.log10(s["beta_max"]), s["num_betas"])
     return hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
 
@@ -83,33 +87,51 @@ def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
 
 
 def kernel_mse(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import linear_kernels
+
     ms = _powers_of_two(s["m_min_log2"], s["m_max_log2"])
     return linear_kernels.mse_sweep(s["d"], s["radius"], s["pairs"], s["draws"], ms, seed)
 
 
 def attention_error(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import linear_kernels
+
     return linear_kernels.attention_error_sweep(
         s["n"], s["d"], s["features"], s["betas"], s["draws"], seed
     )
 
 
 def kernel_spikiness(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import linear_kernels, operators
+
     return linear_kernels.spikiness_table(operators.names(), s["n"], s["d"], s["trials"], seed)
 
 
 def kernel_capacity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import linear_kernels
+
     return linear_kernels.capacity_sweep(s["d"], s["pairs"], s["features"], s["trials"], seed)
 
 
 def attention_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    import torch
+
+    from anatomy import speed
+
     return speed.speed_sweep(s, torch.get_num_threads(), device)
 
 
 def decoding_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    import torch
+
+    from anatomy import speed
+
     return speed.decoding_sweep(s, torch.get_num_threads(), device)
 
 
 def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import message_passing
+
     checks = message_passing.equivalence_checks(s["n"], s["d"], s["chunk"], seed)
     rankings = message_passing.static_rankings(s["n"], s["d"], seed)
     ranking_rows = [
@@ -125,6 +147,8 @@ def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
 
 
 def conv_alpha(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import message_passing
+
     return message_passing.conv_sweep(
         s["conv_size"], s["conv_kernel"], s["conv_channels"], s["alphas"], seed
     )

@@ -24,12 +24,17 @@ log = logging.getLogger("anatomy")
 
 
 def set_threads(threads: int) -> None:
-    """Pin torch (intra- and inter-op) and the BLAS libraries to ``threads``."""
-    import torch
+    """Pin torch (intra- and inter-op) and the BLAS libraries to ``threads``.
 
+    The environment variables reach a torch imported later; a torch already imported is set
+    directly. A job that never uses torch does not pay for importing it here.
+    """
     threads = max(1, int(threads))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(threads)
@@ -52,14 +57,20 @@ def config_hash(settings: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def git_commit(cwd: str | Path = ".") -> str:
-    """HEAD's commit, with ``-dirty`` when tracked files differ from it; ``unknown`` outside git."""
+# What the figures, tables and numbers are made from: an uncommitted edit here makes them
+# ``-dirty``; an edit of the prose (paper/), the docs or the tests does not.
+CODE_PATHS = ("src", "workflow", "config", "profiles", "envs", "Snakefile", "pyproject.toml")
+
+
+def git_commit(cwd: str | Path = ".", paths: tuple[str, ...] | None = None) -> str:
+    """HEAD's commit, with ``-dirty`` when tracked files (only those under ``paths``, when
+    given) differ from it; ``unknown`` outside git."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *(paths or ())],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -103,33 +114,64 @@ class RunContext:
         Path(path).write_text(json.dumps(self.metadata(**extra), indent=2, sort_keys=True) + "\n")
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def setup_logging(log_path: str | Path | None) -> None:
-    """Log to the rule's log file (and stderr when there is none)."""
+    """Log to the rule's log file (and stderr when there is none).
+
+    The log file has one writer, this handler: training progress, the start and end lines and
+    a failure's traceback all go through ``logging``, so none overwrites another. Progress
+    lines (``anatomy.progress``) also reach the terminal.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers = [logging.FileHandler(log_path, mode="w")]
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
+    if log_path:
+        terminal = logging.StreamHandler(sys.stderr)
+        terminal.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger("anatomy.progress").addHandler(terminal)
+
+
+class JobFailed(SystemExit):
+    """Raised by :func:`snakemake_job` after logging a failure: exits non-zero with one line."""
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as the single line a user reads on the terminal."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    known = (
+        "ConfigError",
+        "LatexError",
+        "NotebookError",
+        "NonFiniteTraining",
+        "UnreadableFile",
+        "PretrainedModelMissing",
     )
+    return text if type(error).__name__ in known else f"{type(error).__name__}: {text}"
 
 
 @contextmanager
 def snakemake_job(smk):
-    """Set up a Snakemake ``script:`` job and yield its :class:`RunContext`.
+    """The one wrapper every pipeline script runs in; yields its :class:`RunContext`.
 
-    Expects ``params.run`` as made by ``run_params`` in ``workflow/rules/common.smk``:
-    profile, seed, allow_cuda and the experiment's settings (params, so that Snakemake
-    reruns the job when any of them changes).
+    It opens the rule's log with a start line (rule, device, threads, profile), pins the
+    threads, and ends with the wall time, or, on failure, with the traceback in the log and
+    one line on the terminal naming the rule, the cause and the log. When an input file
+    cannot be read (truncated, corrupt), that line names the file and the command that
+    regenerates it instead.
+
+    ``params.run`` (made by ``run_params`` in ``workflow/rules/common.smk``: profile, seed,
+    allow_cuda and the experiment's settings) is optional: figure and table scripts have none.
     """
-    setup_logging(smk.log[0] if len(smk.log) else None)
+    log_path = smk.log[0] if len(smk.log) else None
+    setup_logging(log_path)
     set_threads(smk.threads)
-    run = smk.params.run
+    run = getattr(smk.params, "run", None) or {}
     resources = getattr(smk, "resources", None) or {}
-    if run["allow_cuda"] and int(resources.get("gpu", 0)) > 0:
+    if run.get("allow_cuda") and int(resources.get("gpu", 0)) > 0:
         # Before torch touches CUDA: this job's own device among several (anatomy.gpus).
         from anatomy.gpus import claim_gpu
 
@@ -137,18 +179,29 @@ def snakemake_job(smk):
         if claimed is not None:
             log.info("claimed GPU %d (CUDA_VISIBLE_DEVICES)", claimed)
     ctx = RunContext(
-        profile=run["profile"],
-        seed=int(run["seed"]),
+        profile=run.get("profile", "-"),
+        seed=int(run.get("seed", 0)),
         threads=int(smk.threads),
-        device=select_device(bool(run["allow_cuda"])),
-        settings=dict(run["settings"]),
+        device=select_device(True) if run.get("allow_cuda") else "cpu",
+        settings=dict(run.get("settings", {})),
     )
     log.info(
-        "rule %s: device=%s threads=%d profile=%s", smk.rule, ctx.device, ctx.threads, ctx.profile
+        "rule %s: start; device=%s threads=%d profile=%s",
+        smk.rule,
+        ctx.device,
+        ctx.threads,
+        ctx.profile,
     )
     try:
         yield ctx
-    except Exception:
+    except Exception as error:
         log.exception("rule %s failed", smk.rule)
-        raise
-    log.info("rule %s done in %.2f s", smk.rule, time.perf_counter() - ctx.started)
+        from anatomy.artifacts import first_unreadable
+
+        unreadable = first_unreadable(list(smk.input))
+        message = str(unreadable) if unreadable else one_line(error)
+        where = f" (log: {log_path})" if log_path else ""
+        if unreadable:
+            log.error("%s", message)
+        raise JobFailed(f"rule {smk.rule}: {message}{where}") from None
+    log.info("rule %s: done in %.2f s", smk.rule, time.perf_counter() - ctx.started)

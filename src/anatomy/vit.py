@@ -25,7 +25,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from anatomy import operators
+from anatomy import operators, training
+from anatomy.artifacts import load_torch
 from anatomy.shapes_data import SHAPES
 
 
@@ -204,41 +205,30 @@ def train(
     learning_rate: float,
     seed: int,
     warmup: int = 50,
-    progress=None,
     log_every: int = 100,
+    job: str = "train_vit",
 ) -> list[dict]:
     """Train a classifier on freshly drawn batches (``sampler(n, generator) -> (x, y)``) with
     AdamW, warm-up and cosine learning rate; returns the loss and accuracy history."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.05)
-    history = []
     model.train()
-    for step in range(steps):
-        scale = (
-            (step + 1) / warmup
-            if step < warmup
-            else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
-        )
-        for group in opt.param_groups:
-            group["lr"] = learning_rate * scale
+
+    def batch_loss(step):
         x, y = sampler(batch, g)
         logits = model(x)
-        loss = nn.functional.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        acc = float((logits.argmax(-1) == y).float().mean())
-        history.append({"step": step + 1, "loss": loss.item(), "accuracy": acc})
-        if progress is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
-            recent = history[-log_every:]
-            print(
-                f"step {step + 1}/{steps} loss {sum(h['loss'] for h in recent) / len(recent):.4f}"
-                f" accuracy {sum(h['accuracy'] for h in recent) / len(recent):.3f}",
-                file=progress,
-                flush=True,
-            )
+        accuracy = float((logits.argmax(-1) == y).float().mean())
+        return nn.functional.cross_entropy(logits, y), {"accuracy": accuracy}
+
+    history = training.fit(
+        model.parameters(),
+        batch_loss,
+        steps=steps,
+        lr_at=lambda step: training.warmup_then_cosine(step, steps, learning_rate, warmup),
+        guard=training.Guard(job, "vit.training.learning_rate", learning_rate),
+        weight_decay=0.05,
+        log_every=log_every,
+    )
     model.eval()
     return history
 
@@ -292,7 +282,10 @@ def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
 
 def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, model, meta=None):
     """The trained weights, the weights at initialization (for before/after comparisons)
-    and what is needed to rebuild the model."""
+    and what is needed to rebuild the model; refused when a weight is not finite."""
+    lr = settings.get("training", {}).get("learning_rate", math.nan)
+    guard = training.Guard(f"train_vit {spec.name}", "vit.training.learning_rate", lr)
+    training.check_finite(model.state_dict(), guard)
     torch.save(
         {
             "spec": spec.name,
@@ -307,7 +300,7 @@ def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, mod
 
 def load_checkpoint(path, state: str = "trained") -> tuple[ModelSpec, nn.Module]:
     """A saved ViT at ``state`` (``trained`` or ``init``), in eval mode."""
-    blob = torch.load(path, map_location="cpu")
+    blob = load_torch(path)
     spec = ModelSpec.parse(blob["spec"])
     model = build_from_spec(spec, blob["settings"])
     model.load_state_dict(blob[state])

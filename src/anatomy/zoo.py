@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm import tqdm
 
+from anatomy import training
+from anatomy.artifacts import load_torch
 from anatomy.model import ModelConfig, TinyTransformer
 from anatomy.operators import row_entropy
 from anatomy.tasks import IGNORE, TASKS, Task
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
 
 
 def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
@@ -48,51 +45,52 @@ def loss_on(model: TinyTransformer, batch, device: str) -> torch.Tensor:
     )
 
 
-def train(task_name: str, operator: str, settings: dict, seed: int, device: str, progress=None):
+def train(task_name: str, operator: str, settings: dict, seed: int, device: str, job: str = ""):
     """Train one model; returns ``(model, history)`` with the loss every ``log_every`` steps.
 
     Sizes are drawn uniformly from the task's training range for each batch. The learning rate
-    warms up for 5% of the steps, then decays on a cosine.
+    warms up for 5% of the steps, then decays on a cosine (:func:`training.warmup_cosine`).
     """
     torch.manual_seed(seed)
     task = TASKS[task_name]
     model = build_model(task, operator, settings).to(device)
     g = torch.Generator().manual_seed(seed)
     steps, lr = settings["steps"], settings["learning_rate"]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
-        ),
-    )
-    history = []
     lo, hi = task.train_sizes
-    bar = tqdm(range(steps), desc=f"{task_name}/{operator}", file=progress, mininterval=2.0)
-    for step in bar:
+
+    def batch_loss(step):
         size = int(torch.randint(lo, hi + 1, (1,), generator=g))
-        loss = loss_on(model, task.sample(settings["batch"], size, g), device)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"{task_name}/{operator}: loss is {loss.item()} at step {step}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        if step % settings["log_every"] == 0 or step == steps - 1:
-            history.append({"step": step, "loss": loss.item()})
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    return model, history
+        return loss_on(model, task.sample(settings["batch"], size, g), device), {}
+
+    history = training.fit(
+        model.parameters(),
+        batch_loss,
+        steps=steps,
+        lr_at=lambda step: training.warmup_cosine(step, steps, lr, warmup),
+        guard=training.Guard(
+            job or f"train_zoo_model {task_name}/{operator}", "zoo.training.learning_rate", lr
+        ),
+        weight_decay=0.01,
+        log_every=settings["log_every"],
+    )
+    every = settings["log_every"]
+    kept = [h for h in history if (h["step"] - 1) % every == 0 or h["step"] == steps]
+    return model, [{"step": h["step"] - 1, "loss": h["loss"]} for h in kept]
 
 
 def save_checkpoint(
     path: str | Path, model: TinyTransformer, task: str, history, meta: dict
 ) -> None:
+    state = model.state_dict()
+    lr = meta.get("settings", {}).get("learning_rate", math.nan)
+    training.check_finite(
+        state, training.Guard(f"zoo model {path}", "zoo.training.learning_rate", lr)
+    )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
-            "state_dict": model.state_dict(),
+            "state_dict": state,
             "config": model.cfg.to_dict(),
             "task": task,
             "history": history,
@@ -103,9 +101,7 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[TinyTransformer, dict]:
-    if not Path(path).exists():
-        raise FileNotFoundError(f"checkpoint {path} is missing: run its train_zoo_model rule first")
-    blob = torch.load(path, map_location=device, weights_only=False)
+    blob = load_torch(path, map_location=device)
     model = TinyTransformer(ModelConfig(**blob["config"])).to(device)
     model.load_state_dict(blob["state_dict"])
     model.eval()
@@ -164,9 +160,16 @@ def measure(
     index = torch.arange(samples, device=device)
     flipped[index, position] = (flipped[index, position] + shift) % task.vocab
     p, p_flip = logp.exp(), torch.log_softmax(model(flipped).double(), -1).exp()
-    tv = 0.5 * (p - p_flip).abs().sum(-1)[rows]
-    out["sensitivity"] = float(tokens.shape[1] * tv.mean())
+    out["sensitivity"] = flip_sensitivity(p[rows], p_flip[rows], tokens.shape[1])
     return out
+
+
+def flip_sensitivity(p: torch.Tensor, p_flip: torch.Tensor, n: int) -> float:
+    """Hahn's sensitivity of a trained model: ``n`` times the mean total variation between
+    the output distributions ``p`` and ``p_flip`` (``(rows, classes)``) before and after one
+    input token is flipped. O(1) for a model whose output moves O(1/n) per flip."""
+    tv = 0.5 * (p - p_flip).abs().sum(-1)
+    return float(n * tv.mean())
 
 
 def evaluate(checkpoint: str | Path, sizes, samples: int, seed: int, device: str) -> pd.DataFrame:

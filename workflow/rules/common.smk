@@ -1,10 +1,12 @@
 # Shared by every stage: config validation, paths, and the params each run rule passes on.
 import json
+import os
 import sys
 from glob import glob
 from pathlib import Path
 
-from anatomy.runtime import git_commit
+from anatomy.dependencies import function_library, script_library, with_plugins
+from anatomy.runtime import CODE_PATHS, git_commit
 from anatomy.config import (
     ConfigError,
     check_relations,
@@ -40,9 +42,22 @@ GENERATED = "paper/generated"
 PAPER_ASSETS = {}
 
 
-def library(*modules):
-    """Library files a rule imports, so editing them reruns that rule and no other."""
-    return [f"src/anatomy/{module}.py" for module in modules]
+PACKAGE_DIR = "src/anatomy"
+
+
+def library_of(script):
+    """The library files a rule's script runs (its ``anatomy`` imports, transitively, read
+    from the source; plus the operator plugins when it uses the registry): inputs, so that
+    editing a module reruns exactly the rules whose scripts import it. ``script`` is written
+    as the rule names its script; with a ``{wildcards.x}`` in it, an input function."""
+    path = "workflow/rules/" + script
+
+    def files(path):
+        return with_plugins(script_library(os.path.normpath(path), PACKAGE_DIR))
+
+    if "{" in path:
+        return lambda wildcards: files(path.format(wildcards=wildcards))
+    return files(path)
 
 
 def result(experiment, part):
@@ -55,16 +70,11 @@ def result(experiment, part):
 MEASUREMENT_RULES = {}
 
 
-def measurement(experiment, block, *modules, part=None, threads=1):
-    """How a measurement is wired: its settings block (``config[experiment][block]``), the
-    library modules it uses, its table's name (``part``, default the block) and threads."""
-    return dict(
-        experiment=experiment,
-        block=block,
-        part=part or block,
-        modules=list(modules),
-        threads=threads,
-    )
+def measurement(experiment, block, part=None, threads=1):
+    """How a measurement is wired: its settings block (``config[experiment][block]``), its
+    table's name (``part``, default the block) and threads. The library files it runs are
+    derived from its function in ``anatomy.measurements`` (``function_library``)."""
+    return dict(experiment=experiment, block=block, part=part or block, threads=threads)
 
 
 def run_params(*keys, blocks=None):

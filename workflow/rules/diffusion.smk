@@ -5,8 +5,6 @@
 
 DIFF = f"{RESULTS}/diffusion"
 DIFF_MODELS = "data/models/diffusion"
-DIFF_LIB = library("diffusion", "shapes_data", "cross_attention", "diffusion_io", "runtime")
-DIFF_ANALYSIS_LIB = DIFF_LIB + library("diffusion_analysis")
 DIFF_MEASUREMENTS = [
     "samples",
     "guidance",
@@ -26,7 +24,7 @@ rule train_diffusion_base:
     # The full run, with its EMA weights also saved at the variants' step count (base_short),
     # the base model the two variants are compared with.
     input:
-        lib=DIFF_LIB,
+        lib=library_of("../scripts/train_diffusion.py"),
     output:
         model=directory(f"{DIFF_MODELS}/base"),
         history=f"{DIFF}/training/base.parquet",
@@ -52,7 +50,7 @@ rule train_diffusion_variant:
     # The "main cause or modulator" variants: pooled text in the time embedding, or
     # uniform cross-attention maps throughout training; variant_steps steps each.
     input:
-        lib=DIFF_LIB,
+        lib=library_of("../scripts/train_diffusion.py"),
     output:
         model=directory(f"{DIFF_MODELS}/{{variant}}"),
         history=f"{DIFF}/training/{{variant}}.parquet",
@@ -77,7 +75,7 @@ rule train_diffusion_variant:
 rule measure_diffusion:
     input:
         model=[] if PRETRAINED else [PROBED_MODEL],
-        lib=DIFF_ANALYSIS_LIB,
+        lib=library_of("../scripts/measure_diffusion.py"),
     output:
         table=f"{DIFF}/{{measurement}}.parquet",
         extras=f"{DIFF}/{{measurement}}.pt",
@@ -107,7 +105,7 @@ rule compare_diffusion_variants:
         models=expand(f"{DIFF_MODELS}/{{variant}}", variant=["base_short", "pooled", "uniform"]),
         samples=f"{DIFF}/samples.parquet",
         histories=expand(f"{DIFF}/training/{{variant}}.parquet", variant=["base", "base_short", "pooled", "uniform"]),
-        lib=DIFF_ANALYSIS_LIB,
+        lib=library_of("../scripts/compare_diffusion_variants.py"),
     output:
         table=f"{DIFF}/variants.parquet",
     log:
@@ -161,7 +159,7 @@ rule plot_diffusion:
     input:
         tables=lambda w: DIFF_READ_FILES[w.diffusion_figure],
         script="workflow/scripts/fig_{diffusion_figure}.py",
-        lib=library("plotting", "shapes_data"),
+        lib=library_of("../scripts/fig_{wildcards.diffusion_figure}.py"),
     output:
         pdf="figures/{diffusion_figure}.pdf",
         png=shown("figures/{diffusion_figure}.png", "Layer C - diffusion"),
@@ -171,7 +169,6 @@ rule plot_diffusion:
         diffusion_figure="|".join(DIFF_FIGURES),
     params:
         caption=lambda w: script_doc(f"workflow/scripts/fig_{w.diffusion_figure}.py"),
-        settings=config["diffusion"],
     conda:
         ENVS["pipeline"]
     script:
@@ -186,7 +183,7 @@ rule tabulate_diffusion:
             else DIFF_READ_FILES[w.diffusion_table]
         ),
         script="workflow/scripts/tab_{diffusion_table}.py",
-        lib=library("latex", "diffusion_analysis"),
+        lib=library_of("../scripts/tab_{wildcards.diffusion_table}.py"),
     output:
         tex=shown(f"{GENERATED}/tables/{{diffusion_table}}.tex", "Layer C - diffusion"),
     log:
@@ -195,7 +192,12 @@ rule tabulate_diffusion:
         diffusion_table="diffusion_layer_map|diffusion_layer_prompts|diffusion_variants",
     params:
         caption=lambda w: script_doc(f"workflow/scripts/tab_{w.diffusion_table}.py"),
-        settings=config["diffusion"],
+        # Only the settings a table's script reads: the layer map's rule and threshold.
+        settings=lambda w: (
+            {"analysis": config["diffusion"]["analysis"]}
+            if w.diffusion_table == "diffusion_layer_map"
+            else {}
+        ),
     conda:
         ENVS["pipeline"]
     script:
@@ -207,7 +209,7 @@ rule write_diffusion_macros:
         tables=[f"{DIFF}/{m}.parquet" for m in DIFF_MEASUREMENTS],
         extras=[f"{DIFF}/{m}.pt" for m in DIFF_MEASUREMENTS],
         variants=[] if PRETRAINED else [f"{DIFF}/variants.parquet"],
-        lib=library("latex", "diffusion_analysis"),
+        lib=library_of("../scripts/macros_diffusion.py"),
     output:
         tex=f"{GENERATED}/macros/diffusion.tex",
     log:

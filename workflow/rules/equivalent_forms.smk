@@ -3,32 +3,17 @@
 
 EQ = "equivalent_forms"
 
-# The adjacency figure and the recall table read the Layer A zoo: what they name must be in it.
-_zoo_needs = {
-    "adjacency.task": [config[EQ]["adjacency"]["task"]],
-    "recall.content_task": [config[EQ]["recall"]["content_task"]],
-    "recall.position_task": [config[EQ]["recall"]["position_task"]],
-}
-for _key, _tasks in _zoo_needs.items():
-    if not set(_tasks) <= set(config["zoo"]["tasks"]):
-        sys.exit(f"config: {EQ}.{_key} = {_tasks[0]}: not a zoo task (zoo.tasks: {config['zoo']['tasks']})")
-_missing_ops = sorted(set(config[EQ]["adjacency"]["operators"]) - set(ZOO_OPERATORS))
-if _missing_ops:
-    sys.exit(f"config: {EQ}.adjacency.operators = {_missing_ops}: not in the zoo (zoo.operators)")
-
 MEASUREMENT_RULES.update(
     {
-        "kernel_mse": measurement(EQ, "features", "random_features", "linear_kernels"),
-        "attention_error": measurement(EQ, "attention_error", "random_features", "linear_kernels"),
-        "kernel_spikiness": measurement(EQ, "spikiness", "linear_kernels"),
-        "kernel_capacity": measurement(EQ, "capacity", "random_features", "linear_kernels"),
+        "kernel_mse": measurement(EQ, "features"),
+        "attention_error": measurement(EQ, "attention_error"),
+        "kernel_spikiness": measurement(EQ, "spikiness"),
+        "kernel_capacity": measurement(EQ, "capacity"),
         # Benchmarks use both cores and run alone: their times are the point.
-        "attention_speed": measurement(EQ, "speed", "random_features", "speed", threads=2),
-        "decoding_speed": measurement(EQ, "speed", "speed", part="decoding", threads=2),
-        "equivalences": measurement(EQ, "equivalences", "random_features", "message_passing"),
-        "conv_alpha": measurement(
-            EQ, "equivalences", "message_passing", part="conv_alpha"
-        ),
+        "attention_speed": measurement(EQ, "speed", threads=2),
+        "decoding_speed": measurement(EQ, "speed", part="decoding", threads=2),
+        "equivalences": measurement(EQ, "equivalences"),
+        "conv_alpha": measurement(EQ, "equivalences", part="conv_alpha"),
     }
 )
 
@@ -42,7 +27,7 @@ rule zoo_adjacency:
             operator=config[EQ]["adjacency"]["operators"],
             seed=config["zoo"]["seeds"][0],
         ),
-        lib=library("message_passing", "zoo", "tasks", "model", "operators", "runtime"),
+        lib=library_of("../scripts/zoo_adjacency.py"),
     output:
         maps=f"{RESULTS}/{EQ}/adjacency.pt",
     log:
@@ -90,7 +75,7 @@ rule plot_equivalent_forms:
     input:
         tables=lambda w: EQ_READS[w.eq_figure],
         script="workflow/scripts/fig_{eq_figure}.py",
-        lib=library("plotting"),
+        lib=library_of("../scripts/fig_{wildcards.eq_figure}.py"),
     output:
         pdf="figures/{eq_figure}.pdf",
         png=shown("figures/{eq_figure}.png", "Layer B - equivalent forms"),
@@ -100,7 +85,6 @@ rule plot_equivalent_forms:
         eq_figure="|".join(EQ_FIGURES),
     params:
         caption=lambda w: script_doc(f"workflow/scripts/fig_{w.eq_figure}.py"),
-        settings=config[EQ],
     conda:
         ENVS["pipeline"]
     script:
@@ -111,7 +95,7 @@ rule tabulate_equivalent_forms:
     input:
         tables=lambda w: EQ_READS[w.eq_table],
         script="workflow/scripts/tab_{eq_table}.py",
-        lib=library("latex", "linear_kernels", "speed"),
+        lib=library_of("../scripts/tab_{wildcards.eq_table}.py"),
     output:
         tex=shown(f"{GENERATED}/tables/{{eq_table}}.tex", "Layer B - equivalent forms"),
     log:
@@ -120,7 +104,8 @@ rule tabulate_equivalent_forms:
         eq_table="|".join(EQ_TABLES),
     params:
         caption=lambda w: script_doc(f"workflow/scripts/tab_{w.eq_table}.py"),
-        settings=config[EQ],
+        # Only the settings a table's script reads: the recall table names its tasks.
+        settings=lambda w: {"recall": config[EQ]["recall"]} if w.eq_table == "recall_position" else {},
     conda:
         ENVS["pipeline"]
     script:
@@ -130,14 +115,13 @@ rule tabulate_equivalent_forms:
 rule write_equivalent_forms_macros:
     input:
         tables=sorted({path for reads in EQ_READS.values() for path in reads}),
-        lib=library("latex", "linear_kernels", "speed"),
+        lib=library_of("../scripts/macros_equivalent_forms.py"),
     output:
         tex=f"{GENERATED}/macros/{EQ}.tex",
     log:
         f"{LOGS}/write_equivalent_forms_macros.log",
     params:
-        settings=config[EQ],
-        reads=EQ_READS,
+        settings={"recall": config[EQ]["recall"]},
     conda:
         ENVS["pipeline"]
     script:

@@ -6,15 +6,13 @@
 # Layer A's measurements (anatomy.measurements); measurement_rules.smk makes one rule of each.
 MEASUREMENT_RULES.update(
     {
-        "softmax_sharpness": measurement("softmax_constraints", "sharpness", "softmax_constraints"),
-        "softmax_properties": measurement(
-            "softmax_constraints", "properties", "softmax_constraints"
-        ),
-        "parity_construction": measurement("expressivity", "parity", "parity"),
-        "rank_collapse_depth": measurement("expressivity", "rank_collapse", "rank_collapse"),
-        "lipschitz_scale": measurement("expressivity", "lipschitz", "lipschitz"),
-        "flip_sensitivity": measurement("expressivity", "sensitivity", "sensitivity"),
-        "hopfield_beta": measurement("expressivity", "hopfield", "hopfield"),
+        "softmax_sharpness": measurement("softmax_constraints", "sharpness"),
+        "softmax_properties": measurement("softmax_constraints", "properties"),
+        "parity_construction": measurement("expressivity", "parity"),
+        "rank_collapse_depth": measurement("expressivity", "rank_collapse"),
+        "lipschitz_scale": measurement("expressivity", "lipschitz"),
+        "flip_sensitivity": measurement("expressivity", "sensitivity"),
+        "hopfield_beta": measurement("expressivity", "hopfield"),
     }
 )
 
@@ -32,7 +30,7 @@ rule plot_softmax_sharpness:
     input:
         table=result("softmax_constraints", "sharpness"),
         meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
-        lib=library("plotting", "softmax_constraints"),
+        lib=library_of("../scripts/fig_softmax_sharpness.py"),
     output:
         pdf="figures/softmax_sharpness.pdf",
         png=shown("figures/softmax_sharpness.png", "Layer A - what softmax constrains"),
@@ -49,7 +47,7 @@ rule plot_softmax_sharpness:
 rule tabulate_softmax_properties:
     input:
         table=result("softmax_constraints", "properties"),
-        lib=library("latex", "softmax_constraints"),
+        lib=library_of("../scripts/tab_softmax_properties.py"),
     output:
         tex=shown(f"{GENERATED}/tables/softmax_properties.tex", "Layer A - what softmax constrains"),
     log:
@@ -68,7 +66,7 @@ rule write_softmax_macros:
         sharpness_meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
         properties=result("softmax_constraints", "properties"),
         properties_meta=result("softmax_constraints", "properties").replace(".parquet", ".json"),
-        lib=library("latex", "softmax_constraints"),
+        lib=library_of("../scripts/macros_softmax_constraints.py"),
     output:
         tex=f"{GENERATED}/macros/softmax_constraints.tex",
     log:
@@ -103,7 +101,7 @@ rule plot_expressivity:
     input:
         table=lambda w: result("expressivity", EXPRESSIVITY_FIGURES[w.figure]),
         script="workflow/scripts/fig_{figure}.py",
-        lib=library("plotting"),
+        lib=library_of("../scripts/fig_{wildcards.figure}.py"),
     output:
         pdf="figures/{figure}.pdf",
         png=shown("figures/{figure}.png", "Layer A - expressivity"),
@@ -122,7 +120,7 @@ rule plot_expressivity:
 rule write_expressivity_macros:
     input:
         tables=list(EXPRESSIVITY_TABLES.values()),
-        lib=library("latex", "expressivity"),
+        lib=library_of("../scripts/macros_expressivity.py"),
     output:
         tex=f"{GENERATED}/macros/expressivity.tex",
     log:

@@ -1,13 +1,21 @@
 # One rule per entry of MEASUREMENT_RULES (filled by the stage files): the generic
 # run_measurement.py looks the measurement up in anatomy.measurements by name.
 
+RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
+
 for _name, _m in MEASUREMENT_RULES.items():
 
     rule:
         name:
             f"measure_{_name}"
         input:
-            lib=library("measurements", "runtime", "operators", *_m["modules"]),
+            # The runner's imports, and those of this measurement's function alone.
+            lib=with_plugins(
+                sorted(
+                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR, registries=["measurements"]))
+                    | set(function_library("measurements", _name, PACKAGE_DIR))
+                )
+            ),
         output:
             table=result(_m["experiment"], _m["part"]),
             meta=result(_m["experiment"], _m["part"]).replace(".parquet", ".json"),

@@ -18,8 +18,11 @@ NOTEBOOK_INPUTS = {
 rule execute_notebook:
     input:
         notebook="workflow/notebooks/{name}.py",
-        # A notebook may call any part of the library; it reruns when the library changes.
-        lib=sorted(glob("src/anatomy/*.py")),
+        # What the runner and the notebook itself import from the library.
+        lib=lambda w: sorted(
+            set(library_of("../scripts/run_notebook.py"))
+            | set(with_plugins(script_library(f"workflow/notebooks/{w.name}.py", PACKAGE_DIR)))
+        ),
         # What a notebook reads from the pipeline's outputs (most compute their own).
         results=lambda w: NOTEBOOK_INPUTS.get(w.name, []),
     output:

@@ -2,6 +2,8 @@
 
 
 rule write_profile_banner:
+    input:
+        lib=library_of("../scripts/write_profile_banner.py"),
     output:
         tex=f"{GENERATED}/profile.tex",
     log:
@@ -15,6 +17,8 @@ rule write_profile_banner:
 
 
 rule write_section_list:
+    input:
+        lib=library_of("../scripts/write_section_list.py"),
     output:
         tex=f"{GENERATED}/sections.tex",
         macros=f"{GENERATED}/macros.tex",
@@ -38,10 +42,12 @@ rule compile_note:
         macro_list=rules.write_section_list.output.macros,
         provenance=f"{GENERATED}/tables/provenance.tex",
         assets=[asset for name in config["experiments"] for asset in PAPER_ASSETS[name]],
+        lib=library_of("../scripts/build_pdf.py"),
     output:
         pdf=NOTE_PDF,
     log:
-        f"{LOGS}/compile_note.log",
+        job=f"{LOGS}/compile_note.log",
+        tex=f"{LOGS}/compile_note.tex.log",  # latexmk's output and the TeX log
     benchmark:
         f"{BENCHMARKS}/compile_note.tsv"
     conda:
@@ -52,13 +58,16 @@ rule compile_note:
 
 # Provenance: an appendix table of every figure, table and macro file (provenance_rows).
 rule write_provenance:
+    input:
+        lib=library_of("../scripts/write_provenance.py"),
     output:
         tex=f"{GENERATED}/tables/provenance.tex",
     log:
         f"{LOGS}/write_provenance.log",
     params:
         rows=provenance_rows(),
-        commit=git_commit(workflow.basedir),
+        # The code's commit: a prose edit (paper/) leaves it, and this table, unchanged.
+        commit=git_commit(workflow.basedir, CODE_PATHS),
         profile=config["profile"],
     conda:
         ENVS["pipeline"]
@@ -81,12 +90,34 @@ rule archive_note:
             rules.write_provenance.output.tex,
             *[a for name in config["experiments"] for a in PAPER_ASSETS[name]],
         ],
-        lib=library("latex"),
+        lib=library_of("../scripts/archive_note.py"),
     output:
         tarball=ARCHIVE,
     log:
-        f"{LOGS}/archive_note.log",
+        job=f"{LOGS}/archive_note.log",
+        tex=f"{LOGS}/archive_note.tex.log",
     conda:
         ENVS["latex"]
     script:
         "../scripts/archive_note.py"
+
+
+# TeX Live is needed only by the two LaTeX rules: when they are to run, a missing tool or
+# package stops the run before any job (onstart runs once the DAG is planned), with the
+# install command, not after the experiments.
+onstart:
+    from anatomy.latex import missing_tex, missing_tex_message
+
+    _latex_jobs = [
+        job for job in workflow.dag.needrun_jobs() if job.rule.name in ("compile_note", "archive_note")
+    ]
+    if _latex_jobs and missing_tex():
+        sys.exit(missing_tex_message(missing_tex()))
+
+
+onerror:
+    # Snakemake removes the output of a failed job: a failed LaTeX build puts the last good
+    # PDF back (build_pdf.py says so in its error line).
+    from anatomy.latex import restore_last_good
+
+    restore_last_good(NOTE_PDF)

@@ -7,8 +7,6 @@ from anatomy.vit import model_specs
 
 VIT = f"{RESULTS}/vit"
 VIT_MODELS = "data/models/vit"
-VIT_LIB = library("vit", "vit_data", "shapes_data", "operators", "runtime")
-VIT_ANALYSIS_LIB = VIT_LIB + library("vit_analysis", "vit_measurements")
 VIT_MEASUREMENTS = ["distance", "objects", "shift", "patch", "norms"]
 VIT_PRETRAINED = config["vit"]["pretrained"]
 VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
@@ -17,7 +15,7 @@ VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
 rule make_vit_data:
     # The training set and the held-out images with their masks, drawn once and cached.
     input:
-        lib=library("vit_data", "shapes_data", "runtime"),
+        lib=library_of("../scripts/make_vit_data.py"),
     output:
         data=f"{VIT}/data.pt",
     log:
@@ -33,7 +31,7 @@ rule make_vit_data:
 rule train_vit:
     input:
         data=rules.make_vit_data.output.data,
-        lib=VIT_LIB,
+        lib=library_of("../scripts/train_vit.py"),
     output:
         model=f"{VIT_MODELS}/{{model}}.pt",
         history=f"{VIT}/training/{{model}}.parquet",
@@ -59,7 +57,7 @@ rule measure_vit:
     input:
         data=rules.make_vit_data.output.data,
         models=expand(f"{VIT_MODELS}/{{model}}.pt", model=VIT_MODEL_NAMES),
-        lib=VIT_ANALYSIS_LIB,
+        lib=library_of("../scripts/measure_vit.py"),
     output:
         table=f"{VIT}/{{measurement}}.parquet",
         extras=f"{VIT}/{{measurement}}.pt",
@@ -84,7 +82,7 @@ rule measure_vit:
 rule measure_pretrained_vit:
     # A pretrained timm ViT on the user's images: the analyses that need no masks.
     input:
-        lib=VIT_ANALYSIS_LIB,
+        lib=library_of("../scripts/measure_pretrained_vit.py"),
     output:
         table=f"{VIT}/pretrained/{{pretrained}}.parquet",
         extras=f"{VIT}/pretrained/{{pretrained}}.pt",
@@ -134,7 +132,7 @@ rule plot_vit:
     input:
         tables=lambda w: VIT_READS[w.vit_figure],
         script="workflow/scripts/fig_{vit_figure}.py",
-        lib=library("plotting"),
+        lib=library_of("../scripts/fig_{wildcards.vit_figure}.py"),
     output:
         pdf="figures/{vit_figure}.pdf",
         png=shown("figures/{vit_figure}.png", "Layer C - vision transformers"),
@@ -154,7 +152,7 @@ rule tabulate_vit:
     input:
         tables=lambda w: VIT_READS[w.vit_table],
         script="workflow/scripts/tab_{vit_table}.py",
-        lib=library("latex"),
+        lib=library_of("../scripts/tab_{wildcards.vit_table}.py"),
     output:
         tex=shown(f"{GENERATED}/tables/{{vit_table}}.tex", "Layer C - vision transformers"),
     log:
@@ -174,7 +172,7 @@ rule write_vit_macros:
         tables=[f"{VIT}/{m}.parquet" for m in VIT_MEASUREMENTS],
         histories=expand(f"{VIT}/training/{{model}}.parquet", model=VIT_MODEL_NAMES),
         pretrained=VIT_PRETRAINED_FILES,
-        lib=library("latex", "vit"),
+        lib=library_of("../scripts/macros_vit.py"),
     output:
         tex=f"{GENERATED}/macros/vit.tex",
     log:

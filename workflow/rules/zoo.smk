@@ -16,7 +16,6 @@ if _unknown:
 
 ZOO = f"{RESULTS}/zoo"
 ZOO_MODELS = "data/models/zoo"
-ZOO_LIB = library("zoo", "model", "tasks", "operators", "runtime")
 
 
 ZOO_EVALUATIONS = expand(
@@ -35,7 +34,7 @@ wildcard_constraints:
 
 rule train_zoo_model:
     input:
-        lib=ZOO_LIB,
+        lib=library_of("../scripts/train_zoo_model.py"),
     output:
         checkpoint=f"{ZOO_MODELS}/{{task}}/{{operator}}/seed{{seed}}.pt",
     log:
@@ -56,7 +55,7 @@ rule train_zoo_model:
 rule evaluate_zoo_model:
     input:
         checkpoint=rules.train_zoo_model.output.checkpoint,
-        lib=ZOO_LIB,
+        lib=library_of("../scripts/evaluate_zoo_model.py"),
     output:
         table=f"{ZOO}/{{task}}/{{operator}}/seed{{seed}}.parquet",
     log:
@@ -77,6 +76,7 @@ rule evaluate_zoo_model:
 rule collect_zoo:
     input:
         tables=ZOO_EVALUATIONS,
+        lib=library_of("../scripts/collect_tables.py"),
     output:
         table=f"{ZOO}/metrics.parquet",
     log:
@@ -99,7 +99,7 @@ rule plot_zoo:
     input:
         table=rules.collect_zoo.output.table,
         script="workflow/scripts/fig_{zoo_figure}.py",
-        lib=library("plotting"),
+        lib=library_of("../scripts/fig_{wildcards.zoo_figure}.py"),
     output:
         pdf="figures/{zoo_figure}.pdf",
         png=shown("figures/{zoo_figure}.png", "Layer A - the operator zoo"),
@@ -118,7 +118,7 @@ rule plot_zoo:
 rule tabulate_zoo:
     input:
         table=rules.collect_zoo.output.table,
-        lib=library("latex", "zoo_summary"),
+        lib=library_of("../scripts/tab_zoo.py"),
     output:
         tex=shown(f"{GENERATED}/tables/zoo.tex", "Layer A - the operator zoo"),
     log:
@@ -134,7 +134,7 @@ rule tabulate_zoo:
 rule write_zoo_macros:
     input:
         table=rules.collect_zoo.output.table,
-        lib=library("latex", "zoo_summary"),
+        lib=library_of("../scripts/macros_zoo.py"),
     output:
         tex=f"{GENERATED}/macros/zoo.tex",
     log:

@@ -7,21 +7,23 @@ import tempfile
 from pathlib import Path
 
 from anatomy.latex import build_pdf, pack_sources
+from anatomy.runtime import snakemake_job
 
-with tempfile.TemporaryDirectory(prefix="archive-") as work:
-    files = [*snakemake.input.sections, snakemake.input.bib, *snakemake.input.generated]
-    tarball = pack_sources(snakemake.input.main, files, snakemake.output.tarball, work)
-    # Unpack into a clean folder and build from there alone.
-    alone = Path(work, "alone")
-    shutil.unpack_archive(tarball, alone)
-    rebuilt = Path(work, "main.pdf")  # arXiv's job name: main.bbl is read
-    build_pdf(alone / "main.tex", rebuilt, log_file=snakemake.log[0])
-    digest = [
-        hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in (rebuilt, snakemake.input.pdf)
-    ]
-    if digest[0] != digest[1]:
-        Path(snakemake.output.tarball).unlink()
-        raise SystemExit(
-            f"the archive compiles to another PDF ({digest[0][:12]}"
-            f" against the note's {digest[1][:12]})"
-        )
+with snakemake_job(snakemake):
+    with tempfile.TemporaryDirectory(prefix="archive-") as work:
+        files = [*snakemake.input.sections, snakemake.input.bib, *snakemake.input.generated]
+        tarball = pack_sources(snakemake.input.main, files, snakemake.output.tarball, work)
+        # Unpack into a clean folder and build from there alone.
+        alone = Path(work, "alone")
+        shutil.unpack_archive(tarball, alone)
+        rebuilt = Path(work, "main.pdf")  # arXiv's job name: main.bbl is read
+        build_pdf(alone / "main.tex", rebuilt, log_file=snakemake.log.tex)
+        digest = [
+            hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in (rebuilt, snakemake.input.pdf)
+        ]
+        if digest[0] != digest[1]:
+            Path(snakemake.output.tarball).unlink()
+            raise SystemExit(
+                f"the archive compiles to another PDF ({digest[0][:12]}"
+                f" against the note's {digest[1][:12]})"
+            )

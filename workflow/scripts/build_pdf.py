@@ -1,10 +1,13 @@
-"""Compile the note with latexmk; a LaTeX error stops the rule with its first file:line."""
+"""Compile the note with latexmk; a LaTeX error stops the rule with its first file:line, and
+the last PDF that built is put back (by the workflow's onerror handler)."""
 
-import sys
+from anatomy.latex import LatexError, build_pdf, last_good_pdf
+from anatomy.runtime import snakemake_job
 
-from anatomy.latex import LatexError, build_pdf
-
-try:
-    build_pdf(snakemake.input.main, snakemake.output.pdf, log_file=snakemake.log[0])
-except LatexError as error:
-    sys.exit(f"LaTeX error: {error}")
+with snakemake_job(snakemake):
+    try:
+        build_pdf(snakemake.input.main, snakemake.output.pdf, log_file=snakemake.log.tex)
+    except LatexError as error:
+        kept = last_good_pdf(snakemake.output.pdf)
+        keep = f"; {snakemake.output.pdf} is the last good build" if kept.exists() else ""
+        raise LatexError(f"LaTeX error: {error}{keep}") from None

@@ -2,6 +2,9 @@
 
 import pandas as pd
 
-pd.concat([pd.read_parquet(path) for path in snakemake.input.tables], ignore_index=True).to_parquet(
-    snakemake.output.table, index=False
-)
+from anatomy.runtime import snakemake_job
+
+with snakemake_job(snakemake):
+    pd.concat(
+        [pd.read_parquet(path) for path in snakemake.input.tables], ignore_index=True
+    ).to_parquet(snakemake.output.table, index=False)

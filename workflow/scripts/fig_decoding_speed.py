@@ -4,22 +4,24 @@ the recurrent state of linear attention does not."""
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-long = pd.concat(
-    [
-        table.assign(quantity="seconds per token", value=table.seconds),
-        table.assign(quantity="bytes kept", value=table.state_bytes.astype(float)),
-    ]
-)
-fig, axes = plotting.line_panels(
-    long,
-    "prefix",
-    "value",
-    hue="method",
-    col="quantity",
-    xlabel="prefix length",
-    ylabel="",
-    sharey=False,
-)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    long = pd.concat(
+        [
+            table.assign(quantity="seconds per token", value=table.seconds),
+            table.assign(quantity="bytes kept", value=table.state_bytes.astype(float)),
+        ]
+    )
+    fig, axes = plotting.line_panels(
+        long,
+        "prefix",
+        "value",
+        hue="method",
+        col="quantity",
+        xlabel="prefix length",
+        ylabel="",
+        sharey=False,
+    )
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -6,37 +6,39 @@ import pandas as pd
 import seaborn as sns
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-base = table[table.condition == "none"].iloc[0]
-rows = []
-for _, row in table[table.condition != "none"].iterrows():
-    label = "all" if row.layer == "all" else f"{row['name']} ({row.resolution}px)"
-    for metric in ("binding", "present", "position"):
-        rows.append(
-            {
-                "layer": label,
-                "ablation": row.condition,
-                "metric": metric,
-                "change": row[metric] - base[metric],
-            }
-        )
-frame = pd.DataFrame(rows)
-plotting.theme()
-grid = sns.catplot(
-    data=frame,
-    kind="bar",
-    x="change",
-    y="layer",
-    hue="ablation",
-    col="metric",
-    height=2.6,
-    aspect=0.9,
-    palette="colorblind",
-    orient="h",
-)
-for ax in grid.axes.flat:
-    ax.axvline(0, color="0.3", linewidth=0.6)
-grid.set_axis_labels("change vs. none", "")
-grid.set_titles("{col_name}")
-plotting.save(grid.figure, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    base = table[table.condition == "none"].iloc[0]
+    rows = []
+    for _, row in table[table.condition != "none"].iterrows():
+        label = "all" if row.layer == "all" else f"{row['name']} ({row.resolution}px)"
+        for metric in ("binding", "present", "position"):
+            rows.append(
+                {
+                    "layer": label,
+                    "ablation": row.condition,
+                    "metric": metric,
+                    "change": row[metric] - base[metric],
+                }
+            )
+    frame = pd.DataFrame(rows)
+    plotting.theme()
+    grid = sns.catplot(
+        data=frame,
+        kind="bar",
+        x="change",
+        y="layer",
+        hue="ablation",
+        col="metric",
+        height=2.6,
+        aspect=0.9,
+        palette="colorblind",
+        orient="h",
+    )
+    for ax in grid.axes.flat:
+        ax.axvline(0, color="0.3", linewidth=0.6)
+    grid.set_axis_labels("change vs. none", "")
+    grid.set_titles("{col_name}")
+    plotting.save(grid.figure, snakemake.output.pdf, snakemake.output.png)

@@ -8,43 +8,49 @@ import pandas as pd
 import seaborn as sns
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-windows = pd.read_parquet(snakemake.input.tables[0])
-maps = pd.read_parquet(snakemake.input.tables[2])
-plotting.theme()
-fig, axes = plt.subplots(1, 3, figsize=(9.5, 2.8))
-for ax, metric in zip(axes[:2], ("binding", "present"), strict=True):
+with snakemake_job(snakemake):
+    windows = pd.read_parquet(snakemake.input.tables[0])
+    maps = pd.read_parquet(snakemake.input.tables[2])
+    plotting.theme()
+    fig, axes = plt.subplots(1, 3, figsize=(9.5, 2.8))
+    for ax, metric in zip(axes[:2], ("binding", "present"), strict=True):
+        sns.lineplot(
+            data=windows,
+            x="fraction",
+            y=metric,
+            hue="condition",
+            style="condition",
+            markers=True,
+            palette="colorblind",
+            ax=ax,
+            legend=metric == "binding",
+        )
+        ax.set(
+            xlabel="switch point (fraction of sampling steps)", ylabel=metric, ylim=(-0.02, 1.02)
+        )
+    words = maps[maps.word.isin(["colour1", "colour2"]) & (maps.layer != "all")]
+    words = words.assign(layer=words["name"] + " (" + words.resolution.astype(str) + "px)")
     sns.lineplot(
-        data=windows,
-        x="fraction",
-        y=metric,
-        hue="condition",
-        style="condition",
-        markers=True,
+        data=words,
+        x="timestep",
+        y="margin",
+        hue="layer",
         palette="colorblind",
-        ax=ax,
-        legend=metric == "binding",
+        marker="o",
+        errorbar=None,
+        ax=axes[2],
     )
-    ax.set(xlabel="switch point (fraction of sampling steps)", ylabel=metric, ylim=(-0.02, 1.02))
-words = maps[maps.word.isin(["colour1", "colour2"]) & (maps.layer != "all")]
-words = words.assign(layer=words["name"] + " (" + words.resolution.astype(str) + "px)")
-sns.lineplot(
-    data=words,
-    x="timestep",
-    y="margin",
-    hue="layer",
-    palette="colorblind",
-    marker="o",
-    errorbar=None,
-    ax=axes[2],
-)
-summed = maps[maps.word.isin(["colour1", "colour2"]) & (maps.layer == "all")]
-axes[2].plot(
-    summed.groupby("timestep").margin.mean(), color="black", linewidth=2, label="all layers"
-)
-axes[2].axhline(0, color="0.5", linewidth=0.6)
-axes[2].set(xlabel="noise timestep (999 = pure noise)", ylabel="binding margin (IoU own - other)")
-axes[2].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
-sns.move_legend(axes[0], "lower left", fontsize=6, title=None)
-fig.tight_layout()
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    summed = maps[maps.word.isin(["colour1", "colour2"]) & (maps.layer == "all")]
+    axes[2].plot(
+        summed.groupby("timestep").margin.mean(), color="black", linewidth=2, label="all layers"
+    )
+    axes[2].axhline(0, color="0.5", linewidth=0.6)
+    axes[2].set(
+        xlabel="noise timestep (999 = pure noise)", ylabel="binding margin (IoU own - other)"
+    )
+    axes[2].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
+    sns.move_legend(axes[0], "lower left", fontsize=6, title=None)
+    fig.tight_layout()
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

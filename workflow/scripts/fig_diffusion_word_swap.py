@@ -4,32 +4,40 @@ edit success and layout kept against tau."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
 from anatomy import plotting
+from anatomy.artifacts import load_torch
+from anatomy.runtime import snakemake_job
 from anatomy.shapes_data import caption_lines
 
-table = pd.read_parquet(snakemake.input.tables[0])
-extras = torch.load(snakemake.input.tables[1])
-grids = extras["grids"]
-taus = [k for k in grids if k != "source"]
-columns = len(grids["source"])
-plotting.theme()
-fig = plt.figure(figsize=(0.8 * columns + 3.2, 0.8 * len(taus) + 1.4))
-sub = fig.subfigures(1, 2, width_ratios=[0.8 * columns, 3.2])
-axes = sub[0].subplots(len(taus) + 1, columns, squeeze=False)
-for c in range(columns):
-    title = caption_lines(extras["captions"][0][c]) + "\n-> " + extras["captions"][1][c].split()[1]
-    plotting.show_image(axes[0, c], grids["source"][c], title, 4.5)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    extras = load_torch(snakemake.input.tables[1])
+    grids = extras["grids"]
+    taus = [k for k in grids if k != "source"]
+    columns = len(grids["source"])
+    plotting.theme()
+    fig = plt.figure(figsize=(0.8 * columns + 3.2, 0.8 * len(taus) + 1.4))
+    sub = fig.subfigures(1, 2, width_ratios=[0.8 * columns, 3.2])
+    axes = sub[0].subplots(len(taus) + 1, columns, squeeze=False)
+    for c in range(columns):
+        title = (
+            caption_lines(extras["captions"][0][c]) + "\n-> " + extras["captions"][1][c].split()[1]
+        )
+        plotting.show_image(axes[0, c], grids["source"][c], title, 4.5)
+        for r, tau in enumerate(taus, start=1):
+            plotting.show_image(axes[r, c], grids[tau][c])
     for r, tau in enumerate(taus, start=1):
-        plotting.show_image(axes[r, c], grids[tau][c])
-for r, tau in enumerate(taus, start=1):
-    axes[r, 0].set_ylabel(f"tau={tau:g}", fontsize=6)
-axes[0, 0].set_ylabel("source", fontsize=6)
-ax = sub[1].subplots()
-ax.plot(table.tau, table.edit_binding, marker="o", label="edit binds the new colour")
-ax.plot(table.tau, table.layout_iou_kept, marker="s", label="layout kept (IoU, unedited object)")
-ax.plot(table.tau, table.layout_iou_edited, marker="^", label="layout kept (IoU, edited object)")
-ax.set(xlabel="tau (share of steps with source maps)", ylim=(-0.02, 1.02))
-ax.legend(fontsize=5.5, loc="lower left")
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+        axes[r, 0].set_ylabel(f"tau={tau:g}", fontsize=6)
+    axes[0, 0].set_ylabel("source", fontsize=6)
+    ax = sub[1].subplots()
+    ax.plot(table.tau, table.edit_binding, marker="o", label="edit binds the new colour")
+    ax.plot(
+        table.tau, table.layout_iou_kept, marker="s", label="layout kept (IoU, unedited object)"
+    )
+    ax.plot(
+        table.tau, table.layout_iou_edited, marker="^", label="layout kept (IoU, edited object)"
+    )
+    ax.set(xlabel="tau (share of steps with source maps)", ylim=(-0.02, 1.02))
+    ax.legend(fontsize=5.5, loc="lower left")
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -3,24 +3,26 @@
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.table)
-long = table.melt(
-    id_vars=["operator", "n", "trial"],
-    value_vars=["n_mean_delta", "n_max_delta"],
-    var_name="over flipped positions",
-    value_name="n |dy|",
-)
-long["over flipped positions"] = long["over flipped positions"].map(
-    {"n_mean_delta": "mean", "n_max_delta": "max"}
-)
-fig, _ = plotting.line_panels(
-    long,
-    "n",
-    "n |dy|",
-    hue="operator",
-    col="over flipped positions",
-    xlabel="n (input length)",
-    ylabel=r"$n\,|\Delta y|$",
-)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.table)
+    long = table.melt(
+        id_vars=["operator", "n", "trial"],
+        value_vars=["n_mean_delta", "n_max_delta"],
+        var_name="over flipped positions",
+        value_name="n |dy|",
+    )
+    long["over flipped positions"] = long["over flipped positions"].map(
+        {"n_mean_delta": "mean", "n_max_delta": "max"}
+    )
+    fig, _ = plotting.line_panels(
+        long,
+        "n",
+        "n |dy|",
+        hue="operator",
+        col="over flipped positions",
+        xlabel="n (input length)",
+        ylabel=r"$n\,|\Delta y|$",
+    )
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

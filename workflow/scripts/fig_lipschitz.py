@@ -3,15 +3,17 @@
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.table)
-fig, _ = plotting.line_panels(
-    table,
-    "scale",
-    "jacobian_norm",
-    hue="operator",
-    col="input",
-    xlabel="input scale",
-    ylabel="Jacobian spectral norm",
-)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.table)
+    fig, _ = plotting.line_panels(
+        table,
+        "scale",
+        "jacobian_norm",
+        hue="operator",
+        col="input",
+        xlabel="input scale",
+        ylabel="Jacobian spectral norm",
+    )
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

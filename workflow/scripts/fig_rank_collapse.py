@@ -3,17 +3,19 @@
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.table)
-table["relative_residual"] = table.relative_residual.clip(lower=1e-12)  # log axis: exact 0
-fig, _ = plotting.line_panels(
-    table,
-    "layer",
-    "relative_residual",
-    hue="operator",
-    col="variant",
-    logx=False,
-    xlabel="layer",
-    ylabel="relative residual",
-)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.table)
+    table["relative_residual"] = table.relative_residual.clip(lower=1e-12)  # log axis: exact 0
+    fig, _ = plotting.line_panels(
+        table,
+        "layer",
+        "relative_residual",
+        hue="operator",
+        col="variant",
+        logx=False,
+        xlabel="layer",
+        ylabel="relative residual",
+    )
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

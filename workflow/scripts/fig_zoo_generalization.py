@@ -3,9 +3,11 @@
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 from anatomy.tasks import TASKS
 
-metrics = pd.read_parquet(snakemake.input.table)
-training = {name: task.train_sizes for name, task in TASKS.items()}
-fig = plotting.zoo_metric(metrics, "accuracy", "accuracy", shade_training=training)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    metrics = pd.read_parquet(snakemake.input.table)
+    training = {name: task.train_sizes for name, task in TASKS.items()}
+    fig = plotting.zoo_metric(metrics, "accuracy", "accuracy", shade_training=training)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

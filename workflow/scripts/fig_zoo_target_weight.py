@@ -3,7 +3,9 @@
 import pandas as pd
 
 from anatomy import plotting
+from anatomy.runtime import snakemake_job
 
-metrics = pd.read_parquet(snakemake.input.table)
-fig = plotting.zoo_metric(metrics, "target_weight", "weight on source", logy=True)
-plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+with snakemake_job(snakemake):
+    metrics = pd.read_parquet(snakemake.input.table)
+    fig = plotting.zoo_metric(metrics, "target_weight", "weight on source", logy=True)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -3,147 +3,147 @@
 from pathlib import Path
 
 import pandas as pd
-import torch
 
+from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
 from anatomy.diffusion_analysis import layer_map
 from anatomy.latex import format_values, macros
+from anatomy.runtime import snakemake_job
 
-tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
-extras = {Path(p).stem: torch.load(p) for p in snakemake.input.extras}
-s = snakemake.params.settings
-data, training, analysis = s["data"], s["training"], s["analysis"]
-samples, maps, ablations = tables["samples"], tables["token_maps"], tables["ablations"]
-chance = extras["samples"]["chance"]
-two_shape = [c for c in all_combinations(data) if c[1] != c[4]]
+with snakemake_job(snakemake):
+    tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
+    extras = {Path(p).stem: load_torch(p) for p in snakemake.input.extras}
+    s = snakemake.params.settings
+    data, training, analysis = s["data"], s["training"], s["analysis"]
+    samples, maps, ablations = tables["samples"], tables["token_maps"], tables["ablations"]
+    chance = extras["samples"]["chance"]
+    two_shape = [c for c in all_combinations(data) if c[1] != c[4]]
 
-values = {
-    "diffBinding": samples.binding.mean(),
-    "diffPresent": samples.present.mean(),
-    "diffSwapped": samples.swapped.mean(),
-    "diffPosition": samples.position.mean(),
-    "diffPrompts": len(samples),
-    "diffChanceIgnored": chance["prompt_ignored_binding"],
-    "diffChancePairing": chance["random_pairing_binding"],
-    "diffHeldOut": len(heldout_combinations(data, 0)),
-    "diffCombinations": len(two_shape),
-    "diffSize": data["size"],
-    "diffColours": data["colours"],
-    "diffShapes": data["shapes"],
-    "diffRelations": data["relations"],
-    "diffSteps": training["steps"],
-    "diffVariantSteps": training["variant_steps"],
-    "diffBatch": training["batch"],
-    "diffSamplingSteps": s["sampling"]["steps"],
-    "diffGuidance": s["sampling"]["guidance"],
-    "diffThreshold": analysis["threshold"],
-    "diffMarginThreshold": analysis["margin_threshold"],
-    "diffEffectThreshold": analysis["effect_threshold"],
-}
+    values = {
+        "diffBinding": samples.binding.mean(),
+        "diffPresent": samples.present.mean(),
+        "diffSwapped": samples.swapped.mean(),
+        "diffPosition": samples.position.mean(),
+        "diffPrompts": len(samples),
+        "diffChanceIgnored": chance["prompt_ignored_binding"],
+        "diffChancePairing": chance["random_pairing_binding"],
+        "diffHeldOut": len(heldout_combinations(data, 0)),
+        "diffCombinations": len(two_shape),
+        "diffSize": data["size"],
+        "diffColours": data["colours"],
+        "diffShapes": data["shapes"],
+        "diffRelations": data["relations"],
+        "diffSteps": training["steps"],
+        "diffVariantSteps": training["variant_steps"],
+        "diffBatch": training["batch"],
+        "diffSamplingSteps": s["sampling"]["steps"],
+        "diffGuidance": s["sampling"]["guidance"],
+        "diffThreshold": analysis["threshold"],
+        "diffMarginThreshold": analysis["margin_threshold"],
+        "diffEffectThreshold": analysis["effect_threshold"],
+    }
 
-colour_words = maps[maps.word.isin(["colour1", "colour2"])]
-shape_words = maps[maps.word.isin(["shape1", "shape2"])]
-summed = colour_words[colour_words.layer == "all"]
-values |= {
-    "diffMarginAll": summed.margin.mean(),
-    "diffMiouAll": summed.iou.mean(),
-    "diffMassOwnAll": summed.mass_on_own.mean(),
-    "diffAreaShare": summed.own_area.mean(),
-    "diffShapeMarginAll": shape_words[shape_words.layer == "all"].margin.mean(),
-    "diffStartMass": maps[maps.word == "<start>"].mass.mean(),
-    "diffPaddingMass": maps[maps.word == "<padding>"].mass.mean(),
-}
+    colour_words = maps[maps.word.isin(["colour1", "colour2"])]
+    shape_words = maps[maps.word.isin(["shape1", "shape2"])]
+    summed = colour_words[colour_words.layer == "all"]
+    values |= {
+        "diffMarginAll": summed.margin.mean(),
+        "diffMiouAll": summed.iou.mean(),
+        "diffMassOwnAll": summed.mass_on_own.mean(),
+        "diffAreaShare": summed.own_area.mean(),
+        "diffShapeMarginAll": shape_words[shape_words.layer == "all"].margin.mean(),
+        "diffStartMass": maps[maps.word == "<start>"].mass.mean(),
+        "diffPaddingMass": maps[maps.word == "<padding>"].mass.mean(),
+    }
 
-base = ablations[ablations.condition == "none"].iloc[0]
-every = ablations[ablations.layer == "all"].set_index("condition")
-values |= {
-    "diffAblBase": base.binding,
-    "diffUniformAllBinding": every.loc["uniform", "binding"],
-    "diffUniformAllPresent": every.loc["uniform", "present"],
-    "diffUniformAllDrop": base.binding - every.loc["uniform", "binding"],
-    "diffNullAllBinding": every.loc["null", "binding"],
-    "diffNullAllPresent": every.loc["null", "present"],
-}
-roles = layer_map(maps, ablations, analysis)
-binding_layers = roles[roles.role == "binding"]
-strongest = roles.loc[roles.uniform_binding_drop.idxmax()]
-values |= {
-    "diffNumLayers": len(roles),
-    "diffNumBindingLayers": len(binding_layers),
-    "diffBindingLayers": ", ".join(rf"\texttt{{{n}}}" for n in binding_layers.name) or "none",
-    "diffBestLayer": rf"\texttt{{{roles.loc[roles.margin.idxmax(), 'name']}}}",
-    "diffBestLayerMargin": roles.margin.max(),
-    "diffBestLayerRes": int(roles.loc[roles.margin.idxmax(), "resolution"]),
-    "diffBestLayerRole": roles.loc[roles.margin.idxmax(), "role"],
-    "diffNumModulationLayers": int((roles.role == "modulation").sum()),
-    "diffModulationLayers": ", ".join(
-        rf"\texttt{{{n}}}" for n in roles[roles.role == "modulation"].name
+    base = ablations[ablations.condition == "none"].iloc[0]
+    every = ablations[ablations.layer == "all"].set_index("condition")
+    values |= {
+        "diffAblBase": base.binding,
+        "diffUniformAllBinding": every.loc["uniform", "binding"],
+        "diffUniformAllPresent": every.loc["uniform", "present"],
+        "diffUniformAllDrop": base.binding - every.loc["uniform", "binding"],
+        "diffNullAllBinding": every.loc["null", "binding"],
+        "diffNullAllPresent": every.loc["null", "present"],
+    }
+    roles = layer_map(maps, ablations, analysis)
+    binding_layers = roles[roles.role == "binding"]
+    strongest = roles.loc[roles.uniform_binding_drop.idxmax()]
+    values |= {
+        "diffNumLayers": len(roles),
+        "diffNumBindingLayers": len(binding_layers),
+        "diffBindingLayers": ", ".join(rf"\texttt{{{n}}}" for n in binding_layers.name) or "none",
+        "diffBestLayer": rf"\texttt{{{roles.loc[roles.margin.idxmax(), 'name']}}}",
+        "diffBestLayerMargin": roles.margin.max(),
+        "diffBestLayerRes": int(roles.loc[roles.margin.idxmax(), "resolution"]),
+        "diffBestLayerRole": roles.loc[roles.margin.idxmax(), "role"],
+        "diffNumModulationLayers": int((roles.role == "modulation").sum()),
+        "diffModulationLayers": ", ".join(
+            rf"\texttt{{{n}}}" for n in roles[roles.role == "modulation"].name
+        )
+        or "none",
+        "diffLargestUniformDrop": roles.uniform_binding_drop.max(),
+        "diffLargestUniformLayer": rf"\texttt{{{strongest['name']}}}",
+    }
+
+    guidance = tables["guidance"].set_index("guidance")
+    values |= {
+        "diffGuidanceMax": float(guidance.index.max()),
+        "diffGuidanceMaxBinding": guidance.binding.iloc[-1],
+        "diffGuidanceMaxPresent": guidance.present.iloc[-1],
+        "diffGuidanceBest": float(guidance.binding.idxmax()),
+        "diffGuidanceBestBinding": guidance.binding.max(),
+    }
+
+    windows = tables["windows"]
+    splits = sorted(windows.fraction.unique())
+    early, mid = splits[1], splits[len(splits) // 2]
+
+    def window(condition, fraction, metric="binding"):
+        rows = windows[(windows.condition == condition) & (windows.fraction == fraction)]
+        return float(rows[metric].iloc[0]) if len(rows) else float("nan")
+
+    values |= {
+        "diffEarlySplit": early,
+        "diffMidSplit": mid,
+        "diffNullAfterEarly": window("null_after", early),
+        "diffNullAfterMid": window("null_after", mid),
+        "diffNullBeforeEarly": window("null_before", early),
+        "diffNullBeforeMid": window("null_before", mid),
+        "diffCacheAfterEarly": window("cache_after", early),
+        "diffCacheAfterMid": window("cache_after", mid),
+    }
+
+    prompts = tables["layer_prompts"]
+    by_side = sorted(
+        (g for g in prompts.group.unique() if "x" in g), key=lambda g: int(g.split("x")[0])
     )
-    or "none",
-    "diffLargestUniformDrop": roles.uniform_binding_drop.max(),
-    "diffLargestUniformLayer": rf"\texttt{{{strongest['name']}}}",
-}
+    for label, group in (("Fine", by_side[-1]), ("Coarse", by_side[0])):
+        rows = prompts[prompts.group == group].set_index("prompt")
+        values[f"diffPplus{label}Side"] = int(group.split("x")[0])
+        values[f"diffPplus{label}ColoursA"] = rows.loc["A", "colours"]
+        values[f"diffPplus{label}ColoursB"] = rows.loc["B", "colours"]
 
-guidance = tables["guidance"].set_index("guidance")
-values |= {
-    "diffGuidanceMax": float(guidance.index.max()),
-    "diffGuidanceMaxBinding": guidance.binding.iloc[-1],
-    "diffGuidanceMaxPresent": guidance.present.iloc[-1],
-    "diffGuidanceBest": float(guidance.binding.idxmax()),
-    "diffGuidanceBestBinding": guidance.binding.max(),
-}
+    swap = tables["word_swap"].set_index("tau")
+    high = min(swap.index, key=lambda t: abs(t - 0.8))
+    values |= {
+        "diffSwapTau": high,
+        "diffSwapEditHigh": swap.loc[high, "edit_binding"],
+        "diffSwapKeptHigh": swap.loc[high, "layout_iou_kept"],
+        "diffSwapEditZero": swap.loc[swap.index.min(), "edit_binding"],
+        "diffSwapKeptZero": swap.loc[swap.index.min(), "layout_iou_kept"],
+        "diffSwapEditFull": swap.loc[swap.index.max(), "edit_binding"],
+        "diffSwapKeptFull": swap.loc[swap.index.max(), "layout_iou_kept"],
+    }
 
-windows = tables["windows"]
-splits = sorted(windows.fraction.unique())
-early, mid = splits[1], splits[len(splits) // 2]
+    if snakemake.input.variants:
+        variants = pd.read_parquet(snakemake.input.variants[0]).set_index("model")
+        for name, key in (("base_short", "Short"), ("pooled", "Pooled"), ("uniform", "Uniform")):
+            values[f"diffVar{key}Binding"] = variants.loc[name, "binding"]
+            values[f"diffVar{key}Present"] = variants.loc[name, "present"]
+            values[f"diffVar{key}Loss"] = variants.loc[name, "final_loss"]
+            values[f"diffVar{key}Swapped"] = variants.loc[name, "swapped"]
 
-
-def window(condition, fraction, metric="binding"):
-    rows = windows[(windows.condition == condition) & (windows.fraction == fraction)]
-    return float(rows[metric].iloc[0]) if len(rows) else float("nan")
-
-
-values |= {
-    "diffEarlySplit": early,
-    "diffMidSplit": mid,
-    "diffNullAfterEarly": window("null_after", early),
-    "diffNullAfterMid": window("null_after", mid),
-    "diffNullBeforeEarly": window("null_before", early),
-    "diffNullBeforeMid": window("null_before", mid),
-    "diffCacheAfterEarly": window("cache_after", early),
-    "diffCacheAfterMid": window("cache_after", mid),
-}
-
-prompts = tables["layer_prompts"]
-by_side = sorted(
-    (g for g in prompts.group.unique() if "x" in g), key=lambda g: int(g.split("x")[0])
-)
-for label, group in (("Fine", by_side[-1]), ("Coarse", by_side[0])):
-    rows = prompts[prompts.group == group].set_index("prompt")
-    values[f"diffPplus{label}Side"] = int(group.split("x")[0])
-    values[f"diffPplus{label}ColoursA"] = rows.loc["A", "colours"]
-    values[f"diffPplus{label}ColoursB"] = rows.loc["B", "colours"]
-
-swap = tables["word_swap"].set_index("tau")
-high = min(swap.index, key=lambda t: abs(t - 0.8))
-values |= {
-    "diffSwapTau": high,
-    "diffSwapEditHigh": swap.loc[high, "edit_binding"],
-    "diffSwapKeptHigh": swap.loc[high, "layout_iou_kept"],
-    "diffSwapEditZero": swap.loc[swap.index.min(), "edit_binding"],
-    "diffSwapKeptZero": swap.loc[swap.index.min(), "layout_iou_kept"],
-    "diffSwapEditFull": swap.loc[swap.index.max(), "edit_binding"],
-    "diffSwapKeptFull": swap.loc[swap.index.max(), "layout_iou_kept"],
-}
-
-if snakemake.input.variants:
-    variants = pd.read_parquet(snakemake.input.variants[0]).set_index("model")
-    for name, key in (("base_short", "Short"), ("pooled", "Pooled"), ("uniform", "Uniform")):
-        values[f"diffVar{key}Binding"] = variants.loc[name, "binding"]
-        values[f"diffVar{key}Present"] = variants.loc[name, "present"]
-        values[f"diffVar{key}Loss"] = variants.loc[name, "final_loss"]
-        values[f"diffVar{key}Swapped"] = variants.loc[name, "swapped"]
-
-Path(snakemake.output.tex).write_text(
-    macros(format_values(values), header="written by write_diffusion_macros; do not edit")
-)
+    Path(snakemake.output.tex).write_text(
+        macros(format_values(values), header="written by write_diffusion_macros; do not edit")
+    )

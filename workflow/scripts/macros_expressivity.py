@@ -6,16 +6,18 @@ import pandas as pd
 
 from anatomy.expressivity import macro_values
 from anatomy.latex import format_values, macros
+from anatomy.runtime import snakemake_job
 
-tables = {part: pd.read_parquet(path) for part, path in snakemake.params.tables.items()}
-values = macro_values(tables)
-s = snakemake.params.settings
-values |= {
-    "exCollapseN": s["rank_collapse"]["n"],
-    "exCollapseD": s["rank_collapse"]["d"],
-    "exLipN": s["lipschitz"]["n"],
-    "exLipD": s["lipschitz"]["d"],
-}
-Path(snakemake.output.tex).write_text(
-    macros(format_values(values), header="written by write_expressivity_macros; do not edit")
-)
+with snakemake_job(snakemake):
+    tables = {part: pd.read_parquet(path) for part, path in snakemake.params.tables.items()}
+    values = macro_values(tables)
+    s = snakemake.params.settings
+    values |= {
+        "exCollapseN": s["rank_collapse"]["n"],
+        "exCollapseD": s["rank_collapse"]["d"],
+        "exLipN": s["lipschitz"]["n"],
+        "exLipD": s["lipschitz"]["d"],
+    }
+    Path(snakemake.output.tex).write_text(
+        macros(format_values(values), header="written by write_expressivity_macros; do not edit")
+    )

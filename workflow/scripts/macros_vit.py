@@ -5,239 +5,239 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, format_values, macros
+from anatomy.runtime import snakemake_job
 from anatomy.vit import ModelSpec, model_specs
 
-s = snakemake.params.settings
-tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
-distance, objects, shift = tables["distance"], tables["objects"], tables["shift"]
-patch, norms = tables["patch"], tables["norms"]
-histories = pd.concat(pd.read_parquet(p) for p in snakemake.input.histories)
+with snakemake_job(snakemake):
+    s = snakemake.params.settings
+    tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
+    distance, objects, shift = tables["distance"], tables["objects"], tables["shift"]
+    patch, norms = tables["patch"], tables["norms"]
+    histories = pd.concat(pd.read_parquet(p) for p in snakemake.input.histories)
 
-specs = model_specs(s)
-ref = ModelSpec("softmax", s["reference_patch"])
-contrast = ModelSpec(s["contrast_operator"], s["reference_patch"])
-registers = ModelSpec("softmax", s["reference_patch"], s["registers"])
-sizes = s["patch_sizes"]
-last = int(distance.layer.max())
+    specs = model_specs(s)
+    ref = ModelSpec("softmax", s["reference_patch"])
+    contrast = ModelSpec(s["contrast_operator"], s["reference_patch"])
+    registers = ModelSpec("softmax", s["reference_patch"], s["registers"])
+    sizes = s["patch_sizes"]
+    last = int(distance.layer.max())
 
+    def words(items) -> str:
+        items = [str(i) for i in items]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-def words(items) -> str:
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-values = {
-    "vitSize": s["data"]["size"],
-    "vitTrainImages": s["data"]["train"],
-    "vitEvalImages": s["data"]["evaluation"],
-    "vitWidth": s["model"]["embed_dim"],
-    "vitDepth": s["model"]["depth"],
-    "vitHeads": s["model"]["heads"],
-    "vitSteps": s["training"]["steps"],
-    "vitBatch": s["training"]["batch"],
-    "vitPatchSizes": words(sizes),
-    "vitTokenCounts": words((s["data"]["size"] // p) ** 2 for p in sizes),
-    "vitRefPatch": s["reference_patch"],
-    "vitRegisters": s["registers"],
-    "vitContrast": code(s["contrast_operator"]),
-    "vitShare": s["analysis"]["share"],
-    "vitShareTimes": round(100 * s["analysis"]["share"]),
-    "vitNormFactor": s["analysis"]["norm_factor"],
-    "vitModels": len(specs),
-}
-
-# Accuracy on the held-out images.
-native = patch[patch.kind == "native"].set_index("model")
-acc = native.accuracy
-values |= {
-    "vitAccRef": acc[ref.name],
-    "vitAccContrast": acc[contrast.name],
-    "vitAccRegisters": acc[registers.name],
-    "vitAccMin": acc.min(),
-    "vitAccMax": acc.max(),
-    "vitAccMinModel": code(acc.idxmin()),
-    "vitFinalLoss": histories.groupby("model").loss.apply(lambda x: x.tail(50).mean()).max(),
-}
-
-# Mean attention distance: share of uniform, first and last layer, before and after training.
-ratio = distance.groupby(["model", "state", "layer"]).distance_ratio.mean()
-px = distance.groupby(["model", "state", "layer"]).distance_px.mean()
-init = distance[distance.state == "init"].distance_ratio
-values |= {
-    "vitInitRatioMin": init.min(),
-    "vitInitRatioMax": init.max(),
-    "vitRefFirstRatio": ratio[ref.name, "trained", 0],
-    "vitRefLastRatio": ratio[ref.name, "trained", last],
-    "vitRefFirstPx": px[ref.name, "trained", 0],
-    "vitRefLastPx": px[ref.name, "trained", last],
-    "vitContrastFirstRatio": ratio[contrast.name, "trained", 0],
-    "vitContrastLastRatio": ratio[contrast.name, "trained", last],
-}
-trained_heads = distance[distance.state == "trained"]
-lowest = trained_heads.loc[trained_heads.distance_ratio.idxmin()]
-values |= {
-    "vitMinHeadRatio": lowest.distance_ratio,
-    "vitMinHeadModel": code(lowest.model),
-    # Raghu et al.: a head "is local" well below the uniform ceiling; 0.8 of it is still global.
-    "vitLocalPhrase": "no head of any model became local"
-    if lowest.distance_ratio > 0.8
-    else "some heads became local",
-}
-heads = distance[(distance.state == "trained") & (distance.model == ref.name)]
-first = heads[heads.layer == 0].distance_ratio
-values |= {"vitRefFirstHeadMin": first.min(), "vitRefFirstHeadMax": first.max()}
-by_patch = native.loc[[ModelSpec("softmax", p).name for p in sizes]]
-values |= {
-    "vitPatchPxMin": by_patch.distance_px.min(),
-    "vitPatchPxMax": by_patch.distance_px.max(),
-    "vitPatchTokensMin": by_patch.distance_tokens.min(),
-    "vitPatchTokensMax": by_patch.distance_tokens.max(),
-    "vitPatchRatioMin": by_patch.distance_ratio.min(),
-    "vitPatchRatioMax": by_patch.distance_ratio.max(),
-}
-
-# Does attention find the object: margins (J target - J distractor) against a random map.
-trained = objects[objects.state == "trained"]
-
-
-def pick(model, kind, layer=last, head="mean", frame=trained):
-    rows = frame[(frame.model == model) & (frame.kind == kind) & (frame["head_id"] == head)]
-    return rows if kind == "random" else rows[rows.layer == layer]
-
-
-rollouts = trained[(trained.kind == "rollout") & (trained.layer == last)].set_index("model")
-cls_last = trained[
-    (trained.kind == "cls") & (trained.layer == last) & (trained["head_id"] == "mean")
-]
-cls_last = cls_last.set_index("model")
-randoms = trained[trained.kind == "random"].set_index("model")
-heads_only = trained[(trained.kind == "cls") & (trained["head_id"] != "mean")]
-best = heads_only.loc[heads_only.margin.idxmax()]
-# A map "finds the object" when its margin clears the random map's by three standard errors.
-clears = (
-    rollouts.margin - randoms.margin > 3 * (rollouts.margin_sem**2 + randoms.margin_sem**2) ** 0.5
-)
-best_rollout = rollouts.margin.idxmax()
-# The reference model's maps: vitRollTarget, vitClsMargin, vitRandomDistractor, ...
-for key, frame in (("Roll", rollouts), ("Cls", cls_last), ("Random", randoms)):
-    for column, name in (("jaccard_target", "Target"), ("jaccard_distractor", "Distractor")):
-        values[f"vit{key}{name}"] = frame.loc[ref.name, column]
-    values[f"vit{key}Margin"] = frame.loc[ref.name, "margin"]
-values |= {
-    "vitRollMarginSem": rollouts.loc[ref.name, "margin_sem"],
-    "vitContrastRollMargin": rollouts.loc[contrast.name, "margin"],
-    "vitRegistersRollMargin": rollouts.loc[registers.name, "margin"],
-    "vitBestRollMargin": rollouts.margin.max(),
-    "vitBestRollModel": code(best_rollout),
-    "vitWorstRollMargin": rollouts.margin.min(),
-    "vitBestHeadMargin": best.margin,
-    "vitBestHeadTarget": best.jaccard_target,
-    "vitBestHeadModel": code(best.model),
-    "vitBestHeadLayer": int(best.layer),
-    "vitBestHeadIndex": int(best["head_id"]),
-    "vitModelsClearing": int(clears.sum()),
-    "vitMassOnTarget": rollouts.loc[ref.name, "mass_target"]
-    / rollouts.loc[ref.name, "area_target"],
-    "vitMassOnDistractor": rollouts.loc[ref.name, "mass_distractor"]
-    / rollouts.loc[ref.name, "area_distractor"],
-    "vitInitRollMargin": pick(
-        ref.name, "rollout", frame=objects[objects.state == "init"]
-    ).margin.iloc[0],
-}
-values["vitClsRollCompare"] = (
-    "better than" if values["vitClsMargin"] > values["vitRollMargin"] else "no better than"
-)
-values["vitAnswerObjects"] = (
-    "does find the object the label depends on, well above a random map and a same-coloured decoy"
-    if clears.all()
-    else "finds the object the label depends on in some models and not in others"
-    if clears.any()
-    else "does not find the object the label depends on any better than a random map"
-)
-values["vitObjectVerdict"] = (
-    "every trained model's rollout"
-    if clears.all()
-    else "no trained model's rollout"
-    if not clears.any()
-    else f"the rollout of {int(clears.sum())} of the {len(clears)} trained models"
-)
-
-# Geometric stability of the reference model's maps.
-ref_shift = shift[shift.model == ref.name].set_index(["kind", "shift_px"])
-p = s["reference_patch"]
-for kind, key in (("cls", "Cls"), ("rollout", "Roll")):
-    values |= {
-        f"vitShift{key}One": ref_shift.loc[(kind, 1), "equivariance_error"],
-        f"vitShift{key}Half": ref_shift.loc[(kind, max(1, p // 2)), "equivariance_error"],
-        f"vitShift{key}Whole": ref_shift.loc[(kind, p), "equivariance_error"],
-        f"vitStatic{key}One": ref_shift.loc[(kind, 1), "static_error"],
-        f"vitStatic{key}Whole": ref_shift.loc[(kind, p), "static_error"],
-        f"vitTracking{key}One": ref_shift.loc[(kind, 1), "tracking"],
-        f"vitTracking{key}Whole": ref_shift.loc[(kind, p), "tracking"],
+    values = {
+        "vitSize": s["data"]["size"],
+        "vitTrainImages": s["data"]["train"],
+        "vitEvalImages": s["data"]["evaluation"],
+        "vitWidth": s["model"]["embed_dim"],
+        "vitDepth": s["model"]["depth"],
+        "vitHeads": s["model"]["heads"],
+        "vitSteps": s["training"]["steps"],
+        "vitBatch": s["training"]["batch"],
+        "vitPatchSizes": words(sizes),
+        "vitTokenCounts": words((s["data"]["size"] // p) ** 2 for p in sizes),
+        "vitRefPatch": s["reference_patch"],
+        "vitRegisters": s["registers"],
+        "vitContrast": code(s["contrast_operator"]),
+        "vitShare": s["analysis"]["share"],
+        "vitShareTimes": round(100 * s["analysis"]["share"]),
+        "vitNormFactor": s["analysis"]["norm_factor"],
+        "vitModels": len(specs),
     }
-values |= {"vitHalfShift": max(1, p // 2)}
-one_error, one_static = ref_shift.loc[("rollout", 1), ["equivariance_error", "static_error"]]
-values["vitOneShiftPhrase"] = (
-    "about as much as if the image had not moved"
-    if one_error > 0.8 * one_static
-    else "less than if the image had not moved"
-)
-whole = shift[shift.shift_px == shift.patch]
-off = shift[shift.shift_px % shift.patch != 0]
-values |= {
-    "vitShiftWholeMean": whole.equivariance_error.mean(),
-    "vitShiftOffMean": off.equivariance_error.mean(),
-    "vitStaticOffMean": off.static_error.mean(),
-    "vitGridPhrase": "tied to the token grid"
-    if whole.equivariance_error.mean() < 0.5 * off.equivariance_error.mean()
-    else "not tied to the token grid",
-}
 
-# Re-patchifying the reference model.
-moved = patch[patch.kind == "repatchified"].set_index("patch")
-finer, coarser = moved.index.min(), moved.index.max()
-values |= {
-    "vitRepatchFine": finer,
-    "vitRepatchCoarse": coarser,
-    "vitRepatchFineAcc": moved.loc[finer, "accuracy"],
-    "vitRepatchCoarseAcc": moved.loc[coarser, "accuracy"],
-    "vitRepatchFinePx": moved.loc[finer, "distance_px"],
-    "vitRepatchCoarsePx": moved.loc[coarser, "distance_px"],
-    "vitRepatchFineTokens": moved.loc[finer, "distance_tokens"],
-    "vitRepatchCoarseTokens": moved.loc[coarser, "distance_tokens"],
-    "vitRepatchFineMargin": moved.loc[finer, "margin"],
-    "vitNativeFineAcc": native.loc[ModelSpec("softmax", int(finer)).name, "accuracy"],
-    "vitNativeCoarseAcc": native.loc[ModelSpec("softmax", int(coarser)).name, "accuracy"],
-    "vitRepatchCoarseMargin": moved.loc[coarser, "margin"],
-    "vitRefPx": native.loc[ref.name, "distance_px"],
-    "vitRefTokens": native.loc[ref.name, "distance_tokens"],
-}
+    # Accuracy on the held-out images.
+    native = patch[patch.kind == "native"].set_index("model")
+    acc = native.accuracy
+    values |= {
+        "vitAccRef": acc[ref.name],
+        "vitAccContrast": acc[contrast.name],
+        "vitAccRegisters": acc[registers.name],
+        "vitAccMin": acc.min(),
+        "vitAccMax": acc.max(),
+        "vitAccMinModel": code(acc.idxmin()),
+        "vitFinalLoss": histories.groupby("model").loss.apply(lambda x: x.tail(50).mean()).max(),
+    }
 
-# Token norms: the high-norm population, without and with registers.
-patches = norms[norms.kind == "patch"]
-high = patches.groupby("model").high_norm_fraction.max()
-peak = patches.groupby("model").max_over_median.max()
-reg = norms[(norms.model == registers.name) & (norms.kind == "register")]
-values |= {
-    "vitHighNormRef": high[ref.name],
-    "vitHighNormRegisters": high[registers.name],
-    "vitHighNormMax": high.max(),
-    "vitPeakNormRef": peak[ref.name],
-    "vitPeakNormRegisters": peak[registers.name],
-    "vitRegisterNorm": reg[reg.layer == reg.layer.max()].over_patch_median.iloc[0],
-    "vitNormPhrase": "no model grows a high-norm population"
-    if high.max() == 0
-    else "some models grow a high-norm population",
-}
+    # Mean attention distance: share of uniform, first and last layer, before and after training.
+    ratio = distance.groupby(["model", "state", "layer"]).distance_ratio.mean()
+    px = distance.groupby(["model", "state", "layer"]).distance_px.mean()
+    init = distance[distance.state == "init"].distance_ratio
+    values |= {
+        "vitInitRatioMin": init.min(),
+        "vitInitRatioMax": init.max(),
+        "vitRefFirstRatio": ratio[ref.name, "trained", 0],
+        "vitRefLastRatio": ratio[ref.name, "trained", last],
+        "vitRefFirstPx": px[ref.name, "trained", 0],
+        "vitRefLastPx": px[ref.name, "trained", last],
+        "vitContrastFirstRatio": ratio[contrast.name, "trained", 0],
+        "vitContrastLastRatio": ratio[contrast.name, "trained", last],
+    }
+    trained_heads = distance[distance.state == "trained"]
+    lowest = trained_heads.loc[trained_heads.distance_ratio.idxmin()]
+    values |= {
+        "vitMinHeadRatio": lowest.distance_ratio,
+        "vitMinHeadModel": code(lowest.model),
+        # Raghu et al.: a head "is local" well below the uniform ceiling; 0.8 of it is still global.
+        "vitLocalPhrase": "no head of any model became local"
+        if lowest.distance_ratio > 0.8
+        else "some heads became local",
+    }
+    heads = distance[(distance.state == "trained") & (distance.model == ref.name)]
+    first = heads[heads.layer == 0].distance_ratio
+    values |= {"vitRefFirstHeadMin": first.min(), "vitRefFirstHeadMax": first.max()}
+    by_patch = native.loc[[ModelSpec("softmax", p).name for p in sizes]]
+    values |= {
+        "vitPatchPxMin": by_patch.distance_px.min(),
+        "vitPatchPxMax": by_patch.distance_px.max(),
+        "vitPatchTokensMin": by_patch.distance_tokens.min(),
+        "vitPatchTokensMax": by_patch.distance_tokens.max(),
+        "vitPatchRatioMin": by_patch.distance_ratio.min(),
+        "vitPatchRatioMax": by_patch.distance_ratio.max(),
+    }
 
-if snakemake.input.pretrained:
-    names = [
-        pd.read_parquet(p).model.iloc[0]
-        for p in snakemake.input.pretrained
-        if p.endswith(".parquet")
+    # Does attention find the object: margins (J target - J distractor) against a random map.
+    trained = objects[objects.state == "trained"]
+
+    def pick(model, kind, layer=last, head="mean", frame=trained):
+        rows = frame[(frame.model == model) & (frame.kind == kind) & (frame["head_id"] == head)]
+        return rows if kind == "random" else rows[rows.layer == layer]
+
+    rollouts = trained[(trained.kind == "rollout") & (trained.layer == last)].set_index("model")
+    cls_last = trained[
+        (trained.kind == "cls") & (trained.layer == last) & (trained["head_id"] == "mean")
     ]
-    values["vitPretrainedModels"] = words(code(n) for n in names)
+    cls_last = cls_last.set_index("model")
+    randoms = trained[trained.kind == "random"].set_index("model")
+    heads_only = trained[(trained.kind == "cls") & (trained["head_id"] != "mean")]
+    best = heads_only.loc[heads_only.margin.idxmax()]
+    # A map "finds the object" when its margin clears the random map's by three standard errors.
+    clears = (
+        rollouts.margin - randoms.margin
+        > 3 * (rollouts.margin_sem**2 + randoms.margin_sem**2) ** 0.5
+    )
+    best_rollout = rollouts.margin.idxmax()
+    # The reference model's maps: vitRollTarget, vitClsMargin, vitRandomDistractor, ...
+    for key, frame in (("Roll", rollouts), ("Cls", cls_last), ("Random", randoms)):
+        for column, name in (("jaccard_target", "Target"), ("jaccard_distractor", "Distractor")):
+            values[f"vit{key}{name}"] = frame.loc[ref.name, column]
+        values[f"vit{key}Margin"] = frame.loc[ref.name, "margin"]
+    values |= {
+        "vitRollMarginSem": rollouts.loc[ref.name, "margin_sem"],
+        "vitContrastRollMargin": rollouts.loc[contrast.name, "margin"],
+        "vitRegistersRollMargin": rollouts.loc[registers.name, "margin"],
+        "vitBestRollMargin": rollouts.margin.max(),
+        "vitBestRollModel": code(best_rollout),
+        "vitWorstRollMargin": rollouts.margin.min(),
+        "vitBestHeadMargin": best.margin,
+        "vitBestHeadTarget": best.jaccard_target,
+        "vitBestHeadModel": code(best.model),
+        "vitBestHeadLayer": int(best.layer),
+        "vitBestHeadIndex": int(best["head_id"]),
+        "vitModelsClearing": int(clears.sum()),
+        "vitMassOnTarget": rollouts.loc[ref.name, "mass_target"]
+        / rollouts.loc[ref.name, "area_target"],
+        "vitMassOnDistractor": rollouts.loc[ref.name, "mass_distractor"]
+        / rollouts.loc[ref.name, "area_distractor"],
+        "vitInitRollMargin": pick(
+            ref.name, "rollout", frame=objects[objects.state == "init"]
+        ).margin.iloc[0],
+    }
+    values["vitClsRollCompare"] = (
+        "better than" if values["vitClsMargin"] > values["vitRollMargin"] else "no better than"
+    )
+    values["vitAnswerObjects"] = (
+        "does find the object the label depends on, well above a random map and a "
+        "same-coloured decoy"
+        if clears.all()
+        else "finds the object the label depends on in some models and not in others"
+        if clears.any()
+        else "does not find the object the label depends on any better than a random map"
+    )
+    values["vitObjectVerdict"] = (
+        "every trained model's rollout"
+        if clears.all()
+        else "no trained model's rollout"
+        if not clears.any()
+        else f"the rollout of {int(clears.sum())} of the {len(clears)} trained models"
+    )
 
-Path(snakemake.output.tex).write_text(
-    macros(format_values(values), header="written by write_vit_macros; do not edit")
-)
+    # Geometric stability of the reference model's maps.
+    ref_shift = shift[shift.model == ref.name].set_index(["kind", "shift_px"])
+    p = s["reference_patch"]
+    for kind, key in (("cls", "Cls"), ("rollout", "Roll")):
+        values |= {
+            f"vitShift{key}One": ref_shift.loc[(kind, 1), "equivariance_error"],
+            f"vitShift{key}Half": ref_shift.loc[(kind, max(1, p // 2)), "equivariance_error"],
+            f"vitShift{key}Whole": ref_shift.loc[(kind, p), "equivariance_error"],
+            f"vitStatic{key}One": ref_shift.loc[(kind, 1), "static_error"],
+            f"vitStatic{key}Whole": ref_shift.loc[(kind, p), "static_error"],
+            f"vitTracking{key}One": ref_shift.loc[(kind, 1), "tracking"],
+            f"vitTracking{key}Whole": ref_shift.loc[(kind, p), "tracking"],
+        }
+    values |= {"vitHalfShift": max(1, p // 2)}
+    one_error, one_static = ref_shift.loc[("rollout", 1), ["equivariance_error", "static_error"]]
+    values["vitOneShiftPhrase"] = (
+        "about as much as if the image had not moved"
+        if one_error > 0.8 * one_static
+        else "less than if the image had not moved"
+    )
+    whole = shift[shift.shift_px == shift.patch]
+    off = shift[shift.shift_px % shift.patch != 0]
+    values |= {
+        "vitShiftWholeMean": whole.equivariance_error.mean(),
+        "vitShiftOffMean": off.equivariance_error.mean(),
+        "vitStaticOffMean": off.static_error.mean(),
+        "vitGridPhrase": "tied to the token grid"
+        if whole.equivariance_error.mean() < 0.5 * off.equivariance_error.mean()
+        else "not tied to the token grid",
+    }
+
+    # Re-patchifying the reference model.
+    moved = patch[patch.kind == "repatchified"].set_index("patch")
+    finer, coarser = moved.index.min(), moved.index.max()
+    values |= {
+        "vitRepatchFine": finer,
+        "vitRepatchCoarse": coarser,
+        "vitRepatchFineAcc": moved.loc[finer, "accuracy"],
+        "vitRepatchCoarseAcc": moved.loc[coarser, "accuracy"],
+        "vitRepatchFinePx": moved.loc[finer, "distance_px"],
+        "vitRepatchCoarsePx": moved.loc[coarser, "distance_px"],
+        "vitRepatchFineTokens": moved.loc[finer, "distance_tokens"],
+        "vitRepatchCoarseTokens": moved.loc[coarser, "distance_tokens"],
+        "vitRepatchFineMargin": moved.loc[finer, "margin"],
+        "vitNativeFineAcc": native.loc[ModelSpec("softmax", int(finer)).name, "accuracy"],
+        "vitNativeCoarseAcc": native.loc[ModelSpec("softmax", int(coarser)).name, "accuracy"],
+        "vitRepatchCoarseMargin": moved.loc[coarser, "margin"],
+        "vitRefPx": native.loc[ref.name, "distance_px"],
+        "vitRefTokens": native.loc[ref.name, "distance_tokens"],
+    }
+
+    # Token norms: the high-norm population, without and with registers.
+    patches = norms[norms.kind == "patch"]
+    high = patches.groupby("model").high_norm_fraction.max()
+    peak = patches.groupby("model").max_over_median.max()
+    reg = norms[(norms.model == registers.name) & (norms.kind == "register")]
+    values |= {
+        "vitHighNormRef": high[ref.name],
+        "vitHighNormRegisters": high[registers.name],
+        "vitHighNormMax": high.max(),
+        "vitPeakNormRef": peak[ref.name],
+        "vitPeakNormRegisters": peak[registers.name],
+        "vitRegisterNorm": reg[reg.layer == reg.layer.max()].over_patch_median.iloc[0],
+        "vitNormPhrase": "no model grows a high-norm population"
+        if high.max() == 0
+        else "some models grow a high-norm population",
+    }
+
+    if snakemake.input.pretrained:
+        names = [
+            pd.read_parquet(p).model.iloc[0]
+            for p in snakemake.input.pretrained
+            if p.endswith(".parquet")
+        ]
+        values["vitPretrainedModels"] = words(code(n) for n in names)
+
+    Path(snakemake.output.tex).write_text(
+        macros(format_values(values), header="written by write_vit_macros; do not edit")
+    )

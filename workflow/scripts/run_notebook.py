@@ -1,13 +1,11 @@
 """Execute one literate notebook into .ipynb and .html, with the rule's threads."""
 
-import sys
 from pathlib import Path
 
-from anatomy.notebooks import NotebookError, execute
-from anatomy.runtime import setup_logging
+from anatomy.notebooks import execute
+from anatomy.runtime import snakemake_job
 
-setup_logging(snakemake.log[0])
-try:
+with snakemake_job(snakemake):
     execute(
         Path(snakemake.input.notebook),
         Path(snakemake.output.ipynb),
@@ -15,5 +13,3 @@ try:
         threads=snakemake.threads,
         timeout_s=600,
     )
-except NotebookError as error:
-    sys.exit(str(error))

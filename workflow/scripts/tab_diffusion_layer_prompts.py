@@ -6,21 +6,23 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import fmt, tabular
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-wide = table.pivot(index="group", columns="prompt", values=["colours", "binding", "position"])
-order = list(dict.fromkeys(table.group))
-header = ["B in layers", "layers", ("colours of", 2), ("binding of", 2), ("position of", 2)]
-rows = [["", ""] + ["A", "B"] * 3]
-for group in order:
-    n = int(table[table.group == group].layers.iloc[0])
-    label = "none (all A)" if group == "none" else group.replace("x", r"$\times$")
-    rows.append(
-        [label, str(n)]
-        + [
-            fmt(float(wide.loc[group, (m, p)]), 2)
-            for m in ("colours", "binding", "position")
-            for p in "AB"
-        ]
-    )
-Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrr"))
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    wide = table.pivot(index="group", columns="prompt", values=["colours", "binding", "position"])
+    order = list(dict.fromkeys(table.group))
+    header = ["B in layers", "layers", ("colours of", 2), ("binding of", 2), ("position of", 2)]
+    rows = [["", ""] + ["A", "B"] * 3]
+    for group in order:
+        n = int(table[table.group == group].layers.iloc[0])
+        label = "none (all A)" if group == "none" else group.replace("x", r"$\times$")
+        rows.append(
+            [label, str(n)]
+            + [
+                fmt(float(wide.loc[group, (m, p)]), 2)
+                for m in ("colours", "binding", "position")
+                for p in "AB"
+            ]
+        )
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrr"))

@@ -7,19 +7,21 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import fmt, tabular
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-sci = fmt
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    sci = fmt
 
-rows = [
-    [
-        r.check.replace("_", r"\_"),
-        sci(r.value),
-        "--" if math.isnan(r.tolerance) else sci(r.tolerance),
-        "--" if math.isnan(r.tolerance) else ("yes" if r.holds else "no"),
+    rows = [
+        [
+            r.check.replace("_", r"\_"),
+            sci(r.value),
+            "--" if math.isnan(r.tolerance) else sci(r.tolerance),
+            "--" if math.isnan(r.tolerance) else ("yes" if r.holds else "no"),
+        ]
+        for r in table.itertuples()
     ]
-    for r in table.itertuples()
-]
-Path(snakemake.output.tex).write_text(
-    tabular(["check", "max difference or value", "tolerance", "holds"], rows, "lrrr")
-)
+    Path(snakemake.output.tex).write_text(
+        tabular(["check", "max difference or value", "tolerance", "holds"], rows, "lrrr")
+    )

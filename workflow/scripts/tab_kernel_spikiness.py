@@ -6,33 +6,33 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, fmt, tabular
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-header = [
-    "operator",
-    "kernel",
-    "normalizer",
-    "entropy / log n",
-    "max weight",
-    "zeros",
-    "Spearman(q.k, w)",
-]
-
-
-def cell(x):
-    return "--" if pd.isna(x) else fmt(float(x), 2)  # "--": constant rows have no rank order
-
-
-rows = [
-    [
-        code(r.operator),
-        code(r.kernel),
-        code(r.normalizer),
-        cell(r.entropy),
-        cell(r.max_weight),
-        cell(r.zero_fraction),
-        cell(r.spearman),
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    header = [
+        "operator",
+        "kernel",
+        "normalizer",
+        "entropy / log n",
+        "max weight",
+        "zeros",
+        "Spearman(q.k, w)",
     ]
-    for r in table.itertuples()
-]
-Path(snakemake.output.tex).write_text(tabular(header, rows, "lllrrrr"))
+
+    def cell(x):
+        return "--" if pd.isna(x) else fmt(float(x), 2)  # "--": constant rows have no rank order
+
+    rows = [
+        [
+            code(r.operator),
+            code(r.kernel),
+            code(r.normalizer),
+            cell(r.entropy),
+            cell(r.max_weight),
+            cell(r.zero_fraction),
+            cell(r.spearman),
+        ]
+        for r in table.itertuples()
+    ]
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "lllrrrr"))

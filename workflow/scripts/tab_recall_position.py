@@ -7,21 +7,23 @@ import pandas as pd
 
 from anatomy.latex import code, fmt, tabular
 from anatomy.linear_kernels import recall_against_position
+from anatomy.runtime import snakemake_job
 
-s = snakemake.params.settings["recall"]
-table = recall_against_position(
-    pd.read_parquet(snakemake.input.tables[0]), s["content_task"], s["position_task"]
-)
-content, position = (s[k].replace("_", " ") for k in ("content_task", "position_task"))
-rows = [
-    [
-        code(r.operator),
-        fmt(r.content, 2),
-        fmt(r.position, 2),
-        fmt(r.gap, 2),
+with snakemake_job(snakemake):
+    s = snakemake.params.settings["recall"]
+    table = recall_against_position(
+        pd.read_parquet(snakemake.input.tables[0]), s["content_task"], s["position_task"]
+    )
+    content, position = (s[k].replace("_", " ") for k in ("content_task", "position_task"))
+    rows = [
+        [
+            code(r.operator),
+            fmt(r.content, 2),
+            fmt(r.position, 2),
+            fmt(r.gap, 2),
+        ]
+        for r in table.itertuples()
     ]
-    for r in table.itertuples()
-]
-Path(snakemake.output.tex).write_text(
-    tabular(["kernel", f"{content} (content)", f"{position} (position)", "gap"], rows, "lrrr")
-)
+    Path(snakemake.output.tex).write_text(
+        tabular(["kernel", f"{content} (content)", f"{position} (position)", "gap"], rows, "lrrr")
+    )

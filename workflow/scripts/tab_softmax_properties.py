@@ -5,11 +5,13 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, fmt, tabular
+from anatomy.runtime import snakemake_job
 from anatomy.softmax_constraints import PROPERTY_SUMMARY, summarize_properties
 
-summary = summarize_properties(pd.read_parquet(snakemake.input.table))
-header = ["operator"] + [PROPERTY_SUMMARY[p][1] for p in summary.index]
-rows = []
-for name in summary.columns:
-    rows.append([code(name)] + [fmt(float(v), 2) for v in summary[name]])
-Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.index)))
+with snakemake_job(snakemake):
+    summary = summarize_properties(pd.read_parquet(snakemake.input.table))
+    header = ["operator"] + [PROPERTY_SUMMARY[p][1] for p in summary.index]
+    rows = []
+    for name in summary.columns:
+        rows.append([code(name)] + [fmt(float(v), 2) for v in summary[name]])
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.index)))

@@ -6,20 +6,21 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, fmt, fmt_int, tabular
+from anatomy.runtime import snakemake_job
 from anatomy.speed import crossover
 
-table = crossover(pd.read_parquet(snakemake.input.tables[0]))
-header = ["pass", "linear method", "against", "faster from n", "speed-up at longest n"]
+with snakemake_job(snakemake):
+    table = crossover(pd.read_parquet(snakemake.input.tables[0]))
+    header = ["pass", "linear method", "against", "faster from n", "speed-up at longest n"]
 
-
-rows = [
-    [
-        r.mode.replace("_", " + "),
-        code(r.method),
-        ", ".join(code(m) for m in r.against.split(", ")),
-        fmt_int(r.crossover) if pd.notna(r.crossover) else f"not up to {fmt_int(r.longest)}",
-        fmt(r.speedup_at_longest, 2) + r"$\times$ at " + fmt_int(r.longest),
+    rows = [
+        [
+            r.mode.replace("_", " + "),
+            code(r.method),
+            ", ".join(code(m) for m in r.against.split(", ")),
+            fmt_int(r.crossover) if pd.notna(r.crossover) else f"not up to {fmt_int(r.longest)}",
+            fmt(r.speedup_at_longest, 2) + r"$\times$ at " + fmt_int(r.longest),
+        ]
+        for r in table.itertuples()
     ]
-    for r in table.itertuples()
-]
-Path(snakemake.output.tex).write_text(tabular(header, rows, "llp{4.2cm}rr"))
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "llp{4.2cm}rr"))

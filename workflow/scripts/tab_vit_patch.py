@@ -7,31 +7,33 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, fmt, fmt_int, tabular
+from anatomy.runtime import snakemake_job
 
-table = pd.read_parquet(snakemake.input.tables[0])
-rows = [
-    [
-        code(r.model),
-        "trained" if r.kind == "native" else f"re-patchified from {r.trained_patch}",
-        fmt_int(r.patch),
-        fmt_int(r.tokens),
-        fmt(r.accuracy, 2),
-        fmt(r.distance_px, 1),
-        fmt(r.distance_tokens, 2),
-        fmt(r.distance_ratio, 2),
-        fmt(r.margin, 2),
+with snakemake_job(snakemake):
+    table = pd.read_parquet(snakemake.input.tables[0])
+    rows = [
+        [
+            code(r.model),
+            "trained" if r.kind == "native" else f"re-patchified from {r.trained_patch}",
+            fmt_int(r.patch),
+            fmt_int(r.tokens),
+            fmt(r.accuracy, 2),
+            fmt(r.distance_px, 1),
+            fmt(r.distance_tokens, 2),
+            fmt(r.distance_ratio, 2),
+            fmt(r.margin, 2),
+        ]
+        for r in table.itertuples()
     ]
-    for r in table.itertuples()
-]
-header = [
-    "model",
-    "patches",
-    "patch",
-    "tokens",
-    "accuracy",
-    "distance (px)",
-    "(patches)",
-    "/ uniform",
-    "rollout margin",
-]
-Path(snakemake.output.tex).write_text(tabular(header, rows, "llrrrrrrr"))
+    header = [
+        "model",
+        "patches",
+        "patch",
+        "tokens",
+        "accuracy",
+        "distance (px)",
+        "(patches)",
+        "/ uniform",
+        "rollout margin",
+    ]
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "llrrrrrrr"))

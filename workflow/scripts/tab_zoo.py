@@ -5,21 +5,23 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.latex import code, fmt, tabular
+from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import accuracy_by_regime
 
-metrics = pd.read_parquet(snakemake.input.table)
-table = accuracy_by_regime(metrics)
-ci = accuracy_by_regime(metrics, "ci95")  # NaN with one seed: the cell shows the mean alone
-tasks = list(dict.fromkeys(task for task, _ in table.columns))
-SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
-header = ["operator"] + [(SHORT.get(t, t), 2) for t in tasks]
-sub = [""] + ["in", "far"] * len(tasks)
-rows = [sub] + [
-    [code(op)]
-    + [
-        fmt(float(m), 2) + ("" if pd.isna(h) else rf"${{\pm}}${fmt(float(h), 1)}")
-        for m, h in zip(table.loc[op], ci.loc[op], strict=True)
+with snakemake_job(snakemake):
+    metrics = pd.read_parquet(snakemake.input.table)
+    table = accuracy_by_regime(metrics)
+    ci = accuracy_by_regime(metrics, "ci95")  # NaN with one seed: the cell shows the mean alone
+    tasks = list(dict.fromkeys(task for task, _ in table.columns))
+    SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+    header = ["operator"] + [(SHORT.get(t, t), 2) for t in tasks]
+    sub = [""] + ["in", "far"] * len(tasks)
+    rows = [sub] + [
+        [code(op)]
+        + [
+            fmt(float(m), 2) + ("" if pd.isna(h) else rf"${{\pm}}${fmt(float(h), 1)}")
+            for m, h in zip(table.loc[op], ci.loc[op], strict=True)
+        ]
+        for op in table.index
     ]
-    for op in table.index
-]
-Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "rr" * len(tasks)))
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "rr" * len(tasks)))

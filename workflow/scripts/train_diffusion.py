@@ -6,15 +6,16 @@ import pandas as pd
 from anatomy.diffusion import save, train
 from anatomy.runtime import snakemake_job
 
-with snakemake_job(snakemake) as ctx, open(snakemake.log[0], "a") as progress:
+with snakemake_job(snakemake) as ctx:
     out, t = snakemake.output, ctx.settings["training"]
     variant = snakemake.wildcards.get("variant", "base")
     steps = t["steps"] if variant == "base" else t["variant_steps"]
     snapshots = {}
     if "short" in out.keys():
         snapshots = {min(t["variant_steps"], steps): out.short}
+    job = f"{snakemake.rule} {variant}"
     model, history = train(
-        ctx.settings, variant, steps, ctx.seed, ctx.device, progress, snapshots, ctx.metadata()
+        ctx.settings, variant, steps, ctx.seed, ctx.device, snapshots, ctx.metadata(), job=job
     )
     save(model, out.model, ctx.metadata(variant=variant, steps=steps))
     history = pd.DataFrame(history)

@@ -3,16 +3,19 @@
 from pathlib import Path
 
 from anatomy.latex import macros
+from anatomy.runtime import snakemake_job
 
-profile = snakemake.params.profile
-banner = (
-    r"\textcolor{red}{\textbf{SMOKE PROFILE: toy sizes, the numbers on this page are not"
-    r" meaningful}}"
-    if profile == "smoke"
-    else rf"\textcolor{{gray}}{{profile: {profile}}}"
-)
-Path(snakemake.output.tex).write_text(
-    macros(
-        {"ProfileName": profile, "ProfileBanner": banner}, header="written by write_profile_banner"
+with snakemake_job(snakemake):
+    profile = snakemake.params.profile
+    banner = (
+        r"\textcolor{red}{\textbf{SMOKE PROFILE: toy sizes, the numbers on this page are not"
+        r" meaningful}}"
+        if profile == "smoke"
+        else rf"\textcolor{{gray}}{{profile: {profile}}}"
     )
-)
+    Path(snakemake.output.tex).write_text(
+        macros(
+            {"ProfileName": profile, "ProfileBanner": banner},
+            header="written by write_profile_banner",
+        )
+    )

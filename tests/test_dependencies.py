@@ -1,0 +1,69 @@
+"""A rule's library inputs are what its script imports: checked here against Python's own
+``modulefinder``, an independent reading of the same imports (it scans the compiled code,
+nested functions included), for every script, notebook and measurement of the pipeline."""
+
+import inspect
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import found_by_modulefinder
+
+from anatomy import dependencies, measurements
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src/anatomy"
+SCRIPTS = sorted((ROOT / "workflow/scripts").glob("*.py"))
+NOTEBOOKS = sorted((ROOT / "workflow/notebooks").glob("*.py"))
+
+
+def as_modules(files: list[str]) -> set[str]:
+    return {Path(f).stem for f in files} - {"__init__"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [s for s in SCRIPTS if s.name != "run_measurement.py"] + NOTEBOOKS,
+    ids=lambda p: p.name,
+)
+def test_a_scripts_library_is_what_it_imports(script):
+    derived = as_modules(dependencies.script_library(script, PACKAGE))
+    assert derived == found_by_modulefinder(script)
+
+
+@pytest.mark.parametrize("name", sorted(measurements.MEASUREMENTS))
+def test_a_measurements_library_is_what_its_function_imports(name, tmp_path):
+    # The function's own source, with the registry module's top-level imports, as a script.
+    module_imports = "import numpy as np\nimport pandas as pd\n"
+    source = textwrap.dedent(inspect.getsource(measurements.MEASUREMENTS[name]))
+    script = tmp_path / f"{name}.py"
+    script.write_text(module_imports + source)
+    expected = found_by_modulefinder(script) | {"measurements"}
+    derived = as_modules(dependencies.function_library("measurements", name, PACKAGE))
+    assert derived == expected
+    # The registry's other measurements are not dependencies of this one.
+    whole_registry = as_modules(dependencies.script_library(PACKAGE / "measurements.py", PACKAGE))
+    assert derived - {"measurements"} < whole_registry
+
+
+def test_imports_inside_functions_count(tmp_path):
+    script = tmp_path / "lazy.py"
+    script.write_text("def main():\n    from anatomy import hopfield\n    return hopfield\n")
+    assert as_modules(dependencies.script_library(script, PACKAGE)) == {
+        "hopfield",
+        "operators",
+        "random_features",
+    }
+
+
+def test_operator_plugins_are_inputs_of_rules_that_use_the_registry(tmp_path, monkeypatch):
+    plugin = tmp_path / "my_operator.py"
+    plugin.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    environ = dict(os.environ, ANATOMY_OPERATOR_PLUGINS="my_operator")
+    uses = dependencies.with_plugins(["src/anatomy/operators.py"], environ)
+    assert uses == ["src/anatomy/operators.py", str(plugin)]
+    assert dependencies.with_plugins(["src/anatomy/latex.py"], environ) == ["src/anatomy/latex.py"]
+    with pytest.raises(ModuleNotFoundError, match="ANATOMY_OPERATOR_PLUGINS names 'absent'"):
+        dependencies.plugin_files({"ANATOMY_OPERATOR_PLUGINS": "absent"})
