@@ -20,6 +20,17 @@ def test_config_hash_ignores_key_order_and_sees_values():
     assert config_hash({"a": 1}) != config_hash({"a": 2})
 
 
+def test_config_hash_sees_the_operator_plugins_code(tmp_path, monkeypatch):
+    plain = config_hash({"a": 1})
+    (tmp_path / "my_plugin.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ANATOMY_OPERATOR_PLUGINS", "my_plugin")
+    with_plugin = config_hash({"a": 1})
+    assert with_plugin != plain
+    (tmp_path / "my_plugin.py").write_text("X = 2\n")
+    assert config_hash({"a": 1}) not in (plain, with_plugin)
+
+
 def test_set_threads_pins_torch():
     before = torch.get_num_threads()
     try:

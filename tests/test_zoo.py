@@ -195,3 +195,16 @@ def test_flip_sensitivity_is_n_times_the_mean_total_variation():
     p_flip = torch.tensor([[0.0, 1.0, 0.0], [0.25, 0.5, 0.25]], dtype=torch.float64)
     # n = 8: 8 * (1 + 0.25) / 2 = 5.0
     assert zoo.flip_sensitivity(p, p_flip, 8) == pytest.approx(5.0)
+
+
+def test_a_seed_trained_after_others_in_one_process_equals_that_seed_alone():
+    """One job trains every seed of a cell in turn; each must be what training it alone gives."""
+    settings = dict(SMALL, steps=20)
+    torch.manual_seed(123)
+    torch.rand(5)  # whatever ran before in the process
+    alone, history_alone = zoo.train("first", "softmax", settings, seed=1, device="cpu")
+    zoo.train("first", "softmax", settings, seed=0, device="cpu")
+    after, history_after = zoo.train("first", "softmax", settings, seed=1, device="cpu")
+    assert history_alone == history_after
+    for (name, a), b in zip(alone.state_dict().items(), after.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name

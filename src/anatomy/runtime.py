@@ -52,9 +52,23 @@ def select_device(allow_cuda: bool) -> str:
 
 
 def config_hash(settings: Any) -> str:
-    """Short, stable hash of an experiment's settings (key order does not matter)."""
+    """Short, stable hash of an experiment's settings (key order does not matter) and, when
+    operator plugins are loaded (``ANATOMY_OPERATOR_PLUGINS``), of their source files: a
+    plugin's code is part of what a result was made with."""
+    plugins = plugin_hashes()
+    if plugins:
+        settings = {"settings": settings, "operator_plugins": plugins}
     blob = json.dumps(settings, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def plugin_hashes() -> dict[str, str]:
+    """``{plugin file: sha256 prefix}`` of the operator plugins named in the environment."""
+    from anatomy.dependencies import plugin_files
+
+    return {
+        Path(f).name: hashlib.sha256(Path(f).read_bytes()).hexdigest()[:12] for f in plugin_files()
+    }
 
 
 # What the figures, tables and numbers are made from: an uncommitted edit here makes them
@@ -106,6 +120,7 @@ class RunContext:
             "torch": str(torch.__version__),
             "python": platform.python_version(),
             "settings": self.settings,
+            "operator_plugins": plugin_hashes(),
             **extra,
         }
 
@@ -129,10 +144,12 @@ def setup_logging(log_path: str | Path | None) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers = [logging.FileHandler(log_path, mode="w")]
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
+    progress = logging.getLogger("anatomy.progress")
+    progress.handlers = []
     if log_path:
         terminal = logging.StreamHandler(sys.stderr)
         terminal.setFormatter(logging.Formatter("%(message)s"))
-        logging.getLogger("anatomy.progress").addHandler(terminal)
+        progress.handlers = [terminal]
 
 
 class JobFailed(SystemExit):

@@ -136,3 +136,27 @@ def provenance_rows():
 
 def final_outputs():
     return [NOTE_PDF, ARCHIVE] + expand("data/notebooks/{name}.html", name=config["notebooks"])
+
+
+# ---- run hooks: before the first job, and after the last -------------------------------------
+
+DRIVER = {}  # what the driver measures about its own run
+
+
+onstart:
+    DRIVER["jobs"] = len(list(workflow.dag.needrun_jobs()))
+    check_tex_before_jobs(workflow.dag.needrun_jobs())
+
+
+onsuccess:
+    from anatomy.benchmarks import write_driver_usage
+
+    write_driver_usage(f"{BENCHMARKS}/driver.tsv", DRIVER.get("jobs", 0))
+
+
+onerror:
+    # Snakemake removes the output of a failed job: a failed LaTeX build puts the last good
+    # PDF back (build_pdf.py says so in its error line).
+    from anatomy.latex import restore_last_good
+
+    restore_last_good(NOTE_PDF)

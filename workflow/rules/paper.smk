@@ -103,21 +103,12 @@ rule archive_note:
 
 
 # TeX Live is needed only by the two LaTeX rules: when they are to run, a missing tool or
-# package stops the run before any job (onstart runs once the DAG is planned), with the
-# install command, not after the experiments.
-onstart:
+# package stops the run before any job (the onstart handler, once the DAG is planned), with
+# the install command, not after the experiments.
+def check_tex_before_jobs(planned_jobs):
     from anatomy.latex import missing_tex, missing_tex_message
 
-    _latex_jobs = [
-        job for job in workflow.dag.needrun_jobs() if job.rule.name in ("compile_note", "archive_note")
-    ]
-    if _latex_jobs and missing_tex():
-        sys.exit(missing_tex_message(missing_tex()))
-
-
-onerror:
-    # Snakemake removes the output of a failed job: a failed LaTeX build puts the last good
-    # PDF back (build_pdf.py says so in its error line).
-    from anatomy.latex import restore_last_good
-
-    restore_last_good(NOTE_PDF)
+    if any(job.rule.name in ("compile_note", "archive_note") for job in planned_jobs):
+        missing = missing_tex()
+        if missing:
+            sys.exit(missing_tex_message(missing))

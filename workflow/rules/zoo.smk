@@ -1,5 +1,7 @@
 # Layer A, the operator zoo: one tiny transformer per (operator, task, seed), trained once
-# (a checkpoint is the rule's output), then evaluated at every test size by its own rule.
+# (a checkpoint per seed is the rule's output), then evaluated at every test size by its own
+# rule. One job trains (or evaluates) every seed of a (task, operator) cell: the process
+# start and the imports, most of a small model's cost, are paid once per cell.
 import re
 
 from anatomy import operators  # the registry; imports torch, so dry runs take ~2 s
@@ -32,15 +34,20 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+def zoo_cell(folder, extension):
+    """One file per seed of a (task, operator) cell."""
+    return [f"{folder}/{{task}}/{{operator}}/seed{seed}.{extension}" for seed in config["zoo"]["seeds"]]
+
+
 rule train_zoo_model:
     input:
         lib=library_of("../scripts/train_zoo_model.py"),
     output:
-        checkpoint=f"{ZOO_MODELS}/{{task}}/{{operator}}/seed{{seed}}.pt",
+        checkpoints=zoo_cell(ZOO_MODELS, "pt"),
     log:
-        f"{LOGS}/train_zoo_model/{{task}}/{{operator}}/seed{{seed}}.log",
+        f"{LOGS}/train_zoo_model/{{task}}/{{operator}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_zoo_model/{{task}}/{{operator}}/seed{{seed}}.tsv"
+        f"{BENCHMARKS}/train_zoo_model/{{task}}/{{operator}}.tsv"
     params:
         run=run_params("zoo", "training"),
     threads: 1
@@ -54,14 +61,14 @@ rule train_zoo_model:
 
 rule evaluate_zoo_model:
     input:
-        checkpoint=rules.train_zoo_model.output.checkpoint,
+        checkpoints=rules.train_zoo_model.output.checkpoints,
         lib=library_of("../scripts/evaluate_zoo_model.py"),
     output:
-        table=f"{ZOO}/{{task}}/{{operator}}/seed{{seed}}.parquet",
+        tables=zoo_cell(ZOO, "parquet"),
     log:
-        f"{LOGS}/evaluate_zoo_model/{{task}}/{{operator}}/seed{{seed}}.log",
+        f"{LOGS}/evaluate_zoo_model/{{task}}/{{operator}}.log",
     benchmark:
-        f"{BENCHMARKS}/evaluate_zoo_model/{{task}}/{{operator}}/seed{{seed}}.tsv"
+        f"{BENCHMARKS}/evaluate_zoo_model/{{task}}/{{operator}}.tsv"
     params:
         run=run_params("zoo", "evaluation"),
     threads: 1

@@ -1,4 +1,6 @@
-"""Measure one trained zoo model at every test size."""
+"""Measure every trained seed of one zoo cell (task, operator) at every test size."""
+
+import re
 
 from anatomy.runtime import snakemake_job
 from anatomy.tasks import TASKS, test_sizes
@@ -7,6 +9,7 @@ from anatomy.zoo import evaluate
 with snakemake_job(snakemake) as ctx:
     s, w = ctx.settings, snakemake.wildcards
     sizes = test_sizes(TASKS[w.task], s["length_factor"], s["sizes"])
-    table = evaluate(snakemake.input.checkpoint, sizes, s["samples"], ctx.seed, ctx.device)
-    table["seed"] = int(w.seed)
-    table.to_parquet(snakemake.output.table, index=False)
+    for checkpoint, out in zip(snakemake.input.checkpoints, snakemake.output.tables, strict=True):
+        table = evaluate(checkpoint, sizes, s["samples"], ctx.seed, ctx.device)
+        table["seed"] = int(re.search(r"seed(\d+)\.pt$", checkpoint)[1])
+        table.to_parquet(out, index=False)

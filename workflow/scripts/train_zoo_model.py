@@ -1,11 +1,16 @@
-"""Train one zoo model and save its checkpoint (a non-finite loss stops the rule)."""
+"""Train every seed of one zoo cell (task, operator) and save one checkpoint per seed; each
+seed is trained exactly as it would be alone (a non-finite loss stops the rule)."""
+
+import re
 
 from anatomy.runtime import snakemake_job
 from anatomy.zoo import save_checkpoint, train
 
 with snakemake_job(snakemake) as ctx:
     w = snakemake.wildcards
-    seed = ctx.seed + int(w.seed)
-    job = f"train_zoo_model {w.task}/{w.operator}/seed{w.seed}"
-    model, history = train(w.task, w.operator, ctx.settings, seed, ctx.device, job=job)
-    save_checkpoint(snakemake.output.checkpoint, model, w.task, history, ctx.metadata(seed=seed))
+    for path in snakemake.output.checkpoints:
+        offset = int(re.search(r"seed(\d+)\.pt$", path)[1])
+        seed = ctx.seed + offset
+        job = f"train_zoo_model {w.task}/{w.operator}/seed{offset}"
+        model, history = train(w.task, w.operator, ctx.settings, seed, ctx.device, job=job)
+        save_checkpoint(path, model, w.task, history, ctx.metadata(seed=seed))
