@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # (name, file under src/anatomy, original text, mutated text, the tests that must catch it)
 MUTANTS = [
     (
-        "mean attention distance summed over queries",
+        "mean attention distance pooled over heads",
         "vit_analysis.py",
         "return (a * dist).sum(-1).mean((0, 2))",
-        "return (a * dist).sum(-1).sum(2).mean(0)",
+        "return (a * dist).sum(-1).mean((0, 1, 2)).expand(a.shape[1])",
         ["tests/test_vit_analysis.py"],
     ),
     (

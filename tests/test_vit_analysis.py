@@ -2,7 +2,6 @@
 
 import math
 
-import pytest
 import torch
 
 from anatomy import vit_analysis as va
@@ -142,15 +141,22 @@ def test_repatchify_keeps_the_image_size_and_changes_the_grid():
 
 
 def test_mean_attention_distance_of_a_one_hot_off_centre_map_by_hand():
-    # A 2x2 grid of 4-pixel patches and a [CLS] token; every patch query attends to patch 0
-    # (the top-left one). Distances from the four queries to it: 0, 4, 4, 4 sqrt(2) pixels,
-    # so the mean over queries is (8 + 4 sqrt 2) / 4 = 2 + sqrt 2.
-    maps = torch.zeros(1, 1, 5, 5)
+    # A 2x2 grid of 4-pixel patches and a [CLS] token. Head 0: every patch query attends to
+    # patch 0 (top left); distances from the four queries to it are 0, 4, 4, 4 sqrt(2)
+    # pixels, so its mean over queries is (8 + 4 sqrt 2) / 4 = 2 + sqrt 2. Head 1: every query
+    # attends to itself, distance 0. Two images, the second with the heads swapped: each head
+    # then averages 2 + sqrt 2 and 0 over the batch.
+    maps = torch.zeros(2, 2, 5, 5)
     maps[0, 0, :, 1] = 1.0  # column 1 is patch 0
-    maps[0, 0, 0, :] = 0.2  # the [CLS] row is left out
+    maps[0, 1] = torch.eye(5)
+    maps[1, 0] = torch.eye(5)
+    maps[1, 1, :, 1] = 1.0
+    maps[:, :, 0, :] = 0.2  # the [CLS] row is left out
     distance = va.mean_attention_distance(maps, grid=2, patch=4)
-    assert distance.shape == (1,)
-    assert float(distance[0]) == pytest.approx(2 + math.sqrt(2))
+    half = (2 + math.sqrt(2)) / 2
+    assert torch.allclose(distance, torch.tensor([half, half], dtype=torch.float64)), distance
+    one = va.mean_attention_distance(maps[:1], grid=2, patch=4)
+    assert torch.allclose(one, torch.tensor([2 + math.sqrt(2), 0.0], dtype=torch.float64)), one
 
 
 def test_rollout_multiplies_later_layers_on_the_left():

@@ -1,0 +1,107 @@
+"""Where a training step's time goes: the three models of the note at a profile's sizes.
+
+Usage: ``python -m anatomy.profiling [zoo|vit|diffusion ...] [--config config/default.yaml]
+[--steps 20] [--threads 1 2] [--ops 12]``. For each model and thread count it trains a few
+warm-up steps, then times ``--steps`` steps of the one training loop (``anatomy.training``),
+and prints the seconds per step and torch's profiler table of the most expensive operators
+(self CPU time). The README's "How long it takes" quotes what it found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import yaml
+
+
+def _zoo(settings: dict, steps: int):
+    from anatomy import zoo
+
+    training = dict(settings["zoo"]["training"], steps=steps, log_every=max(1, steps))
+    return lambda: zoo.train("copy", "softmax", training, seed=0, device="cpu")
+
+
+def _vit(settings: dict, steps: int):
+    from anatomy import vit, vit_data
+
+    s = settings["vit"]
+    data = vit_data.make_dataset(512, 4, s["data"]["size"], 0, s["data"]["radius"])
+    spec = vit.ModelSpec("softmax", s["reference_patch"])
+    t = s["training"]
+
+    def run():
+        model = vit.build_from_spec(spec, s)
+        return vit.train(
+            model,
+            vit_data.training_sampler(data),
+            steps,
+            t["batch"],
+            t["learning_rate"],
+            seed=0,
+            warmup=min(t["warmup"], steps - 1),
+            log_every=max(1, steps),
+        )
+
+    return run
+
+
+def _diffusion(settings: dict, steps: int):
+    from anatomy import diffusion
+
+    s = settings["diffusion"]
+    s = dict(s, training=dict(s["training"], warmup=min(s["training"]["warmup"], steps - 1)))
+    return lambda: diffusion.train(s, "base", steps, seed=0)
+
+
+MODELS = {"zoo": _zoo, "vit": _vit, "diffusion": _diffusion}
+
+
+def seconds_per_step(kind: str, settings: dict, steps: int, threads: int) -> float:
+    """Wall seconds per training step (after two warm-up steps, which build the model and
+    touch every kernel once), on ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    MODELS[kind](settings, 2)()
+    run = MODELS[kind](settings, steps + 2)
+    warm = time.perf_counter()
+    MODELS[kind](settings, 2)()
+    build = time.perf_counter() - warm  # two steps and the set-up, subtracted below
+    start = time.perf_counter()
+    run()
+    return max(0.0, (time.perf_counter() - start - build) / steps)
+
+
+def operator_table(kind: str, settings: dict, steps: int, threads: int, rows: int) -> str:
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_num_threads(threads)
+    run = MODELS[kind](settings, steps)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--config", default="config/default.yaml")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--ops", type=int, default=12, help="profiler rows (0: no table)")
+    args = parser.parse_args(argv)
+    settings = yaml.safe_load(Path(args.config).read_text())
+    for kind in args.models:
+        for threads in args.threads:
+            per_step = seconds_per_step(kind, settings, args.steps, threads)
+            print(f"{kind}: {per_step * 1000:.1f} ms per step on {threads} thread(s)")
+        if args.ops:
+            print(operator_table(kind, settings, args.steps, args.threads[-1], args.ops))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
