@@ -50,7 +50,7 @@ def library_of(script):
     from the source; plus the operator plugins when it uses the registry): inputs, so that
     editing a module reruns exactly the rules whose scripts import it. ``script`` is written
     as the rule names its script; with a ``{wildcards.x}`` in it, an input function."""
-    path = "workflow/rules/" + script
+    path = os.path.join("workflow/rules", script)
 
     def files(path):
         return with_plugins(script_library(os.path.normpath(path), PACKAGE_DIR))
@@ -139,6 +139,18 @@ def final_outputs():
 
 
 # ---- run hooks: before the first job, and after the last -------------------------------------
+
+# TeX Live is needed only by the two LaTeX rules: when they are to run, a missing tool or
+# package stops the run before any job (the onstart handler, once the DAG is planned), with
+# the install command, not after the experiments.
+def check_tex_before_jobs(planned_jobs):
+    from anatomy.latex import missing_tex, missing_tex_message
+
+    if any(job.rule.name in ("compile_note", "archive_note") for job in planned_jobs):
+        missing = missing_tex()
+        if missing:
+            sys.exit(missing_tex_message(missing))
+
 
 DRIVER = {}  # what the driver measures about its own run
 

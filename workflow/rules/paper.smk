@@ -100,15 +100,3 @@ rule archive_note:
         ENVS["latex"]
     script:
         "../scripts/archive_note.py"
-
-
-# TeX Live is needed only by the two LaTeX rules: when they are to run, a missing tool or
-# package stops the run before any job (the onstart handler, once the DAG is planned), with
-# the install command, not after the experiments.
-def check_tex_before_jobs(planned_jobs):
-    from anatomy.latex import missing_tex, missing_tex_message
-
-    if any(job.rule.name in ("compile_note", "archive_note") for job in planned_jobs):
-        missing = missing_tex()
-        if missing:
-            sys.exit(missing_tex_message(missing))

@@ -34,16 +34,15 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def zoo_cell(folder, extension):
-    """One file per seed of a (task, operator) cell."""
-    return [f"{folder}/{{task}}/{{operator}}/seed{seed}.{extension}" for seed in config["zoo"]["seeds"]]
+# One file per seed of a (task, operator) cell.
+ZOO_CELL = [f"{{task}}/{{operator}}/seed{seed}" for seed in config["zoo"]["seeds"]]
 
 
 rule train_zoo_model:
     input:
         lib=library_of("../scripts/train_zoo_model.py"),
     output:
-        checkpoints=zoo_cell(ZOO_MODELS, "pt"),
+        checkpoints=[f"{ZOO_MODELS}/{cell}.pt" for cell in ZOO_CELL],
     log:
         f"{LOGS}/train_zoo_model/{{task}}/{{operator}}.log",
     benchmark:
@@ -64,7 +63,7 @@ rule evaluate_zoo_model:
         checkpoints=rules.train_zoo_model.output.checkpoints,
         lib=library_of("../scripts/evaluate_zoo_model.py"),
     output:
-        tables=zoo_cell(ZOO, "parquet"),
+        tables=[f"{ZOO}/{cell}.parquet" for cell in ZOO_CELL],
     log:
         f"{LOGS}/evaluate_zoo_model/{{task}}/{{operator}}.log",
     benchmark:
