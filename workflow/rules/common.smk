@@ -144,8 +144,14 @@ def final_outputs():
 # package stops the run before any job (the onstart handler, once the DAG is planned), with
 # the install command, not after the experiments.
 def check_tex_before_jobs(planned_jobs):
+    """Only where the LaTeX jobs run on this machine with its own TeX: not under a cluster
+    executor, and not with conda environments (envs/latex.yaml brings TeX)."""
     from anatomy.latex import missing_tex, missing_tex_message
+    from snakemake.settings.types import DeploymentMethod
 
+    uses_conda = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    if uses_conda or not workflow.local_exec:
+        return
     if any(job.rule.name in ("compile_note", "archive_note") for job in planned_jobs):
         missing = missing_tex()
         if missing:

@@ -16,6 +16,14 @@ if _unknown:
         f"(allowed values: all, {', '.join(operators.names())})"
     )
 
+# The dynamic-adjacency figure (Layer B) reads these operators' zoo models.
+_missing_ops = sorted(set(config["equivalent_forms"]["adjacency"]["operators"]) - set(ZOO_OPERATORS))
+if "equivalent_forms" in config["experiments"] and _missing_ops:
+    sys.exit(
+        f"config: equivalent_forms.adjacency.operators = {_missing_ops}: not in the zoo "
+        f"(zoo.operators: {', '.join(ZOO_OPERATORS)})"
+    )
+
 ZOO = f"{RESULTS}/zoo"
 ZOO_MODELS = "data/models/zoo"
 

@@ -2,6 +2,7 @@
 seed is trained exactly as it would be alone (a non-finite loss stops the rule)."""
 
 import re
+import time
 
 from anatomy.runtime import snakemake_job
 from anatomy.zoo import save_checkpoint, train
@@ -12,5 +13,7 @@ with snakemake_job(snakemake) as ctx:
         offset = int(re.search(r"seed(\d+)\.pt$", path)[1])
         seed = ctx.seed + offset
         job = f"train_zoo_model {w.task}/{w.operator}/seed{offset}"
+        started = time.perf_counter()
         model, history = train(w.task, w.operator, ctx.settings, seed, ctx.device, job=job)
-        save_checkpoint(path, model, w.task, history, ctx.metadata(seed=seed))
+        seconds = round(time.perf_counter() - started, 3)  # this seed's own training time
+        save_checkpoint(path, model, w.task, history, ctx.metadata(seed=seed, wall_time_s=seconds))
