@@ -59,19 +59,21 @@ MODELS = {"zoo": _zoo, "vit": _vit, "diffusion": _diffusion}
 
 
 def seconds_per_step(kind: str, settings: dict, steps: int, threads: int) -> float:
-    """Wall seconds per training step (after two warm-up steps, which build the model and
-    touch every kernel once), on ``threads`` threads."""
+    """Wall seconds per training step on ``threads`` threads: a run of ``steps + 2`` steps
+    less a run of 2, so that building the model and the first touch of every kernel cancel
+    (a first 2-step run warms the process up)."""
     import torch
 
     torch.set_num_threads(threads)
-    MODELS[kind](settings, 2)()
-    run = MODELS[kind](settings, steps + 2)
-    warm = time.perf_counter()
-    MODELS[kind](settings, 2)()
-    build = time.perf_counter() - warm  # two steps and the set-up, subtracted below
-    start = time.perf_counter()
-    run()
-    return max(0.0, (time.perf_counter() - start - build) / steps)
+
+    def timed(n: int) -> float:
+        run = MODELS[kind](settings, n)
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    timed(2)
+    return max(0.0, (timed(steps + 2) - timed(2)) / steps)
 
 
 def operator_table(kind: str, settings: dict, steps: int, threads: int, rows: int) -> str:
