@@ -320,3 +320,22 @@ def test_layer_map_rule_needs_both_a_margin_and_an_ablation_effect():
         "b": "modulation",  # maps on the object, but nothing depends on them
         "c": "modulation",  # removing it costs binding, but its maps do not locate the word
     }
+
+
+def test_the_ema_update_is_the_weighted_mean_tensor_by_tensor():
+    import copy
+
+    from anatomy.diffusion import _ema_update
+
+    torch.manual_seed(0)
+    live = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Linear(7, 3))
+    ema = copy.deepcopy(live)
+    before = [p.detach().clone() for p in ema.parameters()]
+    with torch.no_grad():
+        for p in live.parameters():
+            p.add_(torch.randn_like(p))
+    _ema_update(ema, live, 0.9)
+    for e, b, m in zip(ema.parameters(), before, live.parameters(), strict=True):
+        assert torch.allclose(e, 0.9 * b + 0.1 * m, atol=1e-7)
+    with pytest.raises(ValueError, match="tensors"):
+        _ema_update(ema, torch.nn.Linear(5, 7), 0.9)

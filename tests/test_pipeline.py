@@ -149,11 +149,20 @@ def test_layer_b_speed_benchmark_and_dynamic_adjacency_reach_the_note(work):
         assert (work / f"data/notebooks/{name}.html").exists()
 
 
-def test_diffusion_models_are_saved_in_the_diffusers_layout(work):
+def test_diffusion_models_are_saved_in_the_diffusers_layout_one_per_seed(work):
     for variant in ("base", "base_short", "pooled", "uniform"):
-        folder = work / "data/models/diffusion" / variant
-        assert {p.name for p in folder.iterdir()} >= {"unet", "text_encoder", "tokenizer"}
+        for seed in (0, 1):  # the smoke profile's seeds
+            folder = work / "data/models/diffusion" / variant / f"seed{seed}"
+            assert {p.name for p in folder.iterdir()} >= {"unet", "text_encoder", "tokenizer"}
     assert (work / "data/notebooks/cross_attention_control.html").exists()
+    # Every seed compared on its own held-out prompts; the table gives means with intervals.
+    compared = [
+        pd.read_parquet(work / f"data/results/diffusion/variants/seed{s}.parquet") for s in (0, 1)
+    ]
+    assert [set(t.seed) for t in compared] == [{0}, {1}]
+    assert all(set(t.model) == {"base", "base_short", "pooled", "uniform"} for t in compared)
+    table = (work / "paper/generated/tables/diffusion_variants.tex").read_text()
+    assert table.count("$\\pm$") >= 4 * 5, table
 
 
 def test_changing_a_diffusion_analysis_never_retrains(work):
@@ -177,10 +186,14 @@ def test_a_pretrained_model_is_probed_without_training_or_variants(work):
 
 
 def test_vit_models_maps_and_tables_reach_the_note(work):
-    models = sorted(p.stem for p in (work / "data/models/vit").glob("*.pt"))
+    checkpoints = list((work / "data/models/vit").glob("*/seed*.pt"))
+    models = sorted({p.parent.name for p in checkpoints})
     assert models == sorted(
         ["softmax_p2", "softmax_p4", "softmax_p8", "sparsemax_p4", "softmax_p4_reg2"]
     )
+    assert sorted(p.name for p in checkpoints) == sorted(["seed0.pt", "seed1.pt"] * 5)
+    objects = pd.read_parquet(work / "data/results/vit/objects.parquet")
+    assert set(objects.seed) == {0, 1}
     jaccard = (work / "paper/generated/tables/vit_jaccard.tex").read_text()
     assert "random map" in jaccard and "distractor" in jaccard
     for name in ("vit_distance", "vit_maps", "vit_shift"):

@@ -106,3 +106,23 @@ def test_register_tokens_enter_the_captured_maps():
     assert model.num_prefix_tokens == 3  # [CLS] + two registers
     maps = vit.capture(model, images())
     assert maps[0].shape == (2, 2, 3 + 16, 3 + 16)
+
+
+def test_a_seed_trained_after_others_in_one_process_equals_that_seed_alone():
+    """One job trains every seed of a model in turn; each must be what training it alone gives."""
+    settings = {
+        "data": {"size": 16},
+        "model": {"embed_dim": 16, "depth": 1, "heads": 2},
+        "training": {"steps": 8, "batch": 16, "learning_rate": 3e-3, "warmup": 2, "log_every": 8},
+    }
+    spec = vit.ModelSpec("softmax", 8)
+    torch.manual_seed(7)
+    torch.rand(3)  # whatever ran before in the process
+    init_alone, alone, history_alone = vit.train_seed(spec, settings, sampler, seed=1)
+    vit.train_seed(spec, settings, sampler, seed=0)
+    init_after, after, history_after = vit.train_seed(spec, settings, sampler, seed=1)
+    assert history_alone == history_after
+    for name, a in init_alone.items():
+        assert torch.equal(a, init_after[name]), name
+    for (name, a), b in zip(alone.state_dict().items(), after.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name

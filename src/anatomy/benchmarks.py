@@ -19,11 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 # Rules that train several models per job: how to count the models a job trained, from the
-# benchmark file's path under the rule's folder (a zoo cell holds one checkpoint per seed).
+# benchmark file's path under the rule's folder (a zoo cell, a ViT, hold one checkpoint per
+# seed; a diffusion job trains one model).
 MODELS_PER_JOB = {
     "train_zoo_model": lambda tsv, models: len(
         list((models / "zoo" / tsv.parent.name / tsv.stem).glob("seed*.pt"))
     ),
+    "train_vit": lambda tsv, models: len(list((models / "vit" / tsv.stem).glob("seed*.pt"))),
 }
 TRAINING_RULES = ("train_zoo_model", "train_vit", "train_diffusion")
 

@@ -218,9 +218,14 @@ def training_target(scheduler, prediction: str, x0: Tensor, noise: Tensor, t: Te
 
 
 def _ema_update(ema, model, decay: float) -> None:
+    """``ema = decay * ema + (1 - decay) * model``, every tensor in two calls (the same
+    arithmetic as a loop of ``mul_`` and ``add_``, without a Python step per tensor)."""
     with torch.no_grad():
-        for e, m in zip(ema.parameters(), model.parameters(), strict=True):
-            e.mul_(decay).add_(m, alpha=1 - decay)
+        averaged, live = list(ema.parameters()), list(model.parameters())
+        if len(averaged) != len(live):
+            raise ValueError(f"EMA has {len(averaged)} tensors, the model {len(live)}")
+        torch._foreach_mul_(averaged, decay)
+        torch._foreach_add_(averaged, live, alpha=1 - decay)
 
 
 def train(

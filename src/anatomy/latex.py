@@ -53,6 +53,14 @@ def fmt_int(x: float) -> str:
     return f"{int(round(x)):,}".replace(",", r"\,")
 
 
+def pm(half_width: float, digits: int = 2) -> str:
+    """``\\pm`` and an interval's half-width, for math mode after the mean; empty when there
+    is no interval (one seed), so that the prose reads the same either way."""
+    if half_width is None or math.isnan(half_width):
+        return ""
+    return rf"\pm {fmt(float(half_width), digits)}"
+
+
 def format_values(values: Mapping[str, float | int | str], digits: int = 2) -> dict[str, str]:
     """Python ints as integers, floats with ``digits`` significant figures, strings as given."""
     out = {}

@@ -42,6 +42,25 @@ def set_threads(threads: int) -> None:
         pass
 
 
+def seed_of(path: str | Path) -> int:
+    """The training seed a file name states (``.../seed2.pt``, ``.../seed2/``): every
+    experiment names one file or folder per seed this way."""
+    import re
+
+    found = re.findall(r"seed(\d+)", str(path))
+    if not found:
+        raise ValueError(f"{path}: no seed<N> in the name")
+    return int(found[-1])
+
+
+def by_seed(paths) -> dict[int, list[str]]:
+    """``paths`` grouped by :func:`seed_of`, seeds in increasing order, paths in given order."""
+    groups: dict[int, list[str]] = {}
+    for path in paths:
+        groups.setdefault(seed_of(path), []).append(str(path))
+    return dict(sorted(groups.items()))
+
+
 def select_device(allow_cuda: bool) -> str:
     """The one place that chooses the device: CUDA when present and allowed, else CPU."""
     import torch

@@ -137,7 +137,9 @@ def fit(
     import torch
 
     params = list(params)
-    optimizer = torch.optim.AdamW(params, lr=lr_at(0), weight_decay=weight_decay)
+    # The fused kernel updates every tensor in one call: 16% off a zoo step on the CPU
+    # (python -m anatomy.profiling), the same update up to float rounding.
+    optimizer = torch.optim.AdamW(params, lr=lr_at(0), weight_decay=weight_decay, fused=True)
     progress = Progress(guard.job, steps, log_every)
     history = []
     for step in range(steps):

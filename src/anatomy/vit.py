@@ -280,6 +280,30 @@ def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
     )
 
 
+def train_seed(spec: ModelSpec, settings: dict, sampler, seed: int, job: str = ""):
+    """One seed of one model, from its initialization to the end of training, exactly as if
+    nothing had run before it in the process: ``(weights at initialization, trained model,
+    history)``."""
+    import copy
+
+    t = settings["training"]
+    torch.manual_seed(seed)  # every model starts from its seed's initialization
+    model = build_from_spec(spec, settings)
+    init = copy.deepcopy(model.state_dict())
+    history = train(
+        model,
+        sampler,
+        t["steps"],
+        t["batch"],
+        t["learning_rate"],
+        seed,
+        warmup=t["warmup"],
+        log_every=t["log_every"],
+        job=job or f"train_vit {spec.name}",
+    )
+    return init, model, history
+
+
 def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, model, meta=None):
     """The trained weights, the weights at initialization (for before/after comparisons)
     and what is needed to rebuild the model; refused when a weight is not finite."""

@@ -295,6 +295,19 @@ MEASUREMENTS = {
 }
 
 
+def measure_seeds(name: str, seeds: dict[int, list[str]], objects: Objects, s: dict, seed: int):
+    """Measurement ``name`` on the checkpoints of every training seed (``{seed: paths}``): one
+    table with a ``seed`` column, and the first seed's extras (the maps a figure draws) with
+    that seed under ``"seed"``. Each seed's random baselines draw from ``seed`` + its seed."""
+    tables, extras = [], None
+    for offset, paths in seeds.items():
+        table, found = MEASUREMENTS[name](load_models(paths), objects, s, seed + offset)
+        tables.append(table.assign(seed=offset))
+        if extras is None:
+            extras = {**found, "seed": offset} if found else {}
+    return pd.concat(tables, ignore_index=True), extras
+
+
 def load_models(paths) -> dict[str, tuple[vit.ModelSpec, nn.Module, nn.Module]]:
     """name -> (spec, trained model, the same model at initialization)."""
     out = {}

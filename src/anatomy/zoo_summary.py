@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from anatomy.intervals import mean_ci
+
 
 def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
     """Operator x task: accuracy in distribution and at the largest test size.
 
-    ``statistic``: ``"mean"`` over seeds, or ``"ci95"``, the half-width of a normal 95%
-    confidence interval of that mean over seeds (NaN with one seed). Columns are a MultiIndex
-    ``(task, "in" | "far")``; rows keep the table's operator order.
+    ``statistic``: ``"mean"`` over seeds, or ``"ci95"``, the half-width of the Student-t 95%
+    interval of that mean over seeds (:func:`anatomy.intervals.mean_ci`; NaN with one seed).
+    Columns are a MultiIndex ``(task, "in" | "far")``; rows keep the table's operator order.
     """
     acc = metrics[metrics.metric == "accuracy"]
     largest = acc.groupby("task")["size"].transform("max")
@@ -25,7 +27,7 @@ def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.Dat
         grouped = values.groupby(["operator", "task"])
         if statistic == "mean":
             return grouped.mean()
-        return 1.96 * grouped.std(ddof=1) / np.sqrt(grouped.count())
+        return grouped.agg(lambda seeds: mean_ci(seeds)[1])
 
     table = pd.concat({name: reduce(v) for name, v in per_seed.items()}, axis=1).unstack("task")
     table.columns = table.columns.swaplevel(0, 1)

@@ -38,12 +38,14 @@
 # No pretrained Stable Diffusion can be downloaded where this pipeline runs, so it trains a
 # tiny text-to-image model on generated scenes where the truth is known: two objects, each a
 # colour and a shape, in a stated relation. This notebook loads the model the pipeline
-# trained (`data/models/diffusion/base`) and walks through the controller, one intervention
+# trained (the first seed's base model, `data/models/diffusion/base/seed0` by default) and walks
+# through the controller, one intervention
 # at a time, on a handful of prompts. The note's diffusion section has the measurements over
 # hundreds of prompts.
 
 # %%
 import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -57,8 +59,12 @@ from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
-model = dm.load("data/models/diffusion/base")
-info = pd.read_json("data/models/diffusion/base/anatomy.json", typ="series")
+# The model the note's measurements probed; with a pretrained model there, our first seed's.
+probed = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["model"]
+if not Path(probed, "anatomy.json").exists():
+    probed = sorted(Path("data/models/diffusion/base").glob("seed*"))[0]
+model = dm.load(probed)
+info = pd.read_json(Path(probed, "anatomy.json"), typ="series")
 data = info["settings"]["data"]
 print(f"trained for {info['steps']} steps on {data['size']}x{data['size']} scenes")
 print("cross-attention layers:", [da.short_name(layer) for layer in model.layers])
@@ -101,7 +107,7 @@ run = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["sett
 sampling = run["sampling"]  # the pipeline's own DDIM steps and guidance scale
 print("sampling:", sampling)
 reads, controlled = da.sample_reads(model, prompts, data, sampling, seed=1)
-stock = dm.load("data/models/diffusion/base")
+stock = dm.load(probed)
 stock.unet.set_attn_processor(AttnProcessor2_0())  # diffusers' default (fused) processor
 plain = stock.sample(captions, torch.Generator().manual_seed(1), data["size"], **sampling)
 print(f"largest difference, controlled vs stock samples: {(plain - controlled).abs().max():.1e}")

@@ -43,9 +43,11 @@ from anatomy import vit_analysis as va
 from anatomy import vit_measurements as vm
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
-settings = pd.read_json("data/results/vit/patch.json", typ="series")["settings"]
+run = pd.read_json("data/results/vit/patch.json", typ="series")
+settings, seed = run["settings"], run["seeds"][0]  # the first training seed's models
 reference = vit.ModelSpec("softmax", settings["reference_patch"]).name
-print("reference model:", reference, "| patch sizes:", settings["patch_sizes"])
+checkpoint = f"data/models/vit/{reference}/seed{seed}.pt"
+print("reference model:", checkpoint, "| patch sizes:", settings["patch_sizes"])
 
 # %% [markdown]
 # ## The data: an object that decides the label, and a decoy that does not
@@ -122,8 +124,8 @@ print(
 # ceiling of a "global" head. A *local* head sits well below it.
 
 # %%
-_, model = vit.load_checkpoint(f"data/models/vit/{reference}.pt")
-_, untrained = vit.load_checkpoint(f"data/models/vit/{reference}.pt", "init")
+_, model = vit.load_checkpoint(checkpoint)
+_, untrained = vit.load_checkpoint(checkpoint, "init")
 geo = vm.geometry(model)
 print(f"grid {geo.grid}x{geo.grid}, patch {geo.patch} px, prefix tokens {geo.prefix}")
 print(

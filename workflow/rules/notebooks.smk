@@ -2,14 +2,14 @@
 
 NOTEBOOK_INPUTS = {
     "cross_attention_control": [
-        f"{DIFF_MODELS}/base",
+        f"{DIFF_MODELS}/base/seed{DIFF_SEEDS[0]}",
         f"{DIFF}/token_maps.parquet",
         f"{DIFF}/token_maps.json",
         f"{DIFF}/ablations.parquet",
     ],
     "vision_transformer": [
         f"{VIT}/data.pt",
-        f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}.pt",
+        f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}/{VIT_SEED_FILES[0]}",
         f"{VIT}/patch.json",
     ],
 }

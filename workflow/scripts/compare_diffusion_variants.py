@@ -1,5 +1,6 @@
-"""Main cause or modulator: the base model against the pooled-text and uniform-map variants.
-The full base model's reads come from its samples measurement (same prompts, same noise)."""
+"""Main cause or modulator, for one training seed: the base model against the pooled-text
+and uniform-map variants on that seed's held-out prompts. The probed base model's reads come
+from its samples measurement (same prompts, same noise); other seeds' base models are sampled."""
 
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from anatomy.diffusion_analysis import compare_variants
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake) as ctx:
-    models = {Path(folder).name: load(folder, ctx.device) for folder in snakemake.input.models}
-    histories = {Path(h).stem: pd.read_parquet(h) for h in snakemake.input.histories}
-    measured = {"base": pd.read_parquet(snakemake.input.samples)}
-    table = compare_variants(models, histories, ctx.settings, ctx.seed, measured)
-    table.to_parquet(snakemake.output.table, index=False)
+    offset = int(snakemake.wildcards.seed)
+    # Folders and histories are <variant>/seed<N>: the variant is the parent's name.
+    models = {Path(f).parent.name: load(f, ctx.device) for f in snakemake.input.models}
+    histories = {Path(h).parent.name: pd.read_parquet(h) for h in snakemake.input.histories}
+    samples = snakemake.input.samples
+    measured = {"base": pd.read_parquet(samples[0])} if samples else {}
+    table = compare_variants(models, histories, ctx.settings, ctx.seed + offset, measured)
+    table.assign(seed=offset).to_parquet(snakemake.output.table, index=False)

@@ -1,8 +1,6 @@
 """Measure every trained seed of one zoo cell (task, operator) at every test size."""
 
-import re
-
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 from anatomy.tasks import TASKS, test_sizes
 from anatomy.zoo import evaluate
 
@@ -11,5 +9,5 @@ with snakemake_job(snakemake) as ctx:
     sizes = test_sizes(TASKS[w.task], s["length_factor"], s["sizes"])
     for checkpoint, out in zip(snakemake.input.checkpoints, snakemake.output.tables, strict=True):
         table = evaluate(checkpoint, sizes, s["samples"], ctx.seed, ctx.device)
-        table["seed"] = int(re.search(r"seed(\d+)\.pt$", checkpoint)[1])
+        table["seed"] = seed_of(checkpoint)
         table.to_parquet(out, index=False)

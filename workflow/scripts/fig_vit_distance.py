@@ -1,7 +1,7 @@
-"""Figure: mean attention distance against depth (the ViT paper's Fig. 7): every head a dot,
-the head mean a line, at initialization (grey) and after training, one panel per model; the
-dotted line is uniform attention over the patches. The axis starts at 0, where a perfectly
-local head would sit."""
+"""Figure: mean attention distance against depth (the ViT paper's Fig. 7): every head of every
+training seed a dot, their mean a line, at initialization (grey) and after training, one panel
+per model; the dotted line is uniform attention over the patches. The axis starts at 0, where
+a perfectly local head would sit."""
 
 import matplotlib.pyplot as plt
 import pandas as pd

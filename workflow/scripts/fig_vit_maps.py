@@ -1,6 +1,7 @@
-"""Figure: where each trained ViT looks. Held-out images, then every model's [CLS] map of the
-last layer (top rows) and its attention rollout (bottom rows); the target (its shape is the
-label) outlined in white, the distractor ring of the same colour in cyan."""
+"""Figure: where each trained ViT looks (the first training seed's models). Held-out images,
+then every model's [CLS] map of the last layer (top rows) and its attention rollout (bottom
+rows); the target (its shape is the label) outlined in white, the distractor ring of the same
+colour in cyan."""
 
 import matplotlib.pyplot as plt
 import torch.nn.functional as F

@@ -1,17 +1,19 @@
 """Figure: geometric stability. Each trained ViT's last [CLS] map and rollout when the image
 moves by 1 pixel up to a few patches (circularly): the equivariance error (total variation
 between the map of the moved image and the moved map; grey, the same for a map that ignored
-the move) and how much of the move the map's centroid follows (1: all of it)."""
+the move) and how much of the move the map's centroid follows (1: all of it). Means over the
+training seeds, with their 95% intervals as bands."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from anatomy import plotting
+from anatomy.intervals import seed_means
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
-    table = pd.read_parquet(snakemake.input.tables[0])
+    table = seed_means(pd.read_parquet(snakemake.input.tables[0]))
     models = list(dict.fromkeys(table.model))
     palette = dict(zip(models, sns.color_palette("colorblind", len(models)), strict=True))
     plotting.theme()
@@ -37,6 +39,15 @@ with snakemake_job(snakemake):
                     color=palette[model],
                     label=model,
                 )
+                if part.seeds.max() > 1:
+                    ax.fill_between(
+                        part.shift_patches,
+                        part[metric] - part[f"{metric}_ci"],
+                        part[metric] + part[f"{metric}_ci"],
+                        color=palette[model],
+                        alpha=0.15,
+                        lw=0,
+                    )
                 if metric == "equivariance_error":  # dashed: a map that ignored the move
                     ax.plot(
                         part.shift_patches, part.static_error, lw=0.7, ls="--", color=palette[model]

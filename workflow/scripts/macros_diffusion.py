@@ -7,7 +7,8 @@ import pandas as pd
 from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
 from anatomy.diffusion_analysis import layer_map
-from anatomy.latex import format_values, macros
+from anatomy.intervals import compare_phrase, paired_difference, seed_means
+from anatomy.latex import format_values, macros, pm
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -137,12 +138,32 @@ with snakemake_job(snakemake):
     }
 
     if snakemake.input.variants:
-        variants = pd.read_parquet(snakemake.input.variants[0]).set_index("model")
-        for name, key in (("base_short", "Short"), ("pooled", "Pooled"), ("uniform", "Uniform")):
-            values[f"diffVar{key}Binding"] = variants.loc[name, "binding"]
-            values[f"diffVar{key}Present"] = variants.loc[name, "present"]
-            values[f"diffVar{key}Loss"] = variants.loc[name, "final_loss"]
-            values[f"diffVar{key}Swapped"] = variants.loc[name, "swapped"]
+        per_seed = pd.concat(pd.read_parquet(p) for p in snakemake.input.variants)
+        variants = seed_means(per_seed).set_index("model")
+        values["diffSeeds"] = len(s["seeds"])
+        for name, key in (
+            ("base", "Full"),
+            ("base_short", "Short"),
+            ("pooled", "Pooled"),
+            ("uniform", "Uniform"),
+        ):
+            for column, label in (
+                ("binding", "Binding"),
+                ("present", "Present"),
+                ("final_loss", "Loss"),
+                ("swapped", "Swapped"),
+            ):
+                values[f"diffVar{key}{label}"] = variants.loc[name, column]
+                values[f"diffVar{key}{label}Ci"] = pm(variants.loc[name, f"{column}_ci"])
+        # Verdicts from paired differences over seeds (same split, prompts and noise).
+        by_seed = per_seed.pivot(index="seed", columns="model", values="binding")
+        for name, key in (("pooled", "Pooled"), ("uniform", "Uniform")):
+            mean, half = paired_difference(by_seed[name], by_seed["base_short"])
+            values[f"diffVar{key}Diff"] = mean
+            values[f"diffVar{key}DiffCi"] = pm(half)
+            values[f"diffVar{key}Phrase"] = compare_phrase(
+                mean, half, "binds better than", "binds worse than", "binds as well as"
+            )
 
     Path(snakemake.output.tex).write_text(
         macros(format_values(values), header="written by write_diffusion_macros; do not edit")

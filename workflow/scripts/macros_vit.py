@@ -4,13 +4,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import code, format_values, macros
+from anatomy.intervals import seed_means
+from anatomy.latex import code, format_values, macros, pm
 from anatomy.runtime import snakemake_job
 from anatomy.vit import ModelSpec, model_specs
 
 with snakemake_job(snakemake):
     s = snakemake.params.settings
-    tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
+    # Every table as its means over the training seeds (with <column>_ci intervals).
+    tables = {Path(p).stem: seed_means(pd.read_parquet(p)) for p in snakemake.input.tables}
     distance, objects, shift = tables["distance"], tables["objects"], tables["shift"]
     patch, norms = tables["patch"], tables["norms"]
     histories = pd.concat(pd.read_parquet(p) for p in snakemake.input.histories)
@@ -44,6 +46,7 @@ with snakemake_job(snakemake):
         "vitShareTimes": round(100 * s["analysis"]["share"]),
         "vitNormFactor": s["analysis"]["norm_factor"],
         "vitModels": len(specs),
+        "vitSeeds": len(s["seeds"]),
     }
 
     # Accuracy on the held-out images.
@@ -56,7 +59,10 @@ with snakemake_job(snakemake):
         "vitAccMin": acc.min(),
         "vitAccMax": acc.max(),
         "vitAccMinModel": code(acc.idxmin()),
-        "vitFinalLoss": histories.groupby("model").loss.apply(lambda x: x.tail(50).mean()).max(),
+        "vitAccRefCi": pm(native.loc[ref.name, "accuracy_ci"]),
+        "vitFinalLoss": histories.groupby(["model", "seed"])
+        .loss.apply(lambda x: x.tail(50).mean())
+        .max(),
     }
 
     # Mean attention distance: share of uniform, first and last layer, before and after training.
@@ -124,6 +130,7 @@ with snakemake_job(snakemake):
         values[f"vit{key}Margin"] = frame.loc[ref.name, "margin"]
     values |= {
         "vitRollMarginSem": rollouts.loc[ref.name, "margin_sem"],
+        "vitRollMarginCi": pm(rollouts.loc[ref.name, "margin_ci"]),
         "vitContrastRollMargin": rollouts.loc[contrast.name, "margin"],
         "vitRegistersRollMargin": rollouts.loc[registers.name, "margin"],
         "vitBestRollMargin": rollouts.margin.max(),

@@ -1,18 +1,21 @@
 """Run one diffusion measurement (anatomy.diffusion_analysis.MEASUREMENTS) on the probed
-model: its table, the tensors its figure draws, and the run's metadata."""
+model: its table, the tensors its figure draws, and the run's metadata. Our own model is
+measured on the held-out prompts of the seed it was trained with."""
 
 import torch
 
 from anatomy.diffusion import load
 from anatomy.diffusion_analysis import MEASUREMENTS
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 
 with snakemake_job(snakemake) as ctx:
     name = snakemake.wildcards.measurement
-    model = load(snakemake.params.source, ctx.device)
-    table, extras = MEASUREMENTS[name](model, ctx.settings, ctx.seed)
+    source = snakemake.params.source
+    model = load(source, ctx.device)
+    seed = ctx.seed + (seed_of(source) if snakemake.input.model else 0)
+    table, extras = MEASUREMENTS[name](model, ctx.settings, seed)
     table.to_parquet(snakemake.output.table, index=False)
     torch.save(extras, snakemake.output.extras)
     ctx.write_metadata(
-        snakemake.output.meta, rows=len(table), measurement=name, model=snakemake.params.source
+        snakemake.output.meta, rows=len(table), measurement=name, model=source, seed=seed
     )

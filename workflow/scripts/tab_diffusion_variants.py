@@ -1,31 +1,39 @@
 """Table: main cause or modulator. The base model against a model that also gets the pooled
-text in its time embedding and one trained with uniform cross-attention maps."""
+text in its time embedding and one trained with uniform cross-attention maps: means over the
+training seeds, each with its 95% interval over seeds."""
 
 from pathlib import Path
 
 import pandas as pd
 
+from anatomy.intervals import seed_means
 from anatomy.latex import fmt, fmt_int, tabular
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
-    table = pd.read_parquet(snakemake.input.tables[0])
+    table = seed_means(pd.concat(pd.read_parquet(p) for p in snakemake.input.tables))
     LABEL = {
         "base": "base (full run)",
         "base_short": "base",
         "pooled": "base + pooled text in time embedding",
         "uniform": "uniform maps in training",
     }
+
+    def cell(r, column, digits):
+        half = getattr(r, f"{column}_ci")
+        value = fmt(getattr(r, column), digits)
+        return value if pd.isna(half) else f"{value} $\\pm$ {fmt(half, 1)}"
+
     header = ["model", "steps", "final loss", "colours present", "binding", "swapped", "position"]
     rows = [
         [
             LABEL.get(r.model, r.model),
             fmt_int(r.steps),
-            fmt(r.final_loss, 3),
-            fmt(r.present, 2),
-            fmt(r.binding, 2),
-            fmt(r.swapped, 2),
-            fmt(r.position, 2),
+            cell(r, "final_loss", 3),
+            cell(r, "present", 2),
+            cell(r, "binding", 2),
+            cell(r, "swapped", 2),
+            cell(r, "position", 2),
         ]
         for r in table.itertuples()
     ]

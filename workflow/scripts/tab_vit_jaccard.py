@@ -1,23 +1,26 @@
 """Table: does attention find the object? Each trained model's maps, thresholded at a share
 of their mass, against the target and the distractor (Jaccard), beside a random map on the
-same grid and the same model before training."""
+same grid and the same model before training. Means over the training seeds; the margin's
+spread is its 95% interval over seeds (with one seed, the standard error over images)."""
 
 from pathlib import Path
 
 import pandas as pd
 
+from anatomy.intervals import seed_means
 from anatomy.latex import code, fmt, tabular
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
-    table = pd.read_parquet(snakemake.input.tables[0])
+    table = seed_means(pd.read_parquet(snakemake.input.tables[0]))
     last = table.layer.max()
 
     def cells(r):
+        spread = r.margin_ci if r.seeds > 1 else r.margin_sem
         return [
             fmt(r.jaccard_target, 2),
             fmt(r.jaccard_distractor, 2),
-            f"{fmt(r.margin, 2)} $\\pm$ {fmt(r.margin_sem, 2)}",
+            f"{fmt(r.margin, 2)} $\\pm$ {fmt(spread, 2)}",
             fmt(r.mass_target / r.area_target, 2),
         ]
 

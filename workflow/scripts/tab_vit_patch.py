@@ -1,23 +1,27 @@
 """Table: patch size. Every model at the patch size it was trained with, and the reference
 model re-patchified (timm set_input_size) to the other sizes: accuracy, mean attention
-distance in pixels, in patches and against uniform attention, and the rollout's margin."""
+distance in pixels, in patches and against uniform attention, and the rollout's margin.
+Means over the training seeds; accuracy with its 95% interval over seeds."""
 
 from pathlib import Path
 
 import pandas as pd
 
+from anatomy.intervals import seed_means
 from anatomy.latex import code, fmt, fmt_int, tabular
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
-    table = pd.read_parquet(snakemake.input.tables[0])
+    table = seed_means(pd.read_parquet(snakemake.input.tables[0]))
     rows = [
         [
             code(r.model),
             "trained" if r.kind == "native" else f"re-patchified from {r.trained_patch}",
             fmt_int(r.patch),
             fmt_int(r.tokens),
-            fmt(r.accuracy, 2),
+            fmt(r.accuracy, 2)
+            if r.seeds < 2
+            else f"{fmt(r.accuracy, 2)} $\\pm$ {fmt(r.accuracy_ci, 2)}",
             fmt(r.distance_px, 1),
             fmt(r.distance_tokens, 2),
             fmt(r.distance_ratio, 2),

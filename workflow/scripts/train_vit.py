@@ -1,33 +1,23 @@
-"""Train one tiny ViT (operator, patch size and registers from its name) on the cached
-images; save its weights at initialization and after training."""
-
-import copy
+"""Train every seed of one tiny ViT (operator, patch size and registers from its name) on the
+cached images; save each seed's weights at initialization and after training, and one
+training history with a ``seed`` column. Each seed is trained exactly as it would be alone."""
 
 import pandas as pd
-import torch
 
 from anatomy import vit
 from anatomy.artifacts import load_torch
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 from anatomy.vit_data import training_sampler
 
 with snakemake_job(snakemake) as ctx:
     spec = vit.ModelSpec.parse(snakemake.wildcards.model)
-    t = ctx.settings["training"]
-    torch.manual_seed(ctx.seed)  # every model starts from its seed's initialization
-    model = vit.build_from_spec(spec, ctx.settings)
-    init = copy.deepcopy(model.state_dict())
-    data = load_torch(snakemake.input.data)
-    history = vit.train(
-        model,
-        training_sampler(data),
-        t["steps"],
-        t["batch"],
-        t["learning_rate"],
-        ctx.seed,
-        warmup=t["warmup"],
-        log_every=t["log_every"],
-        job=f"train_vit {spec.name}",
-    )
-    vit.save_checkpoint(snakemake.output.model, spec, ctx.settings, init, model, ctx.metadata())
-    pd.DataFrame(history).assign(model=spec.name).to_parquet(snakemake.output.history, index=False)
+    sampler = training_sampler(load_torch(snakemake.input.data))
+    histories = []
+    for path in snakemake.output.models:
+        offset = seed_of(path)
+        seed = ctx.seed + offset
+        job = f"train_vit {spec.name}/seed{offset}"
+        init, model, history = vit.train_seed(spec, ctx.settings, sampler, seed, job)
+        vit.save_checkpoint(path, spec, ctx.settings, init, model, ctx.metadata(seed=seed))
+        histories.append(pd.DataFrame(history).assign(model=spec.name, seed=offset))
+    pd.concat(histories).to_parquet(snakemake.output.history, index=False)

@@ -1,16 +1,15 @@
 """Train every seed of one zoo cell (task, operator) and save one checkpoint per seed; each
 seed is trained exactly as it would be alone (a non-finite loss stops the rule)."""
 
-import re
 import time
 
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 from anatomy.zoo import save_checkpoint, train
 
 with snakemake_job(snakemake) as ctx:
     w = snakemake.wildcards
     for path in snakemake.output.checkpoints:
-        offset = int(re.search(r"seed(\d+)\.pt$", path)[1])
+        offset = seed_of(path)
         seed = ctx.seed + offset
         job = f"train_zoo_model {w.task}/{w.operator}/seed{offset}"
         started = time.perf_counter()

@@ -1,0 +1,75 @@
+"""Seed intervals: Student-t quantiles against published values, and the interval of a mean
+computed by hand."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from anatomy.intervals import compare_phrase, mean_ci, over_seeds, paired_difference, t975
+
+
+@pytest.mark.parametrize(
+    "df, published",
+    [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (30, 2.042), (60, 2.000), (120, 1.980)],
+)
+def test_t_quantiles_match_the_published_table(df, published):
+    assert t975(df) == pytest.approx(published, abs=1.5e-3)
+
+
+def test_t_quantiles_fall_towards_the_normal_one():
+    values = [t975(df) for df in range(1, 200)]
+    assert all(a > b for a, b in zip(values, values[1:], strict=False))
+    assert values[-1] == pytest.approx(1.972, abs=1e-3)  # df = 199
+    assert t975(100_000) == pytest.approx(1.95998, abs=1e-4)
+
+
+def test_three_seeds_give_the_t_interval_by_hand():
+    # mean 0.5, sample sd 0.1, three values: 4.303 * 0.1 / sqrt(3)
+    mean, half = mean_ci([0.4, 0.5, 0.6])
+    assert mean == pytest.approx(0.5)
+    assert half == pytest.approx(4.303 * 0.1 / math.sqrt(3), rel=1e-6)
+
+
+def test_one_seed_has_no_interval():
+    mean, half = mean_ci([0.7])
+    assert mean == 0.7 and math.isnan(half)
+
+
+def test_over_seeds_averages_within_a_seed_first_and_keeps_group_order():
+    table = pd.DataFrame(
+        {
+            "model": ["b", "b", "b", "b", "a", "a"],
+            "seed": [0, 0, 1, 2, 0, 1],
+            "acc": [0.2, 0.4, 0.5, 0.6, 1.0, 0.0],
+        }
+    )
+    out = over_seeds(table, ["model"], ["acc"])
+    assert list(out.model) == ["b", "a"]
+    b = out.iloc[0]
+    assert b.seeds == 3 and b.acc == pytest.approx(
+        (0.3 + 0.5 + 0.6) / 3
+    )  # seed 0 counts once, as 0.3
+    assert b.acc_ci == pytest.approx(mean_ci([0.3, 0.5, 0.6])[1])
+    assert out.iloc[1].acc_ci == pytest.approx(12.706 * 0.5)  # sd sqrt(1/2), two seeds)
+
+
+def test_a_paired_difference_uses_the_per_seed_differences():
+    # The seeds move together: the paired interval is narrow though each side varies a lot.
+    a, b = [0.9, 0.5, 0.7], [0.8, 0.4, 0.6]
+    mean, half = paired_difference(a, b)
+    assert mean == pytest.approx(0.1) and half == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError):
+        paired_difference([1.0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "mean, half, expected",
+    [(0.1, 0.05, "up"), (-0.1, 0.05, "down"), (0.03, 0.05, "same"), (-0.03, 0.05, "same")],
+)
+def test_the_verdict_follows_the_interval(mean, half, expected):
+    assert compare_phrase(mean, half, "up", "down", "same") == expected
+
+
+def test_one_seed_gives_a_verdict_that_says_it_has_no_interval():
+    assert compare_phrase(0.2, math.nan, "up", "down", "same") == "up (one seed, no interval)"
