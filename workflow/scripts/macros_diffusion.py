@@ -36,6 +36,7 @@ with snakemake_job(snakemake):
         "diffRelations": data["relations"],
         "diffSteps": training["steps"],
         "diffVariantSteps": training["variant_steps"],
+        "diffTrainingSeeds": len(s["seeds"]),
         "diffBatch": training["batch"],
         "diffSamplingSteps": s["sampling"]["steps"],
         "diffGuidance": s["sampling"]["guidance"],

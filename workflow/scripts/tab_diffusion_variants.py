@@ -22,7 +22,7 @@ with snakemake_job(snakemake):
     def cell(r, column, digits):
         half = getattr(r, f"{column}_ci")
         value = fmt(getattr(r, column), digits)
-        return value if pd.isna(half) else f"{value} $\\pm$ {fmt(half, 1)}"
+        return value if pd.isna(half) else f"{value} $\\pm$ {fmt(half, 2)}"
 
     header = ["model", "steps", "final loss", "colours present", "binding", "swapped", "position"]
     rows = [
