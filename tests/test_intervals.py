@@ -68,8 +68,9 @@ def test_a_paired_difference_uses_the_per_seed_differences():
     [(0.1, 0.05, "up"), (-0.1, 0.05, "down"), (0.03, 0.05, "same"), (-0.03, 0.05, "same")],
 )
 def test_the_verdict_follows_the_interval(mean, half, expected):
-    assert compare_phrase(mean, half, "up", "down", "same") == expected
+    assert compare_phrase(mean, half, "up", "down", "same", "open") == expected
 
 
-def test_one_seed_gives_a_verdict_that_says_it_has_no_interval():
-    assert compare_phrase(0.2, math.nan, "up", "down", "same") == "up (one seed, no interval)"
+def test_one_seed_gives_no_verdict_whatever_its_difference():
+    assert compare_phrase(0.2, math.nan, "up", "down", "same", "open") == "open"
+    assert compare_phrase(0.0, math.nan, "up", "down", "same", "open") == "open"

@@ -80,12 +80,14 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, fl
     return mean_ci(x - y for x, y in zip(a, b, strict=True))
 
 
-def compare_phrase(mean: float, half_width: float, more: str, less: str, same: str) -> str:
+def compare_phrase(
+    mean: float, half_width: float, more: str, less: str, same: str, unresolved: str
+) -> str:
     """The verdict a paired difference supports, decided by a rule fixed before the run: its
     95% interval above zero (``more``), below zero (``less``), or containing zero (``same``).
-    With one seed there is no interval, and the phrase says so."""
+    With one seed there is no interval and no verdict (``unresolved``)."""
     if math.isnan(half_width):
-        return f"{more if mean > 0 else less} (one seed, no interval)"
+        return unresolved
     if mean - half_width > 0:
         return more
     if mean + half_width < 0:

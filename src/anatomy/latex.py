@@ -61,6 +61,11 @@ def pm(half_width: float, digits: int = 2) -> str:
     return rf"\pm {fmt(float(half_width), digits)}"
 
 
+def seed_words(count: int) -> str:
+    """``one seed`` or ``3 seeds``, for the prose."""
+    return "one seed" if count == 1 else f"{count} seeds"
+
+
 def format_values(values: Mapping[str, float | int | str], digits: int = 2) -> dict[str, str]:
     """Python ints as integers, floats with ``digits`` significant figures, strings as given."""
     out = {}

@@ -62,9 +62,10 @@ torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 # The model the note's measurements probed; with a pretrained model there, our first seed's.
 probed = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["model"]
 if not Path(probed, "anatomy.json").exists():
-    probed = sorted(Path("data/models/diffusion/base").glob("seed*"))[0]
+    probed = min(Path("data/models/diffusion/base").glob("seed*"), key=lambda p: int(p.name[4:]))
 model = dm.load(probed)
 info = pd.read_json(Path(probed, "anatomy.json"), typ="series")
+seed = int(info["seed"])  # the model's training seed: its held-out combinations
 data = info["settings"]["data"]
 print(f"trained for {info['steps']} steps on {data['size']}x{data['size']} scenes")
 print("cross-attention layers:", [da.short_name(layer) for layer in model.layers])
@@ -81,7 +82,7 @@ print("their feature-map sides:", list(da.layer_resolution(model, data["size"]).
 
 # %%
 g = torch.Generator().manual_seed(0)
-prompts = dm.evaluation_prompts(data, 0, 8)  # held-out combinations, never trained on
+prompts = dm.evaluation_prompts(data, seed, 8)  # held-out combinations, never trained on
 scenes = dm.render(prompts, data, g)
 fig, _ = plotting.image_grid(scenes.images, [sd.caption_lines(c) for c in scenes.captions], ncols=8)
 print(
@@ -144,7 +145,7 @@ print(pd.DataFrame(rows).T.round(3))
 # other object.
 
 # %%
-maps = da.token_map_table(model, data, seed=0, prompts=16, timesteps=[300, 700], threshold=0.4)
+maps = da.token_map_table(model, data, seed=seed, prompts=16, timesteps=[300, 700], threshold=0.4)
 colour = maps[maps.word.isin(["colour1", "colour2"])]
 colour.assign(name=colour.layer.map(lambda x: "all" if x == "all" else da.short_name(x))).groupby(
     ["name", "timestep"]
@@ -159,7 +160,9 @@ colour.assign(name=colour.layer.map(lambda x: "all" if x == "all" else da.short_
 # source's.
 
 # %%
-table, extras = da.word_swap_table(model, data, sampling, seed=1, prompts=6, taus=[0.0, 0.5, 1.0])
+table, extras = da.word_swap_table(
+    model, data, sampling, seed=seed, prompts=6, taus=[0.0, 0.5, 1.0]
+)
 table.round(3)
 
 # %%

@@ -18,7 +18,7 @@ DIFF_MEASUREMENTS = [
 PRETRAINED = config["diffusion"]["pretrained"]
 # Every seed trains the base model and the two variants; the layer analyses probe the first
 # seed's base model (or a pretrained folder, not a file Snakemake makes).
-DIFF_SEEDS = config["diffusion"]["seeds"]
+DIFF_SEEDS = sorted(config["diffusion"]["seeds"])  # the first is the smallest
 PROBED_MODEL = PRETRAINED or f"{DIFF_MODELS}/base/seed{DIFF_SEEDS[0]}"
 DIFF_VARIANT_NAMES = ["base", "base_short", "pooled", "uniform"]
 

@@ -11,7 +11,8 @@ VIT_MEASUREMENTS = ["distance", "objects", "shift", "patch", "norms"]
 VIT_PRETRAINED = config["vit"]["pretrained"]
 VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
 # One checkpoint per (model, seed); one job trains every seed of a model.
-VIT_SEED_FILES = [f"seed{seed}.pt" for seed in config["vit"]["seeds"]]
+# Seeds in increasing order: "the first seed" (the maps, the notebook) is the smallest.
+VIT_SEED_FILES = [f"seed{seed}.pt" for seed in sorted(config["vit"]["seeds"])]
 
 
 rule make_vit_data:

@@ -8,7 +8,7 @@ from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
 from anatomy.diffusion_analysis import layer_map
 from anatomy.intervals import compare_phrase, paired_difference, seed_means
-from anatomy.latex import format_values, macros, pm
+from anatomy.latex import format_values, macros, pm, seed_words
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -36,7 +36,7 @@ with snakemake_job(snakemake):
         "diffRelations": data["relations"],
         "diffSteps": training["steps"],
         "diffVariantSteps": training["variant_steps"],
-        "diffTrainingSeeds": len(s["seeds"]),
+        "diffSeedWords": seed_words(len(s["seeds"])),
         "diffBatch": training["batch"],
         "diffSamplingSteps": s["sampling"]["steps"],
         "diffGuidance": s["sampling"]["guidance"],
@@ -141,7 +141,6 @@ with snakemake_job(snakemake):
     if snakemake.input.variants:
         per_seed = pd.concat(pd.read_parquet(p) for p in snakemake.input.variants)
         variants = seed_means(per_seed).set_index("model")
-        values["diffSeeds"] = len(s["seeds"])
         for name, key in (
             ("base", "Full"),
             ("base_short", "Short"),
@@ -163,7 +162,12 @@ with snakemake_job(snakemake):
             values[f"diffVar{key}Diff"] = mean
             values[f"diffVar{key}DiffCi"] = pm(half)
             values[f"diffVar{key}Phrase"] = compare_phrase(
-                mean, half, "binds better than", "binds worse than", "binds as well as"
+                mean,
+                half,
+                "binds better than",
+                "binds worse than",
+                "binds as well as",
+                "has, on one seed, no interval and so no verdict against",
             )
 
     Path(snakemake.output.tex).write_text(

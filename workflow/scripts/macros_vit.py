@@ -5,14 +5,17 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, format_values, macros, pm
+from anatomy.latex import code, fmt, format_values, macros, pm, seed_words
 from anatomy.runtime import snakemake_job
 from anatomy.vit import ModelSpec, model_specs
 
 with snakemake_job(snakemake):
     s = snakemake.params.settings
-    # Every table as its means over the training seeds (with <column>_ci intervals).
-    tables = {Path(p).stem: seed_means(pd.read_parquet(p)) for p in snakemake.input.tables}
+    # Every table as its means over the training seeds (with <column>_ci intervals). Heads are
+    # not matched across seeds (head 2 of one seed is not head 2 of another), so what is said
+    # of single heads reads the per-seed tables: extremes over every head of every seed.
+    raw = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
+    tables = {name: seed_means(table) for name, table in raw.items()}
     distance, objects, shift = tables["distance"], tables["objects"], tables["shift"]
     patch, norms = tables["patch"], tables["norms"]
     histories = pd.concat(pd.read_parquet(p) for p in snakemake.input.histories)
@@ -47,6 +50,7 @@ with snakemake_job(snakemake):
         "vitNormFactor": s["analysis"]["norm_factor"],
         "vitModels": len(specs),
         "vitSeeds": len(s["seeds"]),
+        "vitSeedWords": seed_words(len(s["seeds"])),
     }
 
     # Accuracy on the held-out images.
@@ -68,7 +72,7 @@ with snakemake_job(snakemake):
     # Mean attention distance: share of uniform, first and last layer, before and after training.
     ratio = distance.groupby(["model", "state", "layer"]).distance_ratio.mean()
     px = distance.groupby(["model", "state", "layer"]).distance_px.mean()
-    init = distance[distance.state == "init"].distance_ratio
+    init = raw["distance"][raw["distance"].state == "init"].distance_ratio
     values |= {
         "vitInitRatioMin": init.min(),
         "vitInitRatioMax": init.max(),
@@ -79,7 +83,7 @@ with snakemake_job(snakemake):
         "vitContrastFirstRatio": ratio[contrast.name, "trained", 0],
         "vitContrastLastRatio": ratio[contrast.name, "trained", last],
     }
-    trained_heads = distance[distance.state == "trained"]
+    trained_heads = raw["distance"][raw["distance"].state == "trained"]
     lowest = trained_heads.loc[trained_heads.distance_ratio.idxmin()]
     values |= {
         "vitMinHeadRatio": lowest.distance_ratio,
@@ -89,7 +93,7 @@ with snakemake_job(snakemake):
         if lowest.distance_ratio > 0.8
         else "some heads became local",
     }
-    heads = distance[(distance.state == "trained") & (distance.model == ref.name)]
+    heads = trained_heads[trained_heads.model == ref.name]
     first = heads[heads.layer == 0].distance_ratio
     values |= {"vitRefFirstHeadMin": first.min(), "vitRefFirstHeadMax": first.max()}
     by_patch = native.loc[[ModelSpec("softmax", p).name for p in sizes]]
@@ -115,7 +119,8 @@ with snakemake_job(snakemake):
     ]
     cls_last = cls_last.set_index("model")
     randoms = trained[trained.kind == "random"].set_index("model")
-    heads_only = trained[(trained.kind == "cls") & (trained["head_id"] != "mean")]
+    every_head = raw["objects"][raw["objects"].state == "trained"]
+    heads_only = every_head[(every_head.kind == "cls") & (every_head["head_id"] != "mean")]
     best = heads_only.loc[heads_only.margin.idxmax()]
     # A map "finds the object" when its margin clears the random map's by three standard errors.
     clears = (
@@ -238,12 +243,19 @@ with snakemake_job(snakemake):
     }
 
     if snakemake.input.pretrained:
-        names = [
-            pd.read_parquet(p).model.iloc[0]
-            for p in snakemake.input.pretrained
-            if p.endswith(".parquet")
-        ]
+        probed = [pd.read_parquet(p) for p in snakemake.input.pretrained if p.endswith(".parquet")]
+        names = [table.model.iloc[0] for table in probed]
         values["vitPretrainedModels"] = words(code(n) for n in names)
+        # One clause per model: its first and last layers' mean attention distance.
+        clauses = []
+        for name, table in zip(names, probed, strict=True):
+            dist = table[table.measurement == "distance"]
+            by_layer = dist.groupby("layer").distance_ratio.mean()
+            clauses.append(
+                f"{code(name)} moves from ${fmt(by_layer.iloc[0], 2)}$ of the uniform distance in "
+                f"its first layer to ${fmt(by_layer.iloc[-1], 2)}$ in its last"
+            )
+        values["vitPretrainedSummary"] = "; ".join(clauses)
 
     Path(snakemake.output.tex).write_text(
         macros(format_values(values), header="written by write_vit_macros; do not edit")
