@@ -116,6 +116,16 @@ def script_doc(path):
     return doc
 
 
+def variant_models(w):
+    """The models a seed's variant comparison (diffusion.smk) samples: the full base model is
+    read from the samples measurement when it is the probed model (same prompts, same noise),
+    sampled otherwise."""
+    names = ["base_short", "pooled", "uniform"]
+    if PRETRAINED or int(w.seed) != DIFF_SEEDS[0]:
+        names = ["base"] + names
+    return [f"{DIFF_MODELS}/{name}/seed{w.seed}" for name in names]
+
+
 def provenance_rows():
     """For every file the note reads (PAPER_ASSETS of the enabled experiments): the rule and
     script that make it, its experiment and that experiment's config hash. Called once all

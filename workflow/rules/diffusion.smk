@@ -107,15 +107,6 @@ rule measure_diffusion:
         "../scripts/measure_diffusion.py"
 
 
-def variant_models(w):
-    """The models a seed's comparison samples: the full base model is read from the samples
-    measurement when it is the probed model (same prompts, same noise), sampled otherwise."""
-    names = ["base_short", "pooled", "uniform"]
-    if PRETRAINED or int(w.seed) != DIFF_SEEDS[0]:
-        names = ["base"] + names
-    return [f"{DIFF_MODELS}/{name}/seed{w.seed}" for name in names]
-
-
 rule compare_diffusion_variants:
     input:
         models=variant_models,
