@@ -108,3 +108,10 @@ def test_an_unbalanced_brace_is_named_at_its_own_line(tmp_path):
     assert unbalanced_brace(section) == f"{section}:1: unbalanced brace: this '}}' closes nothing"
     section.write_text("\\\\{balanced}\n")  # a line break, then a group
     assert unbalanced_brace(section) is None
+
+
+def test_a_cell_shows_its_interval_only_when_there_is_one():
+    from anatomy.latex import with_interval
+
+    assert with_interval(0.912, 0.0304) == r"0.91 $\pm$ 0.030"
+    assert with_interval(0.912, float("nan")) == "0.91"

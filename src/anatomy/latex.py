@@ -61,6 +61,15 @@ def pm(half_width: float, digits: int = 2) -> str:
     return rf"\pm {fmt(float(half_width), digits)}"
 
 
+def with_interval(value: float, half_width: float, digits: int = 2) -> str:
+    """A table cell: ``value $\\pm$ half-width``, or the value alone when there is no
+    interval (NaN, one seed)."""
+    shown = fmt(value, digits)
+    if half_width is None or math.isnan(half_width):
+        return shown
+    return f"{shown} $\\pm$ {fmt(float(half_width), 2)}"
+
+
 def seed_words(count: int) -> str:
     """``one seed`` or ``3 seeds``, for the prose."""
     return "one seed" if count == 1 else f"{count} seeds"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import fmt, fmt_int, tabular
+from anatomy.latex import fmt_int, tabular, with_interval
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -20,9 +20,7 @@ with snakemake_job(snakemake):
     }
 
     def cell(r, column, digits):
-        half = getattr(r, f"{column}_ci")
-        value = fmt(getattr(r, column), digits)
-        return value if pd.isna(half) else f"{value} $\\pm$ {fmt(half, 2)}"
+        return with_interval(getattr(r, column), getattr(r, f"{column}_ci"), digits)
 
     header = ["model", "steps", "final loss", "colours present", "binding", "swapped", "position"]
     rows = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, tabular
+from anatomy.latex import code, fmt, tabular, with_interval
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -26,7 +26,7 @@ with snakemake_job(snakemake):
         return [
             fmt(r.jaccard_target, 2),
             fmt(r.jaccard_distractor, 2),
-            f"{fmt(r.margin, 2)} $\\pm$ {fmt(spread, 2)}",
+            with_interval(r.margin, spread),
             fmt(r.mass_target / r.area_target, 2),
         ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, fmt_int, tabular
+from anatomy.latex import code, fmt, fmt_int, tabular, with_interval
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -19,9 +19,7 @@ with snakemake_job(snakemake):
             "trained" if r.kind == "native" else f"re-patchified from {r.trained_patch}",
             fmt_int(r.patch),
             fmt_int(r.tokens),
-            fmt(r.accuracy, 2)
-            if r.seeds < 2
-            else f"{fmt(r.accuracy, 2)} $\\pm$ {fmt(r.accuracy_ci, 2)}",
+            with_interval(r.accuracy, r.accuracy_ci),
             fmt(r.distance_px, 1),
             fmt(r.distance_tokens, 2),
             fmt(r.distance_ratio, 2),
