@@ -339,3 +339,25 @@ def test_the_ema_update_is_the_weighted_mean_tensor_by_tensor():
         assert torch.allclose(e, 0.9 * b + 0.1 * m, atol=1e-7)
     with pytest.raises(ValueError, match="tensors"):
         _ema_update(ema, torch.nn.Linear(5, 7), 0.9)
+
+
+def test_attention_levels_choose_where_the_transformer_blocks_are():
+    """``model.attention`` per channel level: without transformer blocks at the finest level,
+    every cross-attention layer sees the coarser feature map; a level list of the wrong
+    length, or without any attention, is refused."""
+
+    def sides(model):
+        text, unet, tokenizer = dm.build(model, DATA)
+        probe = dm.TextToImage(unet, text, tokenizer, dm.noise_scheduler("v_prediction"))
+        return {
+            da.short_name(n): side for n, side in da.layer_resolution(probe, DATA["size"]).items()
+        }
+
+    coarse = sides(dict(SETTINGS["model"], attention=[False, True]))
+    assert sorted(coarse) == ["down1.0", "mid", "up0.0", "up0.1"]
+    assert set(coarse.values()) == {DATA["size"] // 2}
+    both = sides(dict(SETTINGS["model"], attention=[True, True]))
+    assert len(both) == 7 and set(both.values()) == {DATA["size"], DATA["size"] // 2}
+    for wrong in ([True], [False, False]):
+        with pytest.raises(ValueError, match="diffusion.model.attention"):
+            dm.build(dict(SETTINGS["model"], attention=wrong), DATA)

@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import pytest
 
+from anatomy import intervals
 from anatomy.intervals import compare_phrase, mean_ci, over_seeds, paired_difference, t975
 
 
@@ -74,3 +75,20 @@ def test_the_verdict_follows_the_interval(mean, half, expected):
 def test_one_seed_gives_no_verdict_whatever_its_difference():
     assert compare_phrase(0.2, math.nan, "up", "down", "same", "open") == "open"
     assert compare_phrase(0.0, math.nan, "up", "down", "same", "open") == "open"
+
+
+def test_wilson_interval_matches_published_values():
+    """Wilson score intervals, 95%: 50 of 100 is [0.4038, 0.5962] and 0 of 10 is
+    [0, 0.2775] (e.g. Brown, Cai & DasGupta 2001, and any table of the score interval)."""
+    low, high = intervals.wilson(0.5, 100)
+    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+    low, high = intervals.wilson(0.0, 10)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-4)
+
+
+def test_against_chance_needs_the_whole_interval_on_one_side():
+    words = dict(above="above", level="level", below="below")
+    assert intervals.against_chance(0.95, 256, 0.5, **words) == "above"
+    assert intervals.against_chance(0.53, 256, 0.5, **words) == "level"  # [0.47, 0.59]
+    assert intervals.against_chance(0.40, 256, 0.5, **words) == "below"  # [0.34, 0.46]
+    assert intervals.against_chance(0.60, 16, 0.5, **words) == "level"  # too few trials

@@ -34,6 +34,23 @@ def test_sparsemax_and_entmax_zeros_are_exact():
     assert (operators.get("softmax").normalizer(X) > 0).all()
 
 
+@pytest.mark.parametrize("name", ["sparsemax", "entmax15"])
+def test_partial_sort_equals_the_full_sort_bitwise(name):
+    """The normalizers search the threshold among the TOP_K largest scores; rows with a larger
+    support (flat rows, from the small scale) are redone with 2k, so nothing changes."""
+    import entmax
+
+    full = {"sparsemax": entmax.sparsemax, "entmax15": entmax.entmax15}[name]
+    g = torch.Generator().manual_seed(0)
+    for scale in (0.01, 1.0, 5.0):
+        scores = scale * torch.randn(8, 3, 40, 300, generator=g)
+        ours = operators.get(name).normalizer.normalize(scores, None)
+        reference = full(scores, dim=-1)
+        assert torch.equal(ours, reference)
+        if scale == 0.01:  # flat rows: the 2k path is taken
+            assert (reference > 0).sum(-1).min() > operators.TOP_K
+
+
 def test_sigmoid_bias_is_minus_log_n():
     scores = torch.randn(3, 7, dtype=torch.float64)
     weights = operators.get("sigmoid").normalizer(scores)

@@ -71,7 +71,11 @@ def build(model: dict, data: dict, variant: str = "base"):
             eos_token_id=2,
         )
     )
-    blocks = len(model["channels"])
+    attention = model.get("attention") or [True] * len(model["channels"])
+    if len(attention) != len(model["channels"]) or not any(attention):
+        raise ValueError(
+            f"diffusion.model.attention {attention} needs one entry per channel level, one true"
+        )
     extra = {}
     if variant == "pooled":
         extra = dict(class_embed_type="projection", projection_class_embeddings_input_dim=width)
@@ -84,8 +88,11 @@ def build(model: dict, data: dict, variant: str = "base"):
         norm_num_groups=8,
         cross_attention_dim=width,
         attention_head_dim=model["heads"],  # diffusers' name for the number of heads
-        down_block_types=("CrossAttnDownBlock2D",) * blocks,
-        up_block_types=("CrossAttnUpBlock2D",) * blocks,
+        # Transformer blocks (self- and cross-attention) only at the levels ``attention`` names.
+        down_block_types=tuple("CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attention),
+        up_block_types=tuple(
+            "CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attention)
+        ),
         **extra,
     )
     return text, unet, tokenizer

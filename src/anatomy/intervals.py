@@ -45,6 +45,28 @@ def mean_ci(values: Iterable[float]) -> tuple[float, float]:
     return mean, t975(len(xs) - 1) * math.sqrt(var / len(xs))
 
 
+def wilson(rate: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval ``(low, high)`` of a proportion ``rate`` seen in ``n``
+    independent trials (Wilson 1927); it stays inside [0, 1] and is not zero-width at 0 or 1."""
+    if n < 1:
+        return math.nan, math.nan
+    z2 = _Z975**2
+    centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z975 * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return centre - half, centre + half
+
+
+def against_chance(rate: float, n: int, chance: float, above: str, level: str, below: str) -> str:
+    """The verdict a proportion's Wilson interval supports against a chance level fixed before
+    the run: entirely above it, containing it, or entirely below it."""
+    low, high = wilson(rate, n)
+    if low > chance:
+        return above
+    if high < chance:
+        return below
+    return level
+
+
 def over_seeds(
     table: pd.DataFrame, by: Sequence[str], values: Sequence[str], seed: str = "seed"
 ) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
 from anatomy.diffusion_analysis import layer_map
-from anatomy.intervals import compare_phrase, paired_difference, seed_means
+from anatomy.intervals import against_chance, compare_phrase, paired_difference, seed_means, wilson
 from anatomy.latex import format_values, macros, pm, seed_words
 from anatomy.runtime import snakemake_job
 
@@ -25,6 +25,29 @@ with snakemake_job(snakemake):
         "diffPresent": samples.present.mean(),
         "diffSwapped": samples.swapped.mean(),
         "diffPosition": samples.position.mean(),
+        "diffPositionChance": 1 / data["relations"],
+        "diffPositionLow": wilson(samples.position.mean(), len(samples))[0],
+        "diffPositionHigh": wilson(samples.position.mean(), len(samples))[1],
+        # The relation verdict, by a rule fixed before the run: the Wilson interval over the
+        # prompts above, around or below the level of a model that ignores the relation word.
+        "diffPositionPhrase": against_chance(
+            samples.position.mean(),
+            len(samples),
+            1 / data["relations"],
+            "does better: it learned where ``left of'' puts the objects as well as which colour "
+            "goes with which shape",
+            "does no better: it learned which colour goes with which shape, not where "
+            "``left of'' puts them",
+            "does worse: it places the objects against the relation word",
+        ),
+        "diffPositionVerdict": against_chance(
+            samples.position.mean(),
+            len(samples),
+            1 / data["relations"],
+            "The relation word is obeyed",
+            "The relation word is not obeyed",
+            "The relation word is inverted",
+        ),
         "diffPrompts": len(samples),
         "diffChanceIgnored": chance["prompt_ignored_binding"],
         "diffChancePairing": chance["random_pairing_binding"],
