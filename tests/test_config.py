@@ -125,6 +125,8 @@ def test_every_relation_between_settings_is_checked_in_one_place():
         (("zoo", "training", "heads"), 3, "zoo.training.heads = 3: does not divide d_model"),
         (("diffusion", "model", "heads"), 3, "diffusion.model.heads = 3: does not divide"),
         (("diffusion", "training", "warmup"), 50, "diffusion.training.warmup = 50: must be fewer"),
+        (("diffusion", "model", "attention"), [True], "needs one entry per channel level"),
+        (("diffusion", "model", "attention"), [False] * 3, "at least one of them true"),
         (("diffusion", "pretrained"), "no/such/folder", "no such model folder"),
         (("equivalent_forms", "adjacency", "task"), "nope", "adjacency.task = nope: not a zoo"),
     ]

@@ -168,6 +168,12 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
         _divides(model["heads"], channels, "diffusion.model.heads", "a channel count")
     _warmup(training, "diffusion.training")
     _warmup(dict(training, steps=training["variant_steps"]), "diffusion.training")
+    attention = model["attention"]
+    if len(attention) != len(model["channels"]) or not any(attention):
+        raise ConfigError(
+            f"config: diffusion.model.attention = {attention}: needs one entry per channel level "
+            f"({len(model['channels'])}: {model['channels']}), at least one of them true"
+        )
     downsample = 2 ** (len(model["channels"]) - 1)
     if diffusion["pretrained"] is None and diffusion["data"]["size"] % downsample:
         raise ConfigError(
