@@ -127,6 +127,7 @@ def test_every_relation_between_settings_is_checked_in_one_place():
         (("diffusion", "training", "warmup"), 50, "diffusion.training.warmup = 50: must be fewer"),
         (("diffusion", "model", "attention"), [True], "needs one entry per channel level"),
         (("diffusion", "model", "attention"), [False] * 3, "at least one of them true"),
+        (("diffusion", "model", "attention"), [False, False, True], "at one resolution only"),
         (("diffusion", "pretrained"), "no/such/folder", "no such model folder"),
         (("equivalent_forms", "adjacency", "task"), "nope", "adjacency.task = nope: not a zoo"),
     ]

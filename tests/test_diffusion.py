@@ -20,7 +20,14 @@ SETTINGS = {
     "data": dict(
         size=8, colours=4, shapes=3, relations=2, radius=[0.2, 0.25], jitter=0.5, holdout=0.2
     ),
-    "model": dict(text_width=16, text_layers=1, channels=[8, 16], heads=2, layers_per_block=1),
+    "model": dict(
+        text_width=16,
+        text_layers=1,
+        channels=[8, 16],
+        attention=[True, True],
+        heads=2,
+        layers_per_block=1,
+    ),
     "training": dict(
         steps=4,
         variant_steps=2,

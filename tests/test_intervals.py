@@ -92,3 +92,4 @@ def test_against_chance_needs_the_whole_interval_on_one_side():
     assert intervals.against_chance(0.53, 256, 0.5, **words) == "level"  # [0.47, 0.59]
     assert intervals.against_chance(0.40, 256, 0.5, **words) == "below"  # [0.34, 0.46]
     assert intervals.against_chance(0.60, 16, 0.5, **words) == "level"  # too few trials
+    assert intervals.against_chance(math.nan, 0, 0.5, **words, unresolved="none") == "none"

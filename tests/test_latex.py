@@ -14,6 +14,7 @@ from anatomy.latex import (
     format_values,
     macros,
     tabular,
+    word_list,
 )
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live not installed")
@@ -115,3 +116,10 @@ def test_a_cell_shows_its_interval_only_when_there_is_one():
 
     assert with_interval(0.912, 0.0304) == r"0.91 $\pm$ 0.030"
     assert with_interval(0.912, float("nan")) == "0.91"
+
+
+def test_word_list_joins_like_prose():
+    assert word_list([]) == ""
+    assert word_list(["a"]) == "a"
+    assert word_list(["a", "b"]) == "a and b"
+    assert word_list(["a", "b", "c"]) == "a, b and c"

@@ -51,6 +51,19 @@ def test_partial_sort_equals_the_full_sort_bitwise(name):
             assert (reference > 0).sum(-1).min() > operators.TOP_K
 
 
+def test_the_normalizers_ask_for_the_partial_sort(monkeypatch):
+    import entmax
+
+    asked = []
+    for name in ("sparsemax", "entmax15"):
+        real = getattr(entmax, name)
+        monkeypatch.setattr(
+            entmax, name, lambda x, dim, k=None, real=real: asked.append(k) or real(x, dim=dim)
+        )
+        operators.get(name).normalizer.normalize(torch.randn(2, 5), None)
+    assert asked == [operators.TOP_K, operators.TOP_K]
+
+
 def test_sigmoid_bias_is_minus_log_n():
     scores = torch.randn(3, 7, dtype=torch.float64)
     weights = operators.get("sigmoid").normalizer(scores)

@@ -174,6 +174,12 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
             f"config: diffusion.model.attention = {attention}: needs one entry per channel level "
             f"({len(model['channels'])}: {model['channels']}), at least one of them true"
         )
+    # The mid block always attends at the coarsest level; the layer prompts (P+) compare two.
+    if diffusion["pretrained"] is None and not any(attention[:-1]):
+        raise ConfigError(
+            f"config: diffusion.model.attention = {attention}: cross-attention at one resolution "
+            "only; the layer analyses compare at least two (set an entry before the last true)"
+        )
     downsample = 2 ** (len(model["channels"]) - 1)
     if diffusion["pretrained"] is None and diffusion["data"]["size"] % downsample:
         raise ConfigError(

@@ -71,7 +71,7 @@ def build(model: dict, data: dict, variant: str = "base"):
             eos_token_id=2,
         )
     )
-    attention = model.get("attention") or [True] * len(model["channels"])
+    attention = model["attention"]
     if len(attention) != len(model["channels"]) or not any(attention):
         raise ValueError(
             f"diffusion.model.attention {attention} needs one entry per channel level, one true"

@@ -56,9 +56,14 @@ def wilson(rate: float, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def against_chance(rate: float, n: int, chance: float, above: str, level: str, below: str) -> str:
+def against_chance(
+    rate: float, n: int, chance: float, above: str, level: str, below: str, unresolved: str = ""
+) -> str:
     """The verdict a proportion's Wilson interval supports against a chance level fixed before
-    the run: entirely above it, containing it, or entirely below it."""
+    the run: entirely above it, containing it, or entirely below it; ``unresolved`` (or
+    ``level`` when not given) without trials."""
+    if n < 1:
+        return unresolved or level
     low, high = wilson(rate, n)
     if low > chance:
         return above

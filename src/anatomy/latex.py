@@ -75,6 +75,13 @@ def seed_words(count: int) -> str:
     return "one seed" if count == 1 else f"{count} seeds"
 
 
+def word_list(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: a list for the prose."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def format_values(values: Mapping[str, float | int | str], digits: int = 2) -> dict[str, str]:
     """Python ints as integers, floats with ``digits`` significant figures, strings as given."""
     out = {}

@@ -8,8 +8,10 @@ from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
 from anatomy.diffusion_analysis import layer_map
 from anatomy.intervals import against_chance, compare_phrase, paired_difference, seed_means, wilson
-from anatomy.latex import format_values, macros, pm, seed_words
+from anatomy.latex import format_values, macros, pm, seed_words, word_list
 from anatomy.runtime import snakemake_job
+
+RELATION_CHANCE = 0.5
 
 with snakemake_job(snakemake):
     tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
@@ -19,34 +21,42 @@ with snakemake_job(snakemake):
     samples, maps, ablations = tables["samples"], tables["token_maps"], tables["ablations"]
     chance = extras["samples"]["chance"]
     two_shape = [c for c in all_combinations(data) if c[1] != c[4]]
+    # Each relation compares the two objects' centroids along one axis, so among samples that
+    # show both objects, a model that ignores the relation word satisfies it half the time.
+    present = samples.present.astype(bool)
+    drawn = int(present.sum())
+    relation_rate = float(samples.position[present].mean()) if drawn else float("nan")
 
     values = {
         "diffBinding": samples.binding.mean(),
         "diffPresent": samples.present.mean(),
         "diffSwapped": samples.swapped.mean(),
         "diffPosition": samples.position.mean(),
-        "diffPositionChance": 1 / data["relations"],
-        "diffPositionLow": wilson(samples.position.mean(), len(samples))[0],
-        "diffPositionHigh": wilson(samples.position.mean(), len(samples))[1],
+        "diffPositionGivenPresent": relation_rate,
+        "diffPositionDrawn": drawn,
+        "diffPositionChance": RELATION_CHANCE,
+        "diffPositionLow": wilson(relation_rate, drawn)[0],
+        "diffPositionHigh": wilson(relation_rate, drawn)[1],
         # The relation verdict, by a rule fixed before the run: the Wilson interval over the
-        # prompts above, around or below the level of a model that ignores the relation word.
+        # samples with both objects above, around or below the level of a model that ignores
+        # the relation word.
         "diffPositionPhrase": against_chance(
-            samples.position.mean(),
-            len(samples),
-            1 / data["relations"],
-            "does better: it learned where ``left of'' puts the objects as well as which colour "
-            "goes with which shape",
-            "does no better: it learned which colour goes with which shape, not where "
-            "``left of'' puts them",
+            relation_rate,
+            drawn,
+            RELATION_CHANCE,
+            "does better: it learned where the relation word puts the objects",
+            "does no better: it did not learn where the relation word puts the objects",
             "does worse: it places the objects against the relation word",
+            "cannot be judged: no sample shows both objects",
         ),
         "diffPositionVerdict": against_chance(
-            samples.position.mean(),
-            len(samples),
-            1 / data["relations"],
+            relation_rate,
+            drawn,
+            RELATION_CHANCE,
             "The relation word is obeyed",
             "The relation word is not obeyed",
             "The relation word is inverted",
+            "The relation word cannot be judged",
         ),
         "diffPrompts": len(samples),
         "diffChanceIgnored": chance["prompt_ignored_binding"],
@@ -96,6 +106,10 @@ with snakemake_job(snakemake):
     strongest = roles.loc[roles.uniform_binding_drop.idxmax()]
     values |= {
         "diffNumLayers": len(roles),
+        # The feature-map sides that carry cross-attention, finest first ("$8\times8$ and ...").
+        "diffAttentionSides": word_list(
+            [rf"${side}\times{side}$" for side in sorted(set(roles.resolution), reverse=True)]
+        ),
         "diffNumBindingLayers": len(binding_layers),
         "diffBindingLayers": ", ".join(rf"\texttt{{{n}}}" for n in binding_layers.name) or "none",
         "diffBestLayer": rf"\texttt{{{roles.loc[roles.margin.idxmax(), 'name']}}}",
