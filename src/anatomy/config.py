@@ -162,18 +162,24 @@ def diffusion_model_available(source: str) -> bool:
     return isinstance(try_to_load_from_cache(source, "unet/config.json"), str)
 
 
-def check_diffusion(diffusion: dict[str, Any]) -> None:
-    model, training = diffusion["model"], diffusion["training"]
-    for channels in model["channels"]:
-        _divides(model["heads"], channels, "diffusion.model.heads", "a channel count")
-    _warmup(training, "diffusion.training")
-    _warmup(dict(training, steps=training["variant_steps"]), "diffusion.training")
+def attention_levels(model: dict[str, Any]) -> list[bool]:
+    """``diffusion.model.attention``, one entry per channel level with at least one true."""
     attention = model["attention"]
     if len(attention) != len(model["channels"]) or not any(attention):
         raise ConfigError(
             f"config: diffusion.model.attention = {attention}: needs one entry per channel level "
             f"({len(model['channels'])}: {model['channels']}), at least one of them true"
         )
+    return list(attention)
+
+
+def check_diffusion(diffusion: dict[str, Any]) -> None:
+    model, training = diffusion["model"], diffusion["training"]
+    for channels in model["channels"]:
+        _divides(model["heads"], channels, "diffusion.model.heads", "a channel count")
+    _warmup(training, "diffusion.training")
+    _warmup(dict(training, steps=training["variant_steps"]), "diffusion.training")
+    attention = attention_levels(model)
     # The mid block always attends at the coarsest level; the layer prompts (P+) compare two.
     if diffusion["pretrained"] is None and not any(attention[:-1]):
         raise ConfigError(

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from anatomy import shapes_data as sd
 from anatomy import training
+from anatomy.config import attention_levels
 from anatomy.cross_attention import ControllerState, Window, install
 
 VARIANTS = ("base", "pooled", "uniform")
@@ -71,11 +72,7 @@ def build(model: dict, data: dict, variant: str = "base"):
             eos_token_id=2,
         )
     )
-    attention = model["attention"]
-    if len(attention) != len(model["channels"]) or not any(attention):
-        raise ValueError(
-            f"diffusion.model.attention {attention} needs one entry per channel level, one true"
-        )
+    attention = attention_levels(model)
     extra = {}
     if variant == "pooled":
         extra = dict(class_embed_type="projection", projection_class_embeddings_input_dim=width)

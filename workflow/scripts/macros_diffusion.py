@@ -12,6 +12,18 @@ from anatomy.latex import format_values, macros, pm, seed_words, word_list
 from anatomy.runtime import snakemake_job
 
 RELATION_CHANCE = 0.5
+RELATION_PHRASES = {
+    "above": "does better: it learned where the relation word puts the objects",
+    "level": "does no better: it did not learn where the relation word puts the objects",
+    "below": "does worse: it places the objects against the relation word",
+    "unresolved": "cannot be judged: no sample shows both objects",
+}
+RELATION_VERDICTS = {
+    "above": "The relation word is obeyed",
+    "level": "The relation word is not obeyed",
+    "below": "The relation word is inverted",
+    "unresolved": "The relation word cannot be judged",
+}
 
 with snakemake_job(snakemake):
     tables = {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables}
@@ -26,6 +38,12 @@ with snakemake_job(snakemake):
     present = samples.present.astype(bool)
     drawn = int(present.sum())
     relation_rate = float(samples.position[present].mean()) if drawn else float("nan")
+    relation_low, relation_high = wilson(relation_rate, drawn)
+    # The relation verdict, by a rule fixed before the run: the Wilson interval over the samples
+    # with both objects above, around or below the level of a model that ignores the word.
+    relation_verdict = against_chance(
+        relation_rate, drawn, RELATION_CHANCE, "above", "level", "below", "unresolved"
+    )
 
     values = {
         "diffBinding": samples.binding.mean(),
@@ -35,29 +53,10 @@ with snakemake_job(snakemake):
         "diffPositionGivenPresent": relation_rate,
         "diffPositionDrawn": drawn,
         "diffPositionChance": RELATION_CHANCE,
-        "diffPositionLow": wilson(relation_rate, drawn)[0],
-        "diffPositionHigh": wilson(relation_rate, drawn)[1],
-        # The relation verdict, by a rule fixed before the run: the Wilson interval over the
-        # samples with both objects above, around or below the level of a model that ignores
-        # the relation word.
-        "diffPositionPhrase": against_chance(
-            relation_rate,
-            drawn,
-            RELATION_CHANCE,
-            "does better: it learned where the relation word puts the objects",
-            "does no better: it did not learn where the relation word puts the objects",
-            "does worse: it places the objects against the relation word",
-            "cannot be judged: no sample shows both objects",
-        ),
-        "diffPositionVerdict": against_chance(
-            relation_rate,
-            drawn,
-            RELATION_CHANCE,
-            "The relation word is obeyed",
-            "The relation word is not obeyed",
-            "The relation word is inverted",
-            "The relation word cannot be judged",
-        ),
+        "diffPositionLow": relation_low,
+        "diffPositionHigh": relation_high,
+        "diffPositionPhrase": RELATION_PHRASES[relation_verdict],
+        "diffPositionVerdict": RELATION_VERDICTS[relation_verdict],
         "diffPrompts": len(samples),
         "diffChanceIgnored": chance["prompt_ignored_binding"],
         "diffChancePairing": chance["random_pairing_binding"],
