@@ -5,9 +5,9 @@ import re
 import pytest
 import torch
 
-from anatomy import operators, tasks, zoo
+from anatomy import operators, tasks, training, zoo
 from anatomy.artifacts import UnreadableFile
-from anatomy.model import ModelConfig, TinyTransformer
+from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
 from anatomy.tasks import IGNORE, TASKS
 from anatomy.training import NonFiniteTraining
 
@@ -69,7 +69,7 @@ def test_every_registered_operator_builds_a_model_that_returns_its_weights(name)
 
 
 def test_training_learns_an_easy_task_and_checkpoints_round_trip(tmp_path):
-    model, history = zoo.train("first", "softmax", SMALL, seed=0, device="cpu")
+    [(model, history)] = zoo.train("first", "softmax", SMALL, [0], device="cpu")
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
     path = tmp_path / "m.pt"
     zoo.save_checkpoint(path, model, "first", history, {"seed": 0})
@@ -88,7 +88,7 @@ def test_training_learns_an_easy_task_and_checkpoints_round_trip(tmp_path):
 def test_missing_or_truncated_checkpoint_names_the_command_that_makes_it(tmp_path):
     with pytest.raises(UnreadableFile, match=r"snakemake --cores 2 -f .*absent\.pt"):
         zoo.load_checkpoint(tmp_path / "absent.pt")
-    model, history = zoo.train("first", "softmax", dict(SMALL, steps=2), seed=0, device="cpu")
+    [(model, history)] = zoo.train("first", "softmax", dict(SMALL, steps=2), [0], device="cpu")
     path = tmp_path / "m.pt"
     zoo.save_checkpoint(path, model, "first", history, {"seed": 0})
     path.write_bytes(path.read_bytes()[:-100])
@@ -99,14 +99,16 @@ def test_missing_or_truncated_checkpoint_names_the_command_that_makes_it(tmp_pat
 def test_nan_loss_stops_training_in_one_line_naming_step_and_setting():
     settings = dict(SMALL, learning_rate=1e30, steps=30)  # one step sends the weights to inf
     with pytest.raises(NonFiniteTraining) as caught:
-        zoo.train("first", "softmax", settings, seed=0, device="cpu")
+        zoo.train("first", "softmax", settings, [0, 3], device="cpu")
     message = str(caught.value)
     assert "\n" not in message
-    assert re.search(r"the loss is nan at step \d+; lower zoo\.training\.learning_rate", message)
+    assert re.search(
+        r"seed 0: the loss is nan at step \d+; lower zoo\.training\.learning_rate", message
+    )
 
 
 def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
-    model, history = zoo.train("first", "softmax", dict(SMALL, steps=2), seed=0, device="cpu")
+    [(model, history)] = zoo.train("first", "softmax", dict(SMALL, steps=2), [0], device="cpu")
     with torch.no_grad():
         next(model.parameters())[0] = float("nan")
     path = tmp_path / "m.pt"
@@ -199,14 +201,65 @@ def test_flip_sensitivity_is_n_times_the_mean_total_variation():
     assert zoo.flip_sensitivity(p, p_flip, 8) == pytest.approx(5.0)
 
 
-def test_a_seed_trained_after_others_in_one_process_equals_that_seed_alone():
-    """One job trains every seed of a cell in turn; each must be what training it alone gives."""
+@pytest.mark.parametrize("operator", ["softmax", "sparsemax", "l2", "favor"])
+def test_a_stack_of_models_computes_what_each_model_computes_alone(operator):
+    """StackedTransformer: the same logits, attention weights and gradients as every seed's
+    own TinyTransformer (tied L2 shares its query and key projections in both)."""
+    task = TASKS["dyck1"]  # causal: the mask path too
+    models = []
+    for seed in (0, 1, 2):
+        torch.manual_seed(seed)
+        models.append(zoo.build_model(task, operator, SMALL))
+    stack = StackedTransformer(models)
+    g = torch.Generator().manual_seed(0)
+    batches = [task.sample(4, 9, g) for _ in models]
+    tokens = torch.stack([b.tokens for b in batches])
+    targets = torch.stack([b.targets for b in batches])
+    logits = stack(tokens)
+    zoo.seed_losses(logits, targets).sum().backward()
+    grads = dict(zip(stack.names, (p.grad for p in stack.stack), strict=True))
+    for s, model in enumerate(models):
+        alone = model(tokens[s])
+        assert torch.allclose(logits[s], alone, atol=1e-6)
+        assert torch.allclose(stack.last_weights[-1][s], model.attention_weights()[-1], atol=1e-6)
+        torch.nn.functional.cross_entropy(
+            alone.flatten(0, 1), targets[s].flatten(), ignore_index=IGNORE
+        ).backward()
+        for name, param in model.named_parameters():
+            assert torch.allclose(grads[name][s], param.grad, atol=1e-5), (s, name)
+    for a, b in zip(stack.unstack(), models, strict=True):
+        assert torch.equal(a(tokens[0]), b(tokens[0]))
+
+
+def test_a_seed_trained_in_a_stack_equals_that_seed_trained_alone():
+    """One job trains every seed of a cell as one stacked model; each seed must be exactly
+    what training it alone gives (same losses, bitwise the same weights)."""
     settings = dict(SMALL, steps=20)
     torch.manual_seed(123)
     torch.rand(5)  # whatever ran before in the process
-    alone, history_alone = zoo.train("first", "softmax", settings, seed=1, device="cpu")
-    zoo.train("first", "softmax", settings, seed=0, device="cpu")
-    after, history_after = zoo.train("first", "softmax", settings, seed=1, device="cpu")
-    assert history_alone == history_after
-    for (name, a), b in zip(alone.state_dict().items(), after.state_dict().values(), strict=True):
+    [(alone, history_alone)] = zoo.train("first", "sparsemax", settings, [1], device="cpu")
+    together = zoo.train("first", "sparsemax", settings, [0, 1, 2], device="cpu")
+    stacked, history_stacked = together[1]
+    assert history_alone == history_stacked
+    for (name, a), b in zip(alone.state_dict().items(), stacked.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
+    # The seeds differ from one another: each has its own initialisation and batches.
+    assert not torch.equal(together[0][0].head.weight, together[2][0].head.weight)
+
+
+def test_clipping_each_seed_matches_the_library_clip_on_that_seed_alone():
+    grads = [
+        torch.randn(3, 4, 5) * torch.tensor([0.01, 1.0, 10.0]).view(3, 1, 1),
+        torch.randn(3, 7),
+    ]
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    training.clip_per_seed(params, 1.0)
+    for s in range(3):
+        alone = [torch.zeros_like(g[s], requires_grad=True) for g in grads]
+        for p, g in zip(alone, grads, strict=True):
+            p.grad = g[s].clone()
+        torch.nn.utils.clip_grad_norm_(alone, 1.0)
+        for p, a in zip(params, alone, strict=True):
+            assert torch.allclose(p.grad[s], a.grad, rtol=1e-6, atol=1e-9)

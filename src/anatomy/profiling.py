@@ -20,7 +20,8 @@ def _zoo(settings: dict, steps: int):
     from anatomy import zoo
 
     training = dict(settings["zoo"]["training"], steps=steps, log_every=max(1, steps))
-    return lambda: zoo.train("copy", "softmax", training, seed=0, device="cpu")
+    seeds = settings["zoo"]["seeds"]  # one step trains every seed of a cell (a stack)
+    return lambda: zoo.train("copy", "softmax", training, seeds, device="cpu")
 
 
 def _vit(settings: dict, steps: int):

@@ -49,6 +49,10 @@ class Guard:
     setting: str
     value: float
 
+    def for_seed(self, seed) -> Guard:
+        """The same guard for one seed of a stack (its messages name the seed)."""
+        return Guard(f"{self.job} seed {seed}", self.setting, self.value)
+
     def message(self, what: str, step: int | None = None) -> str:
         at = f" at step {step}" if step is not None else ""
         return (
@@ -127,12 +131,20 @@ def fit(
     log_every: int,
     clip: float = 1.0,
     after_step: Callable[[int], None] | None = None,
+    seeds: list | None = None,
 ) -> list[dict]:
     """Train with AdamW for ``steps`` steps; returns one history row per step.
 
     ``batch_loss(step)`` draws a batch and returns ``(loss, extras)``: the loss tensor and a
     dict of floats recorded beside it (accuracy, say). ``lr_at(step)`` is the learning rate
     (:func:`warmup_cosine`, say). ``after_step(step)`` runs after each optimizer step (EMA).
+
+    ``seeds``: the parameters are a stack of independent models, one per seed along each
+    tensor's first dimension (:class:`anatomy.model.StackedTransformer`), and the loss is one
+    value per seed. Each seed is trained as it would be alone: the gradient of the summed loss
+    is each seed's own gradient, AdamW works element by element, and the gradient norm is
+    clipped per seed (:func:`clip_per_seed`). The history's ``loss`` is then a list, one per
+    seed, and a non-finite loss names its seed.
     """
     import torch
 
@@ -146,15 +158,37 @@ def fit(
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         loss, extras = batch_loss(step)
-        value = loss.item()
-        check_loss(value, step + 1, guard)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, clip)
+        if seeds is None:
+            value = loss.item()
+            check_loss(value, step + 1, guard)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, clip)
+            shown = value
+        else:
+            value = loss.tolist()
+            for seed, one in zip(seeds, value, strict=True):
+                check_loss(one, step + 1, guard.for_seed(seed))
+            loss.sum().backward()
+            clip_per_seed(params, clip)
+            shown = sum(value) / len(value)
         optimizer.step()
         if after_step is not None:
             after_step(step)
-        row = {"loss": value, **extras}
-        history.append({"step": step + 1, **row})
-        progress.update(step + 1, row)
+        history.append({"step": step + 1, "loss": value, **extras})
+        progress.update(step + 1, {"loss": shown, **extras})
     return history
+
+
+def clip_per_seed(params: list, max_norm: float) -> None:
+    """``torch.nn.utils.clip_grad_norm_`` applied to each seed of a stack on its own: the
+    gradient slices ``[s]`` of every tensor are one seed's gradient, whose total 2-norm is
+    brought down to ``max_norm`` when larger (the same coefficient, ``max_norm / (norm +
+    1e-6)`` clamped at 1, as the library's)."""
+    import torch
+
+    grads = [p.grad for p in params if p.grad is not None]
+    norms = torch.stack([g.flatten(1).norm(dim=1) for g in grads], 1)  # (seeds, tensors)
+    coef = (max_norm / (norms.norm(dim=1) + 1e-6)).clamp(max=1.0)  # (seeds,)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))

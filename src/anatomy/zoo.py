@@ -17,7 +17,7 @@ import torch
 
 from anatomy import training
 from anatomy.artifacts import load_torch
-from anatomy.model import ModelConfig, TinyTransformer
+from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
 from anatomy.operators import row_entropy
 from anatomy.tasks import IGNORE, TASKS, Task
 
@@ -38,33 +38,47 @@ def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
     return TinyTransformer(cfg)
 
 
-def loss_on(model: TinyTransformer, batch, device: str) -> torch.Tensor:
-    logits = model(batch.tokens.to(device))
-    return torch.nn.functional.cross_entropy(
-        logits.flatten(0, 1), batch.targets.to(device).flatten(), ignore_index=IGNORE
-    )
+def train(
+    task_name: str,
+    operator: str,
+    settings: dict,
+    seeds: list[int],
+    device: str,
+    schedule_seed: int = 0,
+    job: str = "",
+) -> list[tuple[TinyTransformer, list[dict]]]:
+    """Train one model per seed, all in one :class:`StackedTransformer`; returns ``(model,
+    history)`` per seed, in the order of ``seeds``, with the loss every ``log_every`` steps.
 
-
-def train(task_name: str, operator: str, settings: dict, seed: int, device: str, job: str = ""):
-    """Train one model; returns ``(model, history)`` with the loss every ``log_every`` steps.
-
-    Sizes are drawn uniformly from the task's training range for each batch. The learning rate
-    warms up for 5% of the steps, then decays on a cosine (:func:`training.warmup_cosine`).
+    Seed ``s`` sets its model's initialisation (``torch.manual_seed(s)``, as a model built
+    alone) and its batches (a generator seeded with ``s``). The problem size of each step is
+    drawn from the task's training range by one schedule shared by every seed
+    (``schedule_seed``), so the seeds of a step have one sequence length and run as one batched
+    model; a seed trained in a stack is the seed trained alone (tests/test_zoo.py). The learning
+    rate warms up for 5% of the steps, then decays on a cosine (:func:`training.warmup_cosine`).
     """
-    torch.manual_seed(seed)
     task = TASKS[task_name]
-    model = build_model(task, operator, settings).to(device)
-    g = torch.Generator().manual_seed(seed)
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(build_model(task, operator, settings))
+    stack = StackedTransformer(models).to(device)
+    generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+    schedule = torch.Generator().manual_seed(schedule_seed)
     steps, lr = settings["steps"], settings["learning_rate"]
     warmup = max(1, steps // 20)
     lo, hi = task.train_sizes
 
     def batch_loss(step):
-        size = int(torch.randint(lo, hi + 1, (1,), generator=g))
-        return loss_on(model, task.sample(settings["batch"], size, g), device), {}
+        size = int(torch.randint(lo, hi + 1, (1,), generator=schedule))
+        batches = [task.sample(settings["batch"], size, g) for g in generators]
+        tokens = torch.stack([b.tokens for b in batches]).to(device)  # (S, B, L)
+        targets = torch.stack([b.targets for b in batches]).to(device)
+        logits = stack(tokens)  # (S, B, L, classes)
+        return seed_losses(logits, targets), {}
 
     history = training.fit(
-        model.parameters(),
+        stack.parameters(),
         batch_loss,
         steps=steps,
         lr_at=lambda step: training.warmup_cosine(step, steps, lr, warmup),
@@ -73,10 +87,25 @@ def train(task_name: str, operator: str, settings: dict, seed: int, device: str,
         ),
         weight_decay=0.01,
         log_every=settings["log_every"],
+        seeds=list(seeds),
     )
     every = settings["log_every"]
     kept = [h for h in history if (h["step"] - 1) % every == 0 or h["step"] == steps]
-    return model, [{"step": h["step"] - 1, "loss": h["loss"]} for h in kept]
+    return [
+        (model, [{"step": h["step"] - 1, "loss": h["loss"][i]} for h in kept])
+        for i, model in enumerate(stack.unstack())
+    ]
+
+
+def seed_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each seed's mean cross-entropy over its predicted positions: ``logits (S, B, L, C)``,
+    ``targets (S, B, L)`` with IGNORE where nothing is predicted -> ``(S,)``."""
+    S = logits.shape[0]
+    per_token = torch.nn.functional.cross_entropy(
+        logits.flatten(0, 2), targets.flatten(), ignore_index=IGNORE, reduction="none"
+    ).view(S, -1)
+    counted = (targets != IGNORE).view(S, -1).sum(1).clamp_min(1)
+    return per_token.sum(1) / counted
 
 
 def save_checkpoint(
