@@ -7,22 +7,23 @@ HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load
 
 def test_summary_sums_jobs_and_models_per_rule(tmp_path):
     bench, models = tmp_path / "benchmarks", tmp_path / "models"
-    (bench / "train_zoo_model/parity").mkdir(parents=True)
-    (bench / "train_zoo_model/parity/softmax.tsv").write_text(
-        HEADER + "10\t0\t1\t1\t1\t1\t0\t0\t90\t9\n"
-    )
-    (bench / "train_zoo_model/parity/relu.tsv").write_text(
-        HEADER + "20\t0\t1\t1\t1\t1\t0\t0\t90\t18\n"
-    )
-    for operator, seeds in (("softmax", 3), ("relu", 3)):  # one job trains every seed of a cell
-        (models / "zoo/parity" / operator).mkdir(parents=True)
+    (bench / "train_zoo_model").mkdir(parents=True)
+    (bench / "train_zoo_model/parity.tsv").write_text(HEADER + "10\t0\t1\t1\t1\t1\t0\t0\t90\t9\n")
+    (bench / "train_zoo_model/copy.tsv").write_text(HEADER + "20\t0\t1\t1\t1\t1\t0\t0\t90\t18\n")
+    # one job trains every operator and seed of a task
+    for task, operator, seeds in (
+        ("parity", "softmax", 3),
+        ("parity", "relu", 3),
+        ("copy", "relu", 1),
+    ):
+        (models / "zoo" / task / operator).mkdir(parents=True)
         for seed in range(seeds):
-            (models / "zoo/parity" / operator / f"seed{seed}.pt").write_bytes(b"")
+            (models / "zoo" / task / operator / f"seed{seed}.pt").write_bytes(b"")
     (bench / "compile_note.tsv").write_text(HEADER + "2\t0\t1\t1\t1\t1\t0\t0\t50\t1\n")
     out = summarize(collect(bench, models), cores=2)
     assert out.loc["train_zoo_model", "jobs"] == 2 and out.loc["train_zoo_model", "wall_s"] == 30
-    assert out.loc["train_zoo_model", "models"] == 6
-    assert out.loc["train_zoo_model", "cpu_s_per_model"] == 27 / 6
+    assert out.loc["train_zoo_model", "models"] == 7
+    assert out.loc["train_zoo_model", "cpu_s_per_model"] == 27 / 7
     assert out.loc["total", "wall_s"] == 32 and out.loc["total", "minutes_on_2_cores"] == 32 / 120
 
 

@@ -263,3 +263,8 @@ def test_clipping_each_seed_matches_the_library_clip_on_that_seed_alone():
         torch.nn.utils.clip_grad_norm_(alone, 1.0)
         for p, a in zip(params, alone, strict=True):
             assert torch.allclose(p.grad[s], a.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_checkpoints_are_grouped_by_operator_in_the_order_given():
+    paths = [f"m/zoo/copy/{op}/seed{s}.pt" for op in ("relu", "softmax") for s in (2, 0)]
+    assert zoo.by_operator(paths) == {"relu": paths[:2], "softmax": paths[2:]}

@@ -19,11 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 # Rules that train several models per job: how to count the models a job trained, from the
-# benchmark file's path under the rule's folder (a zoo cell, a ViT, hold one checkpoint per
-# seed; a diffusion job trains one model).
+# benchmark file's path under the rule's folder (a zoo task holds one checkpoint per operator
+# and seed, a ViT one per seed; a diffusion job trains one model).
 MODELS_PER_JOB = {
     "train_zoo_model": lambda tsv, models: len(
-        list((models / "zoo" / tsv.parent.name / tsv.stem).glob("seed*.pt"))
+        list((models / "zoo" / tsv.stem).glob("*/seed*.pt"))
     ),
     "train_vit": lambda tsv, models: len(list((models / "vit" / tsv.stem).glob("seed*.pt"))),
 }

@@ -108,6 +108,15 @@ def seed_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return per_token.sum(1) / counted
 
 
+def by_operator(paths) -> dict[str, list[str]]:
+    """Checkpoint paths (``.../<task>/<operator>/seed<N>.pt``) grouped by operator, in the
+    order the paths first name each operator; within an operator, the paths' order."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        groups.setdefault(Path(path).parent.name, []).append(str(path))
+    return groups
+
+
 def save_checkpoint(
     path: str | Path, model: TinyTransformer, task: str, history, meta: dict
 ) -> None:

@@ -1,7 +1,8 @@
 # Layer A, the operator zoo: one tiny transformer per (operator, task, seed), trained once
-# (a checkpoint per seed is the rule's output), then evaluated at every test size by its own
-# rule. One job trains (or evaluates) every seed of a (task, operator) cell: the process
-# start and the imports, most of a small model's cost, are paid once per cell.
+# (a checkpoint per model is the rule's output), then evaluated at every test size by its own
+# rule. One job trains (or evaluates) every model of a task: the seeds of an operator as one
+# stacked model, the operators in turn. The process start, the imports and the driver's
+# bookkeeping, most of a small model's cost when each had its own job, are paid once a task.
 import re
 
 from anatomy import operators  # the registry; imports torch, so dry runs take ~2 s
@@ -42,8 +43,12 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# One file per seed of a (task, operator) cell.
-ZOO_CELL = [f"{{task}}/{{operator}}/seed{seed}" for seed in config["zoo"]["seeds"]]
+# One file per (operator, seed) of a task, operators in the config's order.
+ZOO_CELL = [
+    f"{{task}}/{operator}/seed{seed}"
+    for operator in ZOO_OPERATORS
+    for seed in config["zoo"]["seeds"]
+]
 
 
 rule train_zoo_model:
@@ -52,9 +57,9 @@ rule train_zoo_model:
     output:
         checkpoints=[f"{ZOO_MODELS}/{cell}.pt" for cell in ZOO_CELL],
     log:
-        f"{LOGS}/train_zoo_model/{{task}}/{{operator}}.log",
+        f"{LOGS}/train_zoo_model/{{task}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_zoo_model/{{task}}/{{operator}}.tsv"
+        f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv"
     params:
         run=run_params("zoo", "training"),
     threads: 1
@@ -73,9 +78,9 @@ rule evaluate_zoo_model:
     output:
         tables=[f"{ZOO}/{cell}.parquet" for cell in ZOO_CELL],
     log:
-        f"{LOGS}/evaluate_zoo_model/{{task}}/{{operator}}.log",
+        f"{LOGS}/evaluate_zoo_model/{{task}}.log",
     benchmark:
-        f"{BENCHMARKS}/evaluate_zoo_model/{{task}}/{{operator}}.tsv"
+        f"{BENCHMARKS}/evaluate_zoo_model/{{task}}.tsv"
     params:
         run=run_params("zoo", "evaluation"),
     threads: 1

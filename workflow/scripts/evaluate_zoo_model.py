@@ -1,12 +1,12 @@
-"""Measure every trained seed of one zoo cell (task, operator) at every test size."""
+"""Measure every trained model of one zoo task (each operator, each seed) at every test size."""
 
 from anatomy.runtime import seed_of, snakemake_job
 from anatomy.tasks import TASKS, test_sizes
 from anatomy.zoo import evaluate
 
 with snakemake_job(snakemake) as ctx:
-    s, w = ctx.settings, snakemake.wildcards
-    sizes = test_sizes(TASKS[w.task], s["length_factor"], s["sizes"])
+    s = ctx.settings
+    sizes = test_sizes(TASKS[snakemake.wildcards.task], s["length_factor"], s["sizes"])
     for checkpoint, out in zip(snakemake.input.checkpoints, snakemake.output.tables, strict=True):
         table = evaluate(checkpoint, sizes, s["samples"], ctx.seed, ctx.device)
         table["seed"] = seed_of(checkpoint)
