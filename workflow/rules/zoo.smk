@@ -63,6 +63,9 @@ rule train_zoo_model:
     params:
         run=run_params("zoo", "training"),
     threads: 1
+    # A task's job is one of the DAG's longest (5 to 8 minutes on two cores): started early,
+    # not left to the end, where it and its evaluation were a one-core tail of the note.
+    priority: 2
     resources:
         mem_mb=2000,
     conda:
