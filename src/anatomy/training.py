@@ -158,25 +158,21 @@ def fit(
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         loss, extras = batch_loss(step)
+        values = [loss.item()] if seeds is None else loss.tolist()
+        for value, seed in zip(values, seeds or [None], strict=True):
+            check_loss(value, step + 1, guard if seed is None else guard.for_seed(seed))
         optimizer.zero_grad(set_to_none=True)
         if seeds is None:
-            value = loss.item()
-            check_loss(value, step + 1, guard)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, clip)
-            shown = value
         else:
-            value = loss.tolist()
-            for seed, one in zip(seeds, value, strict=True):
-                check_loss(one, step + 1, guard.for_seed(seed))
             loss.sum().backward()
             clip_per_seed(params, clip)
-            shown = sum(value) / len(value)
         optimizer.step()
         if after_step is not None:
             after_step(step)
-        history.append({"step": step + 1, "loss": value, **extras})
-        progress.update(step + 1, {"loss": shown, **extras})
+        history.append({"step": step + 1, "loss": values if seeds else values[0], **extras})
+        progress.update(step + 1, {"loss": sum(values) / len(values), **extras})
     return history
 
 
