@@ -203,11 +203,11 @@ class StackedTransformer(nn.Module):
 
     def unstack(self) -> list[TinyTransformer]:
         """One :class:`TinyTransformer` per seed, holding that seed's parameters."""
-        models = []
+        models, stacked = [], self._p()
         for s in range(self.seeds):
             model = TinyTransformer(self.cfg).to(self.stack[0].device)
             with torch.no_grad():
                 for name, param in model.named_parameters():
-                    param.copy_(self._p()[name][s])
+                    param.copy_(stacked[name][s])
             models.append(model)
         return models

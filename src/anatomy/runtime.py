@@ -53,12 +53,18 @@ def seed_of(path: str | Path) -> int:
     return int(found[-1])
 
 
+def grouped(paths, key) -> dict:
+    """``paths`` grouped by ``key(path)``, groups in the order their key first appears, paths
+    in the given order."""
+    groups: dict = {}
+    for path in paths:
+        groups.setdefault(key(path), []).append(str(path))
+    return groups
+
+
 def by_seed(paths) -> dict[int, list[str]]:
     """``paths`` grouped by :func:`seed_of`, seeds in increasing order, paths in given order."""
-    groups: dict[int, list[str]] = {}
-    for path in paths:
-        groups.setdefault(seed_of(path), []).append(str(path))
-    return dict(sorted(groups.items()))
+    return dict(sorted(grouped(paths, seed_of).items()))
 
 
 def select_device(allow_cuda: bool) -> str:

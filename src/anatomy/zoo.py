@@ -19,6 +19,7 @@ from anatomy import training
 from anatomy.artifacts import load_torch
 from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
 from anatomy.operators import row_entropy
+from anatomy.runtime import grouped
 from anatomy.tasks import IGNORE, TASKS, Task
 
 
@@ -111,10 +112,7 @@ def seed_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def by_operator(paths) -> dict[str, list[str]]:
     """Checkpoint paths (``.../<task>/<operator>/seed<N>.pt``) grouped by operator, in the
     order the paths first name each operator; within an operator, the paths' order."""
-    groups: dict[str, list[str]] = {}
-    for path in paths:
-        groups.setdefault(Path(path).parent.name, []).append(str(path))
-    return groups
+    return grouped(paths, lambda path: Path(path).parent.name)
 
 
 def save_checkpoint(

@@ -63,8 +63,8 @@ rule train_zoo_model:
     params:
         run=run_params("zoo", "training"),
     threads: 1
-    # A task's job is one of the DAG's longest (5 to 8 minutes on two cores): started early,
-    # not left to the end, where it and its evaluation were a one-core tail of the note.
+    # A task's job is one of the DAG's longest (4 to 8 minutes on two cores): started early,
+    # so that short jobs, not these, fill the end of the run (at priority 0 they ran last).
     priority: 2
     resources:
         mem_mb=2000,
