@@ -22,6 +22,8 @@ ALLOWED = {
     "collect_tables.py": set(),
     "fig_hopfield.py": {"matplotlib"},
     "tab_zoo.py": set(),
+    "tab_zoo_baselines.py": set(),
+    "tab_zoo_trained.py": set(),
     "macros_zoo.py": set(),
     "train_vit.py": {"torch", "timm"},
     "train_diffusion.py": {"torch", "diffusers", "transformers"},

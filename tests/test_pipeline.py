@@ -173,6 +173,12 @@ def test_changing_a_diffusion_analysis_never_retrains(work):
     assert {"train_diffusion_base", "train_diffusion_variant"} <= set(jobs), jobs
 
 
+def test_a_tasks_own_training_setting_retrains_that_task_alone(work):
+    setting = "zoo={training: {per_task: {associative_recall: {steps: 31}}}}"
+    jobs = planned(work, "--config", setting)
+    assert jobs["train_zoo_model"] == 1 and jobs["evaluate_zoo_model"] == 1, jobs
+
+
 def test_a_pretrained_model_is_probed_without_training_or_variants(work):
     missing = snakemake(work, "-n", "--config", "diffusion={pretrained: models/sd15}", check=False)
     assert missing.returncode != 0

@@ -35,15 +35,83 @@ def test_task_answers_match_their_definitions():
     batch = TASKS["parity"].sample(64, 9, g)
     assert torch.equal(batch.targets[:, -1], batch.tokens[:, :-1].sum(1) % 2)
     recall = TASKS["associative_recall"].sample(16, 6, g)
-    pairs = recall.tokens[:, :12].view(16, 6, 2)
-    for row in range(16):
-        table = {int(k): int(v) - tasks.KEYS for k, v in pairs[row]}
-        for q, t in zip(recall.tokens[row, 12:], recall.targets[row, 12:], strict=True):
-            assert table[int(q)] == int(t)
+    for row in range(16):  # pair token k * VALUES + v; query token KEYS * VALUES + k
+        table = {int(p) // tasks.VALUES: int(p) % tasks.VALUES for p in recall.tokens[row, :6]}
+        assert len(table) == 6  # distinct keys
+        asked = zip(
+            recall.tokens[row, 6:], recall.targets[row, 6:], recall.source[row, 6:], strict=True
+        )
+        for q, t, s in asked:
+            assert table[int(q) - tasks.KEYS * tasks.VALUES] == int(t)
+            assert int(recall.tokens[row, s]) % tasks.VALUES == int(t)  # the source holds it
+    largest = TASKS["max_retrieval"].sample(64, 10, g)
+    magnitude = largest.tokens[:, :-1] // tasks.FEATURES
+    top = magnitude.argmax(1)
+    assert torch.equal(top, largest.source[:, -1])
+    assert ((magnitude == magnitude.max(1, keepdim=True).values).sum(1) == 1).all()  # unique
+    assert torch.equal(largest.targets[:, -1], largest.tokens[torch.arange(64), top] % 4)
     dyck = TASKS["dyck1"].sample(32, 20, g)
     depth = torch.cumsum(1 - 2 * dyck.tokens, 1)
     assert torch.equal(dyck.targets, (torch.cummin(depth, 1).values >= 0).long())
     assert 0.2 < dyck.targets[:, -1].float().mean() < 0.95  # both answers occur
+
+
+def test_max_retrieval_answers_from_a_uniform_position_with_no_fixed_answer_token():
+    # Chi-square test of the answer's position (10 positions, 4000 samples, 9 degrees of
+    # freedom: the 99.9% point is 27.9) and of its feature (4 values, 3 dof: 16.3); the largest
+    # magnitude takes many values, so no single token id marks the answer.
+    batch = TASKS["max_retrieval"].sample(4000, 10, torch.Generator().manual_seed(7))
+    for counts, bound in (
+        (torch.bincount(batch.source[:, -1], minlength=10), 27.9),
+        (torch.bincount(batch.targets[:, -1], minlength=4), 16.3),
+    ):
+        expected = 4000 / len(counts)
+        assert float(((counts - expected) ** 2 / expected).sum()) < bound
+    top_token = batch.tokens.gather(1, batch.source[:, -1:]).squeeze(1)
+    assert torch.bincount(top_token).max() < 0.05 * 4000
+    assert len(top_token.unique()) > 100
+
+
+@pytest.mark.parametrize(
+    "name, size, expected",
+    [
+        ("parity", 16, 0.5),  # a fair coin per string
+        ("first", 16, 0.5),
+        ("max_retrieval", 16, 0.25),  # the answer's feature is uniform on 4
+        ("associative_recall", 8, 0.125),  # values uniform on 8
+        ("copy", 16, 0.125),  # symbols uniform on 8
+        ("reverse", 16, 0.125),
+    ],
+)
+def test_the_majority_baseline_of_a_balanced_task_is_its_chance_level(name, size, expected):
+    # Computed from the sampler alone, against the value each task's definition gives; 4000
+    # samples put the majority (a maximum of class frequencies) within 0.03 of it.
+    batch = TASKS[name].sample(4000, size, torch.Generator().manual_seed(3))
+    assert expected <= tasks.majority(batch.targets, TASKS[name].classes) < expected + 0.03
+    assert 1 / TASKS[name].classes == expected
+
+
+def test_dyck1_majority_is_the_share_of_valid_prefixes_counted_by_hand():
+    # Independent of the sampler's own code: walk each string and count valid prefixes.
+    batch = TASKS["dyck1"].sample(300, 32, torch.Generator().manual_seed(5))
+    valid = total = 0
+    for row in batch.tokens.tolist():
+        depth, ok = 0, True
+        for bracket in row:
+            depth += 1 if bracket == 0 else -1
+            ok = ok and depth >= 0
+            valid, total = valid + ok, total + 1
+    share = valid / total
+    assert tasks.majority(batch.targets, 2) == pytest.approx(max(share, 1 - share))
+    assert share > 0.6  # the majority answer is "valid": a baseline well above chance
+
+
+def test_zoo_measurements_carry_the_baselines_of_their_own_samples():
+    [(model, _)] = zoo.train("dyck1", "uniform", dict(SMALL, steps=2), [0], device="cpu")
+    out = zoo.measure(model.eval(), TASKS["dyck1"], 32, 200, 11, "cpu")
+    batch = TASKS["dyck1"].sample(200, 32, torch.Generator().manual_seed(11))
+    assert out["chance"] == 0.5
+    assert out["majority"] == tasks.majority(batch.targets, 2)
 
 
 def test_test_sizes_reach_eight_times_the_training_range():
@@ -150,10 +218,53 @@ def test_every_macro_the_zoo_section_uses_is_generated():
         table.loc["softmax", ("parity", "in")] == 0.9
         and table.loc["softmax", ("parity", "far")] == 0.4
     )
-    generated = set(macro_values(metrics)) | {"zooSteps", "zooWidth", "zooLengthFactor", "zooSeeds"}
+    script = {
+        "zooSteps",
+        "zooWidth",
+        "zooLengthFactor",
+        "zooSeeds",
+        "zooRecallSteps",
+        "zooMaxSteps",
+        # from the learnability table
+        "zooLearnVerdict",
+        "zooLearnSentence",
+        "zooLearnSteps",
+        "zooLearnLengths",
+        "zooLearnMinN",
+        "zooLearnMaxN",
+    }
+    generated = set(macro_values(metrics)) | script
     text = (Path(__file__).resolve().parents[1] / "paper/sections/zoo.tex").read_text()
     used = set(re.findall(r"\\(zoo[A-Z][A-Za-z]*)", text))
     assert used and used <= generated, sorted(used - generated)
+
+
+def test_the_baselines_table_picks_each_familys_best_and_keeps_the_samples_baselines():
+    import pandas as pd
+
+    from anatomy.zoo_summary import baselines
+
+    accuracy = {"softmax": 0.9, "uniform": 0.3, "sparsemax": 0.7, "entmax15": 0.8, "favor": 0.5}
+    family = {"softmax": "dense", "uniform": "content-free", "favor": "kernel"}
+    rows = [
+        dict(task="max_retrieval", operator=op, family=family.get(op, "sparse"),
+             size=size, in_distribution=size == 8, seed=seed, metric=metric, value=value)
+        for op, acc in accuracy.items()
+        for seed in range(3)
+        for size in (8, 128)
+        for metric, value in (
+            ("accuracy", acc + 0.01 * seed), ("chance", 0.25), ("majority", 0.3 + 0.01 * seed)
+        )
+    ]  # fmt: skip
+    table = baselines(pd.DataFrame(rows)).set_index("regime")
+    for regime in ("in", "far"):
+        row = table.loc[regime]
+        assert row.chance == 0.25 and row.majority == pytest.approx(0.31)
+        assert row.uniform == pytest.approx(0.31) and row.softmax == pytest.approx(0.91)
+        assert row.sparse_operator == "entmax15" and row.sparse_best == pytest.approx(0.81)
+        assert row.sparse_of == 2 and row.kernel_operator == "favor" and row.kernel_of == 1
+        assert row.softmax_ci == pytest.approx(4.303 * 0.01 / 3**0.5, rel=1e-6)  # t, 2 df
+    assert table.loc["far", "size"] == 128
 
 
 def test_accuracy_table_gives_confidence_intervals_over_seeds():
@@ -188,7 +299,7 @@ def test_positions_switch(mode, expected):
     model = zoo.build_model(TASKS["copy"], "softmax", dict(SMALL, positions=mode))
     assert model.cfg.positions is expected
     assert (
-        zoo.build_model(TASKS["parity"], "softmax", dict(SMALL, positions="task")).cfg.positions
+        zoo.build_model(TASKS["dyck1"], "softmax", dict(SMALL, positions="task")).cfg.positions
         is False
     )
 
@@ -268,3 +379,67 @@ def test_clipping_each_seed_matches_the_library_clip_on_that_seed_alone():
 def test_checkpoints_are_grouped_by_operator_in_the_order_given():
     paths = [f"m/zoo/copy/{op}/seed{s}.pt" for op in ("relu", "softmax") for s in (2, 0)]
     assert zoo.by_operator(paths) == {"relu": paths[:2], "softmax": paths[2:]}
+
+
+def _learnability(accuracies: dict[int, list[float]]):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"n": n, "seed": seed, "accuracy": a, "margin": 1 / (n + 1) ** 2}
+            for n, values in accuracies.items()
+            for seed, a in enumerate(values)
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "accuracies, verdict, learned_n, failed_n",
+    [
+        # learned at 4, chance at 8: margins 1/25 and 1/81 differ 3.24x < 4
+        ({3: [1, 1, 1], 4: [1, 0.95, 1], 8: [0.5, 0.52, 0.49]}, "optimisation", 4, 8),
+        # learned at 3, chance only at 12: margins 1/16 and 1/169 differ 10.6x > 4
+        ({3: [1, 1, 1], 6: [0.8, 0.7, 0.75], 12: [0.5, 0.5, 0.55]}, "margin", 3, 12),
+        ({3: [1, 1, 1], 6: [0.95, 0.9, 1]}, "no failure", None, None),
+        ({3: [0.7, 0.8, 0.6], 6: [0.5, 0.5, 0.5]}, "no success", None, 6),
+    ],
+)
+def test_parity_verdict_applies_the_rule_fixed_before_the_run(
+    accuracies, verdict, learned_n, failed_n
+):
+    from anatomy.zoo_summary import parity_sentence, parity_verdict
+
+    result = parity_verdict(_learnability(accuracies), learned=0.9, failed=0.6, margin_ratio=4.0)
+    assert result["verdict"] == verdict
+    assert result["learned_n"] == learned_n and result["failed_n"] == failed_n
+    if verdict in ("optimisation", "margin"):
+        expected = ((failed_n + 1) / (learned_n + 1)) ** 2
+        assert result["ratio"] == pytest.approx(expected)
+    text = parity_sentence(result, 0.9, 0.6, 4.0)
+    # The sentence names the explanation its rule chose, and no other conclusion.
+    assert ("supports the optimisation" in text) == (verdict == "optimisation")
+    assert ("consistent with the margin" in text) == (verdict == "margin")
+
+
+def test_parity_at_a_fixed_length_trains_and_tests_only_that_length():
+    from anatomy import learnability, parity
+
+    rows = learnability.parity_at_fixed_length(
+        5, "softmax", dict(SMALL, steps=3), [0, 1], samples=32, device="cpu"
+    )
+    assert [r["seed"] for r in rows] == [0, 1] and {r["n"] for r in rows} == {5}
+    assert rows[0]["margin"] == pytest.approx(1 / 36) == parity.evaluate(5, 32, 5)["margin"]
+    assert all(0 <= r["accuracy"] <= 1 for r in rows)
+
+
+def test_logit_gap_is_the_answers_score_over_the_best_other_in_the_head_that_reads_it():
+    scores = torch.tensor(
+        [  # (B=1, h=2, L=2, L=3): head 0 puts 3 - 1 = 2 nats on key 2; head 1 looks elsewhere
+            [[[0.0, 1.0, 3.0], [0.0, 0.0, 0.0]], [[5.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]
+        ],
+        dtype=torch.float64,
+    )
+    weights = torch.softmax(scores, -1)
+    source = torch.tensor([[2, -1]])  # row 0's answer is key 2; row 1 has none
+    assert zoo.logit_gap(weights, source) == pytest.approx(2.0)
+    assert torch.isnan(torch.tensor(zoo.logit_gap(weights, torch.tensor([[-1, -1]]))))

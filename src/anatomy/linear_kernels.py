@@ -15,7 +15,8 @@ import torch
 
 from anatomy import operators, speed
 from anatomy import random_features as rf
-from anatomy.latex import fmt_int
+from anatomy.intervals import mean_ci
+from anatomy.latex import fmt_int, pm
 
 
 def _normal(shape, g) -> torch.Tensor:
@@ -176,8 +177,10 @@ def recall_against_position(
     zoo: pd.DataFrame, content_task: str, position_task: str, kernels=RECALL_KERNELS
 ) -> pd.DataFrame:
     """From the Layer A zoo: in-range accuracy of each kernel on a content task
-    (associative recall) and on a purely positional one, and the gap between them."""
+    (associative recall) and on a purely positional one, and the gap between them; kernels
+    the profile's zoo did not train are left out."""
     acc = zoo[(zoo.metric == "accuracy") & zoo.in_distribution & zoo.operator.isin(kernels)]
+    kernels = [k for k in kernels if k in set(acc.operator)]
     table = (
         acc[acc.task.isin([content_task, position_task])]
         .groupby(["operator", "task"])
@@ -196,16 +199,24 @@ def _slope(x, y) -> float:
 
 
 def adjacency_summary(maps: list[dict]) -> dict[str, dict[str, float]]:
-    """Per operator of the dynamic-adjacency data: the query token's mean weight on the token
-    holding the answer, and the share of exact zeros in the (head-averaged) matrix."""
-    out = {}
+    """Per operator of the dynamic-adjacency data, means over its training seeds: the query
+    token's weight on the token holding the answer and the share of exact zeros in the
+    (head-averaged) matrix, on the drawn inputs; and how much a query row moves between two
+    inputs (:func:`anatomy.message_passing.row_change`), with the half-width of its 95% t
+    interval over seeds (NaN for one seed)."""
+    per_op: dict[str, list[dict]] = {}
     for entry in maps:
         w, source = entry["weights"], entry["source"][:, -1]
         on_answer = w[torch.arange(len(w)), -1, source]
-        out[entry["operator"]] = {
-            "answer": float(on_answer.mean()),
-            "zeros": float((w == 0).double().mean()),
-        }
+        seed = {"answer": float(on_answer.mean()), "zeros": float((w == 0).double().mean())}
+        if "row_change" in entry:
+            seed["change"] = float(entry["row_change"].mean())
+        per_op.setdefault(entry["operator"], []).append(seed)
+    out = {}
+    for op, seeds in per_op.items():
+        out[op] = {key: float(np.mean([s[key] for s in seeds])) for key in ("answer", "zeros")}
+        if all("change" in s for s in seeds):
+            out[op]["change"], out[op]["change_ci"] = mean_ci([s["change"] for s in seeds])
     return out
 
 
@@ -314,6 +325,9 @@ def macro_values(
     for op, summary in adjacency_summary(adjacency or []).items():
         name = op.title().replace("_", "")
         v[f"eqAdjAnswer{name}"], v[f"eqAdjZeros{name}"] = summary["answer"], summary["zeros"]
+        if "change" in summary:
+            v[f"eqAdjChange{name}"] = summary["change"]
+            v[f"eqAdjChange{name}Ci"] = pm(summary["change_ci"])  # "" for one seed
 
     rec = recall_against_position(t["recall"], recall["content_task"], recall["position_task"])
     for r in rec.itertuples():

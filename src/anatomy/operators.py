@@ -157,6 +157,8 @@ class Normalizer:
     sums_to_one: bool = True
     shift_invariant: bool = True  # adding a constant to a row of scores changes nothing
     accepts_logits: bool = True  # False: needs nonnegative scores (a feature kernel's)
+    sparse: bool = False  # exact zeros by design (a projection onto the simplex, or an argmax)
+    content_free: bool = False  # the weights ignore the scores
 
     def __call__(self, scores: Tensor, mask: Tensor | None = None) -> Tensor:
         if mask is not None:
@@ -191,6 +193,7 @@ class Sparsemax(Normalizer):
     """Euclidean projection onto the simplex (Martins & Astudillo 2016): exact zeros."""
 
     name = "sparsemax"
+    sparse = True
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
         return entmax.sparsemax(scores, dim=-1, k=TOP_K)
@@ -200,6 +203,7 @@ class Entmax15(Normalizer):
     """alpha-entmax with alpha = 1.5 (Peters et al. 2019): between softmax and sparsemax."""
 
     name = "entmax15"
+    sparse = True
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
         return entmax.entmax15(scores, dim=-1, k=TOP_K)
@@ -224,6 +228,7 @@ class Hardmax(Normalizer):
     """
 
     name = "hardmax"
+    sparse = True
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
         soft = torch.softmax(scores, dim=-1)
@@ -271,6 +276,7 @@ class Uniform(Normalizer):
     """``1/n`` whatever the scores: attention without content, the floor."""
 
     name = "uniform"
+    content_free = True
 
     def normalize(self, scores: Tensor, mask: Tensor | None) -> Tensor:
         keep = torch.isfinite(scores).to(scores.dtype)
@@ -300,6 +306,18 @@ class AttentionOperator:
     normalizer: Normalizer
     description: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def family(self) -> str:
+        """What the zoo's summary compares softmax with: ``"content-free"`` (the weights ignore
+        the scores), ``"kernel"`` (a feature map with a row sum: linear attention), ``"sparse"``
+        (a normalizer with exact zeros by design), else ``"dense"``. Read from the parts, so a
+        plugin operator has its family without saying so."""
+        if self.normalizer.content_free:
+            return "content-free"
+        if isinstance(self.kernel, FeatureKernel):
+            return "kernel"
+        return "sparse" if self.normalizer.sparse else "dense"
 
     def weights(self, q: Tensor, k: Tensor, mask: Tensor | None = None) -> Tensor:
         """The weight (routing) matrix, shape ``(..., n_q, n_k)``."""

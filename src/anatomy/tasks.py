@@ -51,23 +51,24 @@ def _empty(batch: int, length: int) -> tuple[Tensor, Tensor]:
 
 # ---- samplers: (batch, size, generator) -> Batch ---------------------------------------------
 
-KEYS, VALUES, QUERIES = 64, 16, 4  # associative recall: key ids, value ids, queries per sequence
+KEYS, VALUES, QUERIES = 64, 8, 4  # associative recall: key ids, value ids, queries per sequence
 
 
 def associative_recall(batch: int, size: int, g) -> Batch:
-    """``k1 v1 ... kn vn q1 ... q4``: each query repeats a stored key; answer its value.
+    """``(k1,v1) ... (kn,vn) q1 ... q4``: n key-value pairs, each one token, then four queries,
+    each a stored key; answer its value.
 
-    As in multi-query associative recall, a query is the key's own token, so matching it is
-    a matter of content; finding the value next to the matched key is a matter of position."""
+    Multi-query associative recall (Zoology's MQAR) in its one-hop form: a pair is one token,
+    so answering is one content lookup (match the query's key among the pairs), with nothing
+    positional left in it. Keys are distinct; queries may repeat."""
     keys = torch.rand(batch, KEYS, generator=g).argsort(-1)[:, :size]  # distinct keys
     values = torch.randint(0, VALUES, (batch, size), generator=g)
-    pairs = torch.stack([keys, KEYS + values], -1).flatten(1)  # (B, 2n)
     asked = torch.randint(0, size, (batch, QUERIES), generator=g)
-    queries = keys.gather(1, asked)
-    tokens = torch.cat([pairs, queries], 1)
+    queries = KEYS * VALUES + keys.gather(1, asked)  # query tokens follow the pair tokens
+    tokens = torch.cat([keys * VALUES + values, queries], 1)
     targets, source = _empty(batch, tokens.shape[1])
-    targets[:, 2 * size :] = values.gather(1, asked)
-    source[:, 2 * size :] = 2 * asked + 1  # the value token follows its key
+    targets[:, size:] = values.gather(1, asked)
+    source[:, size:] = asked  # the pair token holding the answer
     return Batch(tokens, targets, source)
 
 
@@ -75,10 +76,15 @@ MAGNITUDES, FEATURES = 32, 4
 
 
 def max_retrieval(batch: int, size: int, g) -> Batch:
-    """Items ``(magnitude, feature)`` and a final query: answer the feature of the largest."""
-    magnitude = torch.randint(0, MAGNITUDES - 1, (batch, size), generator=g)
+    """Items ``(magnitude, feature)`` and a final query: answer the feature of the largest.
+
+    The largest magnitude is itself random (uniform on 1 ... MAGNITUDES - 1) and every other
+    item's is uniform below it, so no token id marks the answer: finding it means comparing
+    items. Its position is uniform over the items, its feature uniform over FEATURES."""
+    top_magnitude = torch.randint(1, MAGNITUDES, (batch, 1), generator=g)
+    magnitude = (torch.rand(batch, size, generator=g) * top_magnitude).long()  # in [0, top)
     top = torch.randint(0, size, (batch,), generator=g)
-    magnitude[torch.arange(batch), top] = MAGNITUDES - 1  # a unique maximum
+    magnitude[torch.arange(batch), top] = top_magnitude[:, 0]  # a unique maximum
     feature = torch.randint(0, FEATURES, (batch, size), generator=g)
     query = torch.full((batch, 1), MAGNITUDES * FEATURES)
     tokens = torch.cat([magnitude * FEATURES + feature, query], 1)
@@ -127,7 +133,9 @@ def first(batch: int, size: int, g) -> Batch:
 def dyck1(batch: int, size: int, g) -> Batch:
     """Brackets ``(`` = 0, ``)`` = 1; position i answers whether the prefix up to i is a valid
     Dyck-1 prefix (its depth never went negative). Strings are random walks that stay valid
-    for a random stretch, so both answers are common at every length."""
+    for a random stretch. The answers are not balanced: most prefixes are valid, so always
+    answering "valid" is a strong baseline (:func:`majority`; the zoo's table shows it beside
+    every operator)."""
     steps = (torch.rand(batch, size, generator=g) < 0.5).long()
     # Keep each string valid up to a random cut by reflecting steps that would go negative.
     cut = torch.randint(1, size + 1, (batch,), generator=g)
@@ -151,10 +159,10 @@ TASKS: dict[str, Task] = {
     for t in (
         Task(
             "associative_recall",
-            KEYS * 2 + VALUES,
+            KEYS * VALUES + KEYS,
             VALUES,
             False,
-            True,
+            False,
             (2, 8),
             "recall the value stored with a queried key",
         ),
@@ -169,11 +177,20 @@ TASKS: dict[str, Task] = {
         ),
         Task("reverse", 8, 8, False, True, (4, 16), "output the sequence reversed"),
         Task("copy", 10, 8, False, True, (4, 16), "copy the sequence after a separator"),
-        Task("parity", 3, 2, False, False, (4, 16), "parity of a bit string"),
+        # PARITY has positions although it needs none, so that it and FIRST see identical
+        # inputs: a length failure of one and not the other is not about position encodings.
+        Task("parity", 3, 2, False, True, (4, 16), "parity of a bit string"),
         Task("first", 3, 2, False, True, (4, 16), "the first bit (control for parity)"),
         Task("dyck1", 2, 2, True, False, (8, 32), "Dyck-1 prefix validity"),
     )
 }
+
+
+def majority(targets: Tensor, classes: int) -> float:
+    """The accuracy of always answering the most common class of ``targets`` (IGNORE entries
+    skipped): the baseline a model reaches without reading its input."""
+    answered = targets[targets != IGNORE]
+    return float(torch.bincount(answered, minlength=classes).max() / answered.numel())
 
 
 def test_sizes(task: Task, factor: int, points: int) -> list[int]:

@@ -18,9 +18,10 @@ import torch
 from anatomy import training
 from anatomy.artifacts import load_torch
 from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
-from anatomy.operators import row_entropy
+from anatomy.operators import Softmax, row_entropy
+from anatomy.operators import get as get_operator
 from anatomy.runtime import grouped
-from anatomy.tasks import IGNORE, TASKS, Task
+from anatomy.tasks import IGNORE, TASKS, Task, majority
 
 
 def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
@@ -40,7 +41,7 @@ def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
 
 
 def train(
-    task_name: str,
+    task_name: str | Task,
     operator: str,
     settings: dict,
     seeds: list[int],
@@ -50,6 +51,8 @@ def train(
 ) -> list[tuple[TinyTransformer, list[dict]]]:
     """Train one model per seed, all in one :class:`StackedTransformer`; returns ``(model,
     history)`` per seed, in the order of ``seeds``, with the loss every ``log_every`` steps.
+    ``task_name`` names a task of :data:`TASKS`, or is a :class:`Task` (one with its own
+    training range, say).
 
     Seed ``s`` sets its model's initialisation (``torch.manual_seed(s)``, as a model built
     alone) and its batches (a generator seeded with ``s``). The problem size of each step is
@@ -58,7 +61,8 @@ def train(
     model; a seed trained in a stack is the seed trained alone (tests/test_zoo.py). The learning
     rate warms up for 5% of the steps, then decays on a cosine (:func:`training.warmup_cosine`).
     """
-    task = TASKS[task_name]
+    task = task_name if isinstance(task_name, Task) else TASKS[task_name]
+    task_name = task.name
     models = []
     for seed in seeds:
         torch.manual_seed(seed)
@@ -180,9 +184,18 @@ def measure(
         "exact_zero_fraction": float((last == 0).double().mean()),
         "rank_residual": float(residual.mean()),
         "sequence_length": int(tokens.shape[1]),
+        # Baselines of these very samples, from their targets alone (no model): a uniform
+        # guess, and always answering the most common class.
+        "chance": 1.0 / task.classes,
+        "majority": majority(targets, task.classes),
     }
     # Weight on the correct source token, averaged over heads, at rows that have one.
     has_source = source >= 0
+    out["logit_gap"] = (
+        logit_gap(last, source)
+        if isinstance(get_operator(model.cfg.operator).normalizer, Softmax)
+        else float("nan")
+    )
     if has_source.any():
         w = last.mean(1)  # (B, L, L)
         on_target = w.gather(-1, source.clamp_min(0).unsqueeze(-1)).squeeze(-1)
@@ -198,6 +211,25 @@ def measure(
     p, p_flip = logp.exp(), torch.log_softmax(model(flipped).double(), -1).exp()
     out["sensitivity"] = flip_sensitivity(p[rows], p_flip[rows], tokens.shape[1])
     return out
+
+
+def logit_gap(weights: torch.Tensor, source: torch.Tensor) -> float:
+    """The logit gap of softmax attention, read off its weights: at each row with a known
+    answer (``source >= 0``), ``log w[answer] - log max_{j != answer} w[j]``, which for softmax
+    is the answer's score minus the best other score; taken in the head that puts the most
+    weight on the answer, averaged over rows. ``weights (B, h, L, L)``, ``source (B, L)``.
+    NaN when no row has an answer."""
+    rows = source >= 0
+    if not rows.any():
+        return float("nan")
+    index = source.clamp_min(0)[:, None, :, None].expand(-1, weights.shape[1], -1, 1)
+    on_answer = weights.gather(-1, index).squeeze(-1)  # (B, h, L)
+    others = weights.scatter(-1, index, float("-inf")).amax(-1)  # (B, h, L)
+    tiny = torch.finfo(weights.dtype).tiny
+    gap = torch.log(on_answer.clamp_min(tiny)) - torch.log(others.clamp_min(tiny))
+    best = on_answer.argmax(1, keepdim=True)  # the head that reads the answer
+    gap = gap.gather(1, best).squeeze(1)  # (B, L)
+    return float(gap[rows].mean())
 
 
 def flip_sensitivity(p: torch.Tensor, p_flip: torch.Tensor, n: int) -> float:
@@ -220,6 +252,7 @@ def evaluate(checkpoint: str | Path, sizes, samples: int, seed: int, device: str
                 {
                     "task": task.name,
                     "operator": model.cfg.operator,
+                    "family": get_operator(model.cfg.operator).family,
                     "size": size,
                     "in_distribution": lo <= size <= hi,
                     "metric": metric,

@@ -6,6 +6,19 @@ import numpy as np
 import pandas as pd
 
 from anatomy.intervals import mean_ci
+from anatomy.latex import fmt
+
+
+def per_seed(metrics: pd.DataFrame, metric: str = "accuracy") -> dict[str, pd.Series]:
+    """``{"in": ..., "far": ...}``: one metric per (operator, task, seed), averaged over the
+    in-distribution sizes ("in") or taken at each task's largest test size ("far")."""
+    rows = metrics[metrics.metric == metric]
+    largest = rows.groupby("task")["size"].transform("max")
+    regimes = {"in": rows[rows.in_distribution], "far": rows[rows["size"] == largest]}
+    return {
+        name: part.groupby(["operator", "task", "seed"]).value.mean()
+        for name, part in regimes.items()
+    }
 
 
 def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
@@ -15,13 +28,6 @@ def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.Dat
     interval of that mean over seeds (:func:`anatomy.intervals.mean_ci`; NaN with one seed).
     Columns are a MultiIndex ``(task, "in" | "far")``; rows keep the table's operator order.
     """
-    acc = metrics[metrics.metric == "accuracy"]
-    largest = acc.groupby("task")["size"].transform("max")
-    regimes = {"in": acc[acc.in_distribution], "far": acc[acc["size"] == largest]}
-    per_seed = {
-        name: rows.groupby(["operator", "task", "seed"]).value.mean()
-        for name, rows in regimes.items()
-    }
 
     def reduce(values: pd.Series) -> pd.Series:
         grouped = values.groupby(["operator", "task"])
@@ -29,11 +35,75 @@ def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.Dat
             return grouped.mean()
         return grouped.agg(lambda seeds: mean_ci(seeds)[1])
 
-    table = pd.concat({name: reduce(v) for name, v in per_seed.items()}, axis=1).unstack("task")
+    table = pd.concat({name: reduce(v) for name, v in per_seed(metrics).items()}, axis=1).unstack(
+        "task"
+    )
     table.columns = table.columns.swaplevel(0, 1)
     tasks = list(dict.fromkeys(metrics.task))
     ops = list(dict.fromkeys(metrics.operator))
     return table.reindex(index=ops, columns=pd.MultiIndex.from_product([tasks, ["in", "far"]]))
+
+
+def baselines(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per task and regime ("in" range, "far" = the largest test size): the chance level and
+    the majority baseline of the test samples themselves, then mean accuracy and 95% interval
+    over seeds of ``uniform`` and ``softmax``, and of the best ``sparse`` and best ``kernel``
+    operator, each chosen as the family's highest mean in that cell (a maximum over the
+    family: its interval is that operator's, not corrected for the choice)."""
+    accuracy = per_seed(metrics)
+    chance = per_seed(metrics, "chance")
+    majority = per_seed(metrics, "majority")
+    largest = metrics.groupby("task")["size"].max()
+    family = metrics.groupby("operator").family.first()  # recorded by zoo.evaluate
+    rows = []
+    for task in dict.fromkeys(metrics.task):
+        for regime in ("in", "far"):
+            acc = accuracy[regime].xs(task, level="task")  # (operator, seed)
+            row = {
+                "task": task,
+                "regime": regime,
+                "size": int(largest[task]) if regime == "far" else None,
+                "chance": float(chance[regime].xs(task, level="task").mean()),
+                "majority": float(majority[regime].xs(task, level="task").mean()),
+            }
+            stats = {op: mean_ci(seeds) for op, seeds in acc.groupby(level="operator")}
+            for column in ("uniform", "softmax"):
+                row[column], row[f"{column}_ci"] = stats.get(column, (float("nan"),) * 2)
+            for fam in ("sparse", "kernel"):
+                members = {op: s for op, s in stats.items() if family[op] == fam}
+                best = max(members, key=lambda op: members[op][0], default=None)
+                row[f"{fam}_operator"] = best or ""
+                row[f"{fam}_best"], row[f"{fam}_ci"] = (
+                    members[best] if best else (float("nan"),) * 2
+                )
+                row[f"{fam}_of"] = len(members)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def trained_measurements(metrics: pd.DataFrame, operator: str = "softmax") -> pd.DataFrame:
+    """Per task, for one operator's trained models: the logit gap of the last layer (the
+    answer's score over the best other key, in range and at the largest size) and its slope
+    against log n over every test size, and the flip sensitivity ``n * TV`` (in range and at
+    the largest size); each a mean over seeds with the half-width of its 95% t interval. A gap
+    that keeps the answer's weight fixed as n grows has slope 1 (nats per unit of log n)."""
+    own = metrics[metrics.operator == operator]
+    rows = []
+    for task in dict.fromkeys(own.task):
+        part = own[own.task == task]
+        row: dict[str, float | str] = {"task": task}
+        for metric in ("logit_gap", "sensitivity"):
+            for regime, values in per_seed(part, metric).items():
+                row[f"{metric}_{regime}"], row[f"{metric}_{regime}_ci"] = mean_ci(values.dropna())
+        gaps = part[(part.metric == "logit_gap") & part.value.notna()]
+        slopes = [
+            float(np.polyfit(np.log(g["size"].astype(float)), g.value.astype(float), 1)[0])
+            for _, g in gaps.groupby("seed")
+            if g["size"].nunique() > 1
+        ]
+        row["gap_slope"], row["gap_slope_ci"] = mean_ci(slopes)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
@@ -63,6 +133,36 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
         "first": "First",
         "dyck1": "Dyck",
     }
+    # Baselines per task and regime: chance, the samples' majority class, `uniform`.
+    base = baselines(metrics).set_index(["task", "regime"]) if "family" in metrics else None
+    for task, key in names.items():
+        for regime, suffix in (("in", "In"), ("far", "Far")):
+            for column, name in (
+                ("chance", "Chance"),
+                ("majority", "Majority"),
+                ("uniform", "Uniform"),
+            ):
+                have = base is not None and (task, regime) in base.index
+                values[f"zoo{key}{name}{suffix}"] = (
+                    float(base.loc[(task, regime), column]) if have else float("nan")
+                )
+    # Trained softmax: the logit gap (in, far, slope on log n) and flip sensitivity per task.
+    trained = (
+        trained_measurements(metrics).set_index("task")
+        if "logit_gap" in set(metrics.metric)
+        else pd.DataFrame()
+    )
+    columns = {
+        "logit_gap_in": "GapIn",
+        "logit_gap_far": "GapFar",
+        "gap_slope": "GapSlope",
+        "sensitivity_in": "SensIn",
+        "sensitivity_far": "SensFar",
+    }
+    for task, key in names.items():
+        for column, name in columns.items():
+            have = task in trained.index
+            values[f"zoo{key}{name}"] = float(trained.loc[task, column]) if have else float("nan")
     # Every task gets its macros; a task the profile did not run reads "---" in the note.
     for task, key in names.items():
         values[f"zoo{key}SoftmaxIn"] = cell("softmax", task, "in")
@@ -82,3 +182,64 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
     values["zooSoftmaxEntropyFar"] = float(ent[ent["size"] == largest].value.mean())
     values["zooSoftmaxEntropyIn"] = float(ent[ent.in_distribution].value.mean())
     return values
+
+
+def parity_verdict(table: pd.DataFrame, learned: float, failed: float, margin_ratio: float) -> dict:
+    """Which explanation the data support, by a rule fixed before the run. Lengths where the
+    mean accuracy over seeds is at least ``learned`` count as learned, at most ``failed`` as
+    failed. With ``n_L`` the longest learned length below the shortest failed one ``n_F``:
+    ``"optimisation"`` when the construction's margin shrinks by less than ``margin_ratio``
+    from ``n_L`` to ``n_F`` (learning collapsed while the margin hardly moved), ``"margin"``
+    when it shrinks by more. ``"no failure"`` when no length failed, ``"no success"`` when
+    none below the first failure was learned."""
+    means = table.groupby("n").agg(accuracy=("accuracy", "mean"), margin=("margin", "first"))
+    means["ci"] = table.groupby("n").accuracy.agg(lambda a: mean_ci(a)[1])
+    out = {"accuracy": means.accuracy.to_dict(), "ci": means.ci.to_dict()}
+    failures = means.index[means.accuracy <= failed]
+    if len(failures) == 0:
+        return out | {"verdict": "no failure", "learned_n": None, "failed_n": None, "ratio": None}
+    first_failure = int(failures.min())
+    below = means[(means.index < first_failure) & (means.accuracy >= learned)]
+    if below.empty:
+        return out | {"verdict": "no success", "learned_n": None, "failed_n": first_failure}
+    last_learned = int(below.index.max())
+    ratio = float(means.margin[last_learned] / means.margin[first_failure])
+    return out | {
+        "verdict": "optimisation" if ratio < margin_ratio else "margin",
+        "learned_n": last_learned,
+        "failed_n": first_failure,
+        "ratio": ratio,
+    }
+
+
+def parity_sentence(result: dict, learned: float, failed: float, margin_ratio: float) -> str:
+    """The note's sentence for a :func:`parity_verdict`, with its numbers, so that the words
+    can never disagree with the measurement (LaTeX, numbers to two significant figures)."""
+    acc = result["accuracy"]
+    kind = result["verdict"]
+    if kind == "no failure":
+        return (
+            f"No length up to $n={max(acc)}$ fell to mean accuracy {fmt(failed)} or below, so "
+            "within these lengths neither explanation is put to the test."
+        )
+    if kind == "no success":
+        return (
+            f"No length below the first failure ($n={result['failed_n']}$) reached mean accuracy "
+            f"{fmt(learned)}, so the data cannot compare the two explanations."
+        )
+    n_l, n_f = result["learned_n"], result["failed_n"]
+    head = (
+        f"Mean accuracy falls from {fmt(acc[n_l])} at $n={n_l}$ to {fmt(acc[n_f])} at $n={n_f}$ "
+        f"while the construction's margin shrinks by a factor of {fmt(result['ratio'])}"
+    )
+    if kind == "optimisation":
+        return (
+            f"{head}, less than the factor {fmt(margin_ratio)} fixed before the run: learning "
+            "collapses while the margin hardly moves, which supports the optimisation "
+            "explanation (sharp minima) over the margin."
+        )
+    return (
+        f"{head}, more than the factor {fmt(margin_ratio)} fixed before the run: the collapse "
+        "is consistent with the margin explanation, and these lengths do not single out "
+        "optimisation."
+    )

@@ -142,6 +142,33 @@ for name in ("softmax", "l2"):
     print(f"{name:>8}: Jacobian norm at scales 1, 2, 4, 8: " + ", ".join(f"{v:.1f}" for v in norms))
 
 # %% [markdown]
+# ## Is the margin why PARITY is not learned?
+#
+# The construction above proves that a transformer *can* decide PARITY at every length, with a
+# margin of $1/(n+1)^2$. Whether gradient descent *finds* such a solution is another question.
+# Two explanations predict different curves. If the shrinking margin were the obstacle,
+# accuracy would fall gradually, in step with it. If sensitive functions sit in sharp minima
+# (Hahn & Rofin 2024), learning collapses between two lengths whose margins hardly differ.
+# The pipeline trains the zoo's softmax model on PARITY at one fixed length at a time
+# (`measure_parity_learnability`). The verdict rule was written into the configuration
+# before the run; here it is applied to the table.
+
+# %%
+import json
+
+import pandas as pd
+
+from anatomy.zoo_summary import parity_sentence, parity_verdict
+
+learn = pd.read_parquet("data/results/zoo/parity_learnability.parquet")
+rule = json.loads(open("data/results/zoo/parity_learnability.json").read())["settings"]
+print(learn.pivot_table(index="n", columns="seed", values="accuracy").round(3))
+print("construction margin:", learn.groupby("n").margin.first().round(5).to_dict())
+result = parity_verdict(learn, rule["learned"], rule["failed"], rule["margin_ratio"])
+print("verdict:", result["verdict"])
+print(parity_sentence(result, rule["learned"], rule["failed"], rule["margin_ratio"]))
+
+# %% [markdown]
 # ## What to carry into the note
 #
 # Attention is nonlinear only through its routing, permutation-equivariant unless told

@@ -19,13 +19,14 @@ MEASUREMENT_RULES.update(
 
 
 rule zoo_adjacency:
-    # The trained zoo models' attention on a few inputs: the dynamic-adjacency figure's data.
+    # The trained zoo models' attention on a few inputs (the dynamic-adjacency figure, drawn
+    # from the first seed) and on many (how dynamic each operator's graph is, every seed).
     input:
         checkpoints=expand(
             f"{ZOO_MODELS}/{{task}}/{{operator}}/seed{{seed}}.pt",
             task=config[EQ]["adjacency"]["task"],
             operator=config[EQ]["adjacency"]["operators"],
-            seed=config["zoo"]["seeds"][0],
+            seed=config["zoo"]["seeds"],
         ),
         lib=library_of("../scripts/zoo_adjacency.py"),
     output:

@@ -7,6 +7,7 @@ NOTEBOOK_INPUTS = {
         f"{DIFF}/token_maps.json",
         f"{DIFF}/ablations.parquet",
     ],
+    "mathematical_properties": [f"{ZOO}/parity_learnability.parquet", f"{ZOO}/parity_learnability.json"],
     "vision_transformer": [
         f"{VIT}/data.pt",
         f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}/{VIT_SEED_FILES[0]}",

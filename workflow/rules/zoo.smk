@@ -51,6 +51,15 @@ ZOO_CELL = [
 ]
 
 
+def zoo_training_params(wildcards):
+    """The training settings of one task's job: the shared block with that task's own
+    (zoo.training.per_task) merged in, so that changing one task's steps retrains it alone."""
+    run = run_params("zoo", "training")
+    own = run["settings"].pop("per_task", {}).get(wildcards.task, {})
+    run["settings"].update(own)
+    return run
+
+
 rule train_zoo_model:
     input:
         lib=library_of("../scripts/train_zoo_model.py"),
@@ -61,7 +70,7 @@ rule train_zoo_model:
     benchmark:
         f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv"
     params:
-        run=run_params("zoo", "training"),
+        run=zoo_training_params,
     threads: 1
     # A task's job is one of the DAG's longest (4 to 8 minutes on two cores): started early,
     # so that short jobs, not these, fill the end of the run (at priority 0 they ran last).
@@ -110,10 +119,12 @@ rule collect_zoo:
 
 
 ZOO_FIGURES = ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]
-PAPER_ASSETS["zoo"] = [f"figures/{name}.pdf" for name in ZOO_FIGURES] + [
-    f"{GENERATED}/tables/zoo.tex",
-    f"{GENERATED}/macros/zoo.tex",
-]
+ZOO_TABLES = ["zoo", "zoo_baselines", "zoo_trained"]
+PAPER_ASSETS["zoo"] = (
+    [f"figures/{name}.pdf" for name in ZOO_FIGURES + ["parity_learnability"]]
+    + [f"{GENERATED}/tables/{name}.tex" for name in ZOO_TABLES]
+    + [f"{GENERATED}/macros/zoo.tex"]
+)
 
 
 rule plot_zoo:
@@ -138,23 +149,67 @@ rule plot_zoo:
 
 
 rule tabulate_zoo:
+    # One script per table; this rule writes whichever the wildcard names.
     input:
         table=rules.collect_zoo.output.table,
-        lib=library_of("../scripts/tab_zoo.py"),
+        lib=library_of("../scripts/tab_{wildcards.zoo_table}.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/zoo.tex", "Layer A - the operator zoo"),
+        tex=shown(f"{GENERATED}/tables/{{zoo_table}}.tex", "Layer A - the operator zoo"),
     log:
-        f"{LOGS}/tabulate_zoo.log",
+        f"{LOGS}/tabulate_{{zoo_table}}.log",
+    wildcard_constraints:
+        zoo_table="|".join(ZOO_TABLES),
     params:
-        caption=script_doc("workflow/scripts/tab_zoo.py"),
+        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.zoo_table}.py"),
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/tab_zoo.py"
+        "../scripts/tab_{wildcards.zoo_table}.py"
+
+
+rule measure_parity_learnability:
+    # PARITY trained at one fixed length at a time, against the exact construction's margin.
+    input:
+        lib=library_of("../scripts/measure_parity_learnability.py"),
+    output:
+        table=f"{ZOO}/parity_learnability.parquet",
+        meta=f"{ZOO}/parity_learnability.json",
+    log:
+        f"{LOGS}/measure_parity_learnability.log",
+    benchmark:
+        f"{BENCHMARKS}/measure_parity_learnability.tsv"
+    params:
+        run=run_params("zoo", blocks=("seeds", "training", "learnability")),
+    threads: 1
+    priority: 2
+    resources:
+        mem_mb=2000,
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/measure_parity_learnability.py"
+
+
+rule plot_parity_learnability:
+    input:
+        tables=[rules.measure_parity_learnability.output.table],
+        lib=library_of("../scripts/fig_parity_learnability.py"),
+    output:
+        pdf="figures/parity_learnability.pdf",
+        png=shown("figures/parity_learnability.png", "Layer A - the operator zoo"),
+    log:
+        f"{LOGS}/plot_parity_learnability.log",
+    params:
+        caption=script_doc("workflow/scripts/fig_parity_learnability.py"),
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/fig_parity_learnability.py"
 
 
 rule write_zoo_macros:
     input:
+        learnability=rules.measure_parity_learnability.output.table,
         table=rules.collect_zoo.output.table,
         lib=library_of("../scripts/macros_zoo.py"),
     output:

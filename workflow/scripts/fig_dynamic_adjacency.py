@@ -1,6 +1,6 @@
-"""Figure: attention = a dynamic adjacency matrix + value aggregation. For each trained zoo
-model (softmax and a sparse normalizer) and each of two inputs: the last layer's attention
-drawn as a weighted graph over the tokens, beside the same weights as a matrix."""
+"""Figure: attention = a dynamic adjacency matrix + value aggregation. For each compared zoo
+operator (its first training seed) and each of two inputs: the last layer's attention drawn as
+a weighted graph over the tokens, beside the same weights as a matrix."""
 
 import math
 
@@ -9,11 +9,12 @@ import matplotlib.pyplot as plt
 from anatomy import plotting
 from anatomy.artifacts import load_torch
 from anatomy.runtime import snakemake_job
-from anatomy.tasks import FEATURES
+from anatomy.tasks import FEATURES, KEYS, VALUES
 
 with snakemake_job(snakemake):
     blob = load_torch(snakemake.input.tables[0])
-    maps = blob["maps"]
+    first = min(entry["seed"] for entry in blob["maps"])
+    maps = [entry for entry in blob["maps"] if entry["seed"] == first]
     examples = maps[0]["weights"].shape[0]
     plotting.theme()
     fig, axes = plt.subplots(
@@ -21,18 +22,23 @@ with snakemake_job(snakemake):
     )
 
     def labels(tokens):
-        """Item tokens show their magnitude; the last token is the query."""
-        out = [str(int(t) // FEATURES) for t in tokens[:-1]]
-        return out + ["?"]
+        """Max-retrieval: items show their magnitude, "?" is the query. Recall: pairs show
+        ``key:value``, queries ``?key``."""
+        if blob["task"] == "max_retrieval":
+            return [str(int(t) // FEATURES) for t in tokens[:-1]] + ["?"]
+        if blob["task"] == "associative_recall":
+            return [
+                f"{int(t) // VALUES}:{int(t) % VALUES}"
+                if t < KEYS * VALUES
+                else f"?{int(t) - KEYS * VALUES}"
+                for t in tokens
+            ]
+        return [str(int(t)) for t in tokens]
 
     for row, entry in enumerate(maps):
         for e in range(examples):
             w = entry["weights"][e].double()  # (L, L): row = query, column = key
-            names = (
-                labels(entry["tokens"][e])
-                if blob["task"] == "max_retrieval"
-                else [str(int(t)) for t in entry["tokens"][e]]
-            )
+            names = labels(entry["tokens"][e])
             n = w.shape[0]
             angle = [2 * math.pi * i / n for i in range(n)]
             xy = [(math.cos(a), math.sin(a)) for a in angle]
@@ -60,7 +66,7 @@ with snakemake_job(snakemake):
             for i, (x, y) in enumerate(xy):
                 face = "tab:red" if i == n - 1 else ("gold" if i == source else "white")
                 graph.scatter([x], [y], s=210, color=face, edgecolor="black", zorder=3, lw=0.6)
-                graph.text(x, y, names[i], ha="center", va="center", fontsize=7, zorder=4)
+                graph.text(x, y, names[i], ha="center", va="center", fontsize=5, zorder=4)
             graph.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[], yticks=[])
             graph.grid(False)
             ok = bool(entry["correct"][e].all())

@@ -6,16 +6,37 @@ import pandas as pd
 
 from anatomy.latex import format_values, macros
 from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import macro_values
+from anatomy.zoo_summary import macro_values, parity_sentence, parity_verdict
 
 with snakemake_job(snakemake):
     values = macro_values(pd.read_parquet(snakemake.input.table))
     s = snakemake.params.settings
     values |= {
         "zooSteps": s["training"]["steps"],
+        "zooRecallSteps": s["training"]
+        .get("per_task", {})
+        .get("associative_recall", {})
+        .get("steps", s["training"]["steps"]),
+        "zooMaxSteps": s["training"]
+        .get("per_task", {})
+        .get("max_retrieval", {})
+        .get("steps", s["training"]["steps"]),
         "zooWidth": s["training"]["d_model"],
         "zooLengthFactor": s["evaluation"]["length_factor"],
         "zooSeeds": len(s["seeds"]),
+    }
+    rule = s["learnability"]
+    learn = pd.read_parquet(snakemake.input.learnability)
+    verdict = parity_verdict(learn, rule["learned"], rule["failed"], rule["margin_ratio"])
+    values |= {
+        "zooLearnVerdict": verdict["verdict"],
+        "zooLearnSentence": parity_sentence(
+            verdict, rule["learned"], rule["failed"], rule["margin_ratio"]
+        ),
+        "zooLearnSteps": rule["steps"],
+        "zooLearnLengths": ", ".join(str(n) for n in rule["lengths"]),
+        "zooLearnMinN": min(rule["lengths"]),
+        "zooLearnMaxN": max(rule["lengths"]),
     }
     Path(snakemake.output.tex).write_text(
         macros(format_values(values), header="written by write_zoo_macros; do not edit")
