@@ -330,9 +330,10 @@ def macro_values(
             v[f"eqAdjChange{name}Ci"] = pm(summary["change_ci"])  # "" for one seed
 
     rec = recall_against_position(t["recall"], recall["content_task"], recall["position_task"])
-    for r in rec.itertuples():
-        key = {"softmax": "Softmax", "linear_elu": "Elu", "linear_relu": "Relu", "favor": "Favor"}[
-            r.operator
-        ]
-        v[f"eqContent{key}"], v[f"eqPosition{key}"] = float(r.content), float(r.position)
+    rec = rec.set_index("operator")
+    keys = {"softmax": "Softmax", "linear_elu": "Elu", "linear_relu": "Relu", "favor": "Favor"}
+    for operator, key in keys.items():  # a kernel the profile's zoo did not train reads "---"
+        have = operator in rec.index
+        v[f"eqContent{key}"] = float(rec.loc[operator, "content"]) if have else float("nan")
+        v[f"eqPosition{key}"] = float(rec.loc[operator, "position"]) if have else float("nan")
     return v
