@@ -114,6 +114,7 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
             "plot_softmax_sharpness",
             "plot_expressivity",
             "plot_zoo",
+            "plot_parity_learnability",
             "plot_equivalent_forms",
             "plot_diffusion",
             "plot_vit",

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import format_values, macros
+from anatomy.latex import code, format_values, macros, word_list
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import macro_values, parity_sentence, parity_verdict
 
 with snakemake_job(snakemake):
-    values = macro_values(pd.read_parquet(snakemake.input.table))
+    metrics = pd.read_parquet(snakemake.input.table)
+    values = macro_values(metrics)
     s = snakemake.params.settings
     values |= {
         "zooSteps": s["training"]["steps"],
@@ -34,6 +35,7 @@ with snakemake_job(snakemake):
             verdict, rule["learned"], rule["failed"], rule["margin_ratio"]
         ),
         "zooLearnSteps": rule["steps"],
+        "zooOperatorList": word_list([code(op) for op in dict.fromkeys(metrics.operator)]),
         "zooLearnLengths": ", ".join(str(n) for n in rule["lengths"]),
         "zooLearnMinN": min(rule["lengths"]),
         "zooLearnMaxN": max(rule["lengths"]),
