@@ -8,6 +8,9 @@ import pandas as pd
 from anatomy.intervals import mean_ci
 from anatomy.latex import fmt
 
+# The tasks' short names in the zoo's tables.
+SHORT_NAMES = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+
 
 def per_seed(metrics: pd.DataFrame, metric: str = "accuracy") -> dict[str, pd.Series]:
     """``{"in": ..., "far": ...}``: one metric per (operator, task, seed), averaged over the

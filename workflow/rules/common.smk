@@ -96,6 +96,15 @@ def run_params(*keys, blocks=None):
     )
 
 
+def zoo_training_params(wildcards):
+    """The training settings of one task's job: the shared block with that task's own
+    (zoo.training.per_task) merged in, so that changing one task's steps retrains it alone."""
+    run = run_params("zoo", "training")
+    own = run["settings"].pop("per_task", {}).get(wildcards.task, {})
+    run["settings"].update(own)
+    return run
+
+
 # The HTML report (snakemake --report report.html): every figure, table and executed notebook,
 # captioned by the docstring of the script that made it (workflow/report/caption.rst).
 def shown(path, category):

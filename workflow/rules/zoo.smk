@@ -51,15 +51,6 @@ ZOO_CELL = [
 ]
 
 
-def zoo_training_params(wildcards):
-    """The training settings of one task's job: the shared block with that task's own
-    (zoo.training.per_task) merged in, so that changing one task's steps retrains it alone."""
-    run = run_params("zoo", "training")
-    own = run["settings"].pop("per_task", {}).get(wildcards.task, {})
-    run["settings"].update(own)
-    return run
-
-
 rule train_zoo_model:
     input:
         lib=library_of("../scripts/train_zoo_model.py"),

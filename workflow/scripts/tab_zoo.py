@@ -6,15 +6,14 @@ import pandas as pd
 
 from anatomy.latex import code, fmt, tabular
 from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import accuracy_by_regime
+from anatomy.zoo_summary import SHORT_NAMES, accuracy_by_regime
 
 with snakemake_job(snakemake):
     metrics = pd.read_parquet(snakemake.input.table)
     table = accuracy_by_regime(metrics)
     ci = accuracy_by_regime(metrics, "ci95")  # NaN with one seed: the cell shows the mean alone
     tasks = list(dict.fromkeys(task for task, _ in table.columns))
-    SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
-    header = ["operator"] + [(SHORT.get(t, t), 2) for t in tasks]
+    header = ["operator"] + [(SHORT_NAMES.get(t, t), 2) for t in tasks]
     sub = [""] + ["in", "far"] * len(tasks)
     rows = [sub] + [
         [code(op)]

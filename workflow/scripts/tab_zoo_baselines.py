@@ -10,9 +10,7 @@ import pandas as pd
 
 from anatomy.latex import code, fmt, tabular, with_interval
 from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import baselines
-
-SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+from anatomy.zoo_summary import SHORT_NAMES, baselines
 
 with snakemake_job(snakemake):
     table = baselines(pd.read_parquet(snakemake.input.table))
@@ -21,7 +19,7 @@ with snakemake_job(snakemake):
     rows = []
     for r in table.itertuples():
         cells = [
-            SHORT.get(r.task, r.task) if r.regime == "in" else "",
+            SHORT_NAMES.get(r.task, r.task) if r.regime == "in" else "",
             "in range" if r.regime == "in" else str(int(r.size)),
         ]
         cells += [fmt(r.chance, 2), fmt(r.majority, 2)]

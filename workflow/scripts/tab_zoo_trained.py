@@ -10,9 +10,7 @@ import pandas as pd
 
 from anatomy.latex import tabular, with_interval
 from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import trained_measurements
-
-SHORT = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+from anatomy.zoo_summary import SHORT_NAMES, trained_measurements
 
 with snakemake_job(snakemake):
     table = trained_measurements(pd.read_parquet(snakemake.input.table), "softmax")
@@ -31,5 +29,5 @@ with snakemake_job(snakemake):
             "sensitivity_in",
             "sensitivity_far",
         ]
-        rows.append([SHORT.get(r.task, r.task)] + [cell(r, c) for c in columns])
+        rows.append([SHORT_NAMES.get(r.task, r.task)] + [cell(r, c) for c in columns])
     Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrr"))
