@@ -23,6 +23,7 @@ ALLOWED = {
     "fig_hopfield.py": {"matplotlib"},
     "tab_zoo.py": set(),
     "tab_zoo_baselines.py": set(),
+    "tab_zoo_paired.py": set(),
     "tab_zoo_trained.py": set(),
     "macros_zoo.py": set(),
     "train_vit.py": {"torch", "timm"},

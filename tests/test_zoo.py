@@ -268,6 +268,37 @@ def test_the_baselines_table_picks_each_familys_best_and_keeps_the_samples_basel
     assert table.loc["far", "size"] == 128
 
 
+def test_paired_differences_pair_each_seed_with_softmaxs_same_seed():
+    import pandas as pd
+
+    from anatomy.zoo_summary import paired_against
+
+    # Seed effects shared by both operators cancel in the paired difference: sparsemax is
+    # 0.10 below softmax on every seed (interval of zero width, "below"), uniform differs by
+    # +0.1, -0.1, +0.3 (mean 0.1, interval across zero, "same").
+    softmax = [0.5, 0.9, 0.7]
+    others = {"sparsemax": [v - 0.1 for v in softmax], "uniform": [0.6, 0.8, 1.0]}
+    accuracy = {"softmax": softmax, **others}
+    rows = [
+        dict(task="copy", operator=op, size=size, in_distribution=size == 8, seed=seed,
+             metric="accuracy", value=value)
+        for op, values in accuracy.items()
+        for seed, value in enumerate(values)
+        for size in (8, 64)
+    ]  # fmt: skip
+    table = paired_against(pd.DataFrame(rows)).set_index(["regime", "operator"])
+    assert len(table) == 4 and set(table.seeds) == {3}
+    sparse = table.loc[("in", "sparsemax")]
+    assert sparse.difference == pytest.approx(-0.1) and sparse.difference_ci == pytest.approx(0)
+    assert sparse.verdict == "below"
+    flat = table.loc[("far", "uniform")]
+    assert flat.difference == pytest.approx(0.1)
+    assert flat.difference_ci == pytest.approx(4.303 * 0.2 / 3**0.5, rel=1e-6)  # t, 2 df
+    assert flat.verdict == "same"
+    one_seed = paired_against(pd.DataFrame([r for r in rows if r["seed"] == 0]))
+    assert set(one_seed.verdict) == {"unresolved"}
+
+
 def test_accuracy_table_gives_confidence_intervals_over_seeds():
     import pandas as pd
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anatomy.intervals import mean_ci
+from anatomy.intervals import compare_phrase, mean_ci, paired_difference
 from anatomy.latex import fmt
 
 # The tasks' short names in the zoo's tables.
@@ -84,6 +84,45 @@ def baselines(metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def paired_against(metrics: pd.DataFrame, reference: str = "softmax") -> pd.DataFrame:
+    """Every other operator against ``reference``, per task and regime ("in" range, "far" =
+    the largest test size): the mean over seeds of the accuracy difference (operator minus
+    reference), paired by seed (the same seed draws the same batches and sizes for every
+    operator), the half-width of its 95% t interval, and the verdict of
+    :func:`anatomy.intervals.compare_phrase`: "above", "below", "same" (the interval contains
+    zero) or "unresolved" (one seed). Seeds that only one side has are left out."""
+    accuracy = per_seed(metrics)
+    rows = []
+    for task in dict.fromkeys(metrics.task):
+        for regime in ("in", "far"):
+            acc = accuracy[regime].xs(task, level="task")  # (operator, seed)
+            if reference not in acc.index.get_level_values("operator"):
+                continue
+            ref = acc.xs(reference, level="operator")
+            for op in dict.fromkeys(metrics.operator):
+                if op == reference or op not in acc.index.get_level_values("operator"):
+                    continue
+                own = acc.xs(op, level="operator")
+                seeds = sorted(set(own.index) & set(ref.index))
+                diff, half = paired_difference(own[seeds].tolist(), ref[seeds].tolist())
+                verdict = compare_phrase(diff, half, "above", "below", "same", "unresolved")
+                rows.append(
+                    {
+                        "task": task,
+                        "regime": regime,
+                        "operator": op,
+                        "difference": diff,
+                        "difference_ci": half,
+                        "verdict": verdict,
+                        "seeds": len(seeds),
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=["task", "regime", "operator", "difference", "difference_ci", "verdict", "seeds"],
+    )
+
+
 def trained_measurements(metrics: pd.DataFrame, operator: str = "softmax") -> pd.DataFrame:
     """Per task, for one operator's trained models: the logit gap of the last layer (the
     answer's score over the best other key, in range and at the largest size) and its slope
@@ -149,6 +188,13 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
                 values[f"zoo{key}{name}{suffix}"] = (
                     float(base.loc[(task, regime), column]) if have else float("nan")
                 )
+    # Paired differences from softmax over seeds: how many (task, regime, operator) cells
+    # an operator is reliably below, above or indistinguishable from softmax.
+    paired = paired_against(metrics) if "softmax" in set(metrics.operator) else pd.DataFrame()
+    verdicts = paired.verdict.value_counts() if len(paired) else pd.Series(dtype=int)
+    values["zooPairedCells"] = int(len(paired))
+    for verdict, name in (("below", "Below"), ("above", "Above"), ("same", "Same")):
+        values[f"zooPaired{name}"] = int(verdicts.get(verdict, 0))
     # Trained softmax: the logit gap (in, far, slope on log n) and flip sensitivity per task.
     trained = (
         trained_measurements(metrics).set_index("task")

@@ -130,3 +130,56 @@ for ax, seed in zip(axes, (1, 2), strict=True):
     ax.imshow(a, vmin=0, vmax=1, cmap="magma_r")
     ax.set(title=f"input {seed}", xlabel="key", ylabel="query")
 plt.show()
+
+# %% [markdown]
+# ## How dynamic is a trained graph?
+#
+# A random layer's graph changes with its input by construction. The question for the thesis
+# is whether *training* makes use of that freedom: a GNN's or a convolution's graph is fixed
+# before the data arrive, and the content-free `uniform` operator is that case inside the zoo.
+# The pipeline (`zoo_adjacency`) takes the trained zoo models of a task that content-free
+# routing cannot answer (associative recall: the queried key decides which pair to read) and
+# runs many pairs of inputs through each. For every query row it measures the total variation
+# between the row on one input and the same row on the other,
+#
+# $$\mathrm{change} = \tfrac12 \sum_j \lvert A_x[i,j] - A_{x'}[i,j] \rvert \in [0, 1],$$
+#
+# 0 when the graph is fixed by the architecture, 1 when each query's weight moves wholly to
+# other keys. The check first: `uniform` must read exactly 0, whatever it was trained on.
+
+# %%
+import numpy as np
+import pandas as pd
+
+from anatomy.artifacts import load_torch
+
+data = load_torch("data/results/equivalent_forms/adjacency.pt")
+rows = [
+    {"operator": m["operator"], "seed": m["seed"], "change": float(m["row_change"].mean())}
+    for m in data["maps"]
+    if "row_change" in m
+]
+change = pd.DataFrame(rows)
+print("task:", data["task"])
+print(change.pivot_table(index="operator", columns="seed", values="change").round(3))
+if "uniform" in set(change.operator):
+    assert np.allclose(change[change.operator == "uniform"].change, 0.0)
+
+# %% [markdown]
+# A content-computed operator that answered recall has to move its query rows between inputs:
+# the pair holding the queried key sits at a different position each time. How far each
+# operator moves them, per training seed, is below; the note's Layer B section gives the means
+# with their intervals beside the static attention of GAT (Brody et al. 2022), whose queries
+# all rank the keys alike. A row that moves a lot is not yet reasoning: it is a graph
+# recomputed from content, which is what "dynamic adjacency matrix + value aggregation" means.
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3))
+order = list(dict.fromkeys(change.operator))
+for i, op in enumerate(order):
+    values = change[change.operator == op].change
+    ax.scatter([i] * len(values), values, color="tab:blue", alpha=0.6)
+    ax.hlines(values.mean(), i - 0.3, i + 0.3, color="black")
+ax.set_xticks(range(len(order)), order)
+ax.set(ylabel="row change (TV between inputs)", ylim=(-0.05, 1.05))
+plt.show()

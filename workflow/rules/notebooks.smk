@@ -8,6 +8,7 @@ NOTEBOOK_INPUTS = {
         f"{DIFF}/ablations.parquet",
     ],
     "mathematical_properties": [f"{ZOO}/parity_learnability.parquet", f"{ZOO}/parity_learnability.json"],
+    "message_passing": [f"{RESULTS}/{EQ}/adjacency.pt"],
     "vision_transformer": [
         f"{VIT}/data.pt",
         f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}/{VIT_SEED_FILES[0]}",

@@ -110,7 +110,7 @@ rule collect_zoo:
 
 
 ZOO_FIGURES = ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]
-ZOO_TABLES = ["zoo", "zoo_baselines", "zoo_trained"]
+ZOO_TABLES = ["zoo", "zoo_baselines", "zoo_paired", "zoo_trained"]
 PAPER_ASSETS["zoo"] = (
     [f"figures/{name}.pdf" for name in ZOO_FIGURES + ["parity_learnability"]]
     + [f"{GENERATED}/tables/{name}.tex" for name in ZOO_TABLES]

@@ -1,0 +1,36 @@
+"""Table: every operator against softmax, paired by training seed: the mean accuracy
+difference (operator minus softmax) with its 95% t interval, per task in range and at the
+largest test size. A dagger marks a difference whose interval excludes zero (the rule of
+`anatomy.intervals.compare_phrase`, fixed before the run); no correction for the number of
+cells is made."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import code, fmt, pm, tabular
+from anatomy.runtime import snakemake_job
+from anatomy.zoo_summary import SHORT_NAMES, paired_against
+
+with snakemake_job(snakemake):
+    metrics = pd.read_parquet(snakemake.input.table)
+    table = paired_against(metrics, "softmax")
+    largest = metrics.groupby("task")["size"].max()
+    operators = list(dict.fromkeys(table.operator))
+    header = ["task", "$n$"] + [code(op) for op in operators]
+    rows = []
+    for (task, regime), part in table.groupby(["task", "regime"], sort=False):
+        cells = [
+            SHORT_NAMES.get(task, task) if regime == "in" else "",
+            "in range" if regime == "in" else str(int(largest[task])),
+        ]
+        by_op = part.set_index("operator")
+        for op in operators:
+            if op not in by_op.index:
+                cells.append("---")
+                continue
+            r = by_op.loc[op]
+            mark = "^\\dagger" if r.verdict in ("above", "below") else ""
+            cells.append(f"${fmt(r.difference, 2)} {pm(r.difference_ci)}{mark}$")
+        rows.append(cells)
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "ll" + "r" * len(operators)))
