@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, pm, tabular
+from anatomy.latex import code, tabular
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import SHORT_NAMES, paired_against
+
+
+def two_decimals(x: float) -> str:
+    """A difference to two decimals, with a real minus sign and no "-0.00"."""
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def interval(half_width: float) -> str:
+    return "" if pd.isna(half_width) else rf" \pm {half_width:.2f}"
+
 
 with snakemake_job(snakemake):
     metrics = pd.read_parquet(snakemake.input.table)
@@ -31,6 +42,6 @@ with snakemake_job(snakemake):
                 continue
             r = by_op.loc[op]
             mark = "^\\dagger" if r.verdict in ("above", "below") else ""
-            cells.append(f"${fmt(r.difference, 2)} {pm(r.difference_ci)}{mark}$")
+            cells.append(f"${two_decimals(r.difference)}{interval(r.difference_ci)}{mark}$")
         rows.append(cells)
     Path(snakemake.output.tex).write_text(tabular(header, rows, "ll" + "r" * len(operators)))
