@@ -1,5 +1,6 @@
 """The operator zoo: tasks, the tiny transformer, training and its metrics."""
 
+import math
 import re
 
 import pytest
@@ -223,6 +224,7 @@ def test_every_macro_the_zoo_section_uses_is_generated():
         "zooWidth",
         "zooLengthFactor",
         "zooSeeds",
+        "zooEvalSamples",
         "zooRecallSteps",
         "zooMaxSteps",
         # from the learnability table
@@ -266,6 +268,48 @@ def test_the_baselines_table_picks_each_familys_best_and_keeps_the_samples_basel
         assert row.sparse_of == 2 and row.kernel_operator == "favor" and row.kernel_of == 1
         assert row.softmax_ci == pytest.approx(4.303 * 0.01 / 3**0.5, rel=1e-6)  # t, 2 df
     assert table.loc["far", "size"] == 128
+
+
+def test_the_sampling_half_width_pools_a_cells_answers_over_seeds_and_sizes():
+    import pandas as pd
+
+    from anatomy.intervals import wilson
+    from anatomy.zoo_summary import sampling_half_width
+
+    # softmax: 3 seeds x (40 + 60) in-range answers, all at 0.9; uniform at 0.5 on as many.
+    rows = [
+        dict(task="copy", operator=op, size=size, in_distribution=size < 64, seed=seed,
+             metric=metric, value=value)
+        for op, acc in (("softmax", 0.9), ("uniform", 0.5))
+        for seed in range(3)
+        for size, answers in ((4, 40), (8, 60), (64, 10))
+        for metric, value in (("accuracy", acc), ("answers", answers))
+    ]  # fmt: skip
+    metrics = pd.DataFrame(rows)
+    low, high = wilson(0.5, 300)  # the widest cell: uniform's 150 of 300
+    assert sampling_half_width(metrics, "copy", "in") == pytest.approx((high - low) / 2)
+    low, high = wilson(0.5, 30)
+    assert sampling_half_width(metrics, "copy", "far") == pytest.approx((high - low) / 2)
+    no_answers = metrics[metrics.metric != "answers"]
+    assert math.isnan(sampling_half_width(no_answers, "copy", "in"))
+
+
+def test_the_default_zoo_evaluates_enough_samples_for_a_sampling_interval_under_005():
+    from conftest import load_profile
+
+    from anatomy.intervals import wilson
+
+    zoo_config = load_profile("default")["zoo"]
+    # The hardest cell: one answer per sample (max-retrieval, PARITY, FIRST), at the one
+    # largest size, accuracy 0.5; its answers are pooled over the seeds.
+    low, high = wilson(0.5, zoo_config["evaluation"]["samples"] * len(zoo_config["seeds"]))
+    assert (high - low) / 2 < 0.05
+
+
+def test_measure_counts_the_answers_its_accuracy_averages():
+    model = zoo.build_model(TASKS["copy"], "softmax", SMALL)
+    out = zoo.measure(model, TASKS["copy"], 5, 7, 0, "cpu")
+    assert out["answers"] == 7 * 5  # the blanks after the separator, one per input token
 
 
 def test_paired_differences_pair_each_seed_with_softmaxs_same_seed():

@@ -184,6 +184,7 @@ def measure(
         "exact_zero_fraction": float((last == 0).double().mean()),
         "rank_residual": float(residual.mean()),
         "sequence_length": int(tokens.shape[1]),
+        "answers": int(rows.sum()),  # the predictions ``accuracy`` averages over
         # Baselines of these very samples, from their targets alone (no model): a uniform
         # guess, and always answering the most common class.
         "chance": 1.0 / task.classes,

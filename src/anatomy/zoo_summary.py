@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anatomy.intervals import compare_phrase, mean_ci, paired_difference
+from anatomy.intervals import compare_phrase, mean_ci, paired_difference, wilson
 from anatomy.latex import fmt
 
 # The tasks' short names in the zoo's tables.
@@ -47,6 +47,30 @@ def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.Dat
     return table.reindex(index=ops, columns=pd.MultiIndex.from_product([tasks, ["in", "far"]]))
 
 
+def sampling_half_width(metrics: pd.DataFrame, task: str, regime: str) -> float:
+    """The largest, over operators, half-width of the 95% Wilson interval of a cell's accuracy
+    from its test answers alone, pooled over seeds and the regime's sizes (``in``: the
+    in-range sizes; ``far``: the largest): the part of a cell's uncertainty that more test
+    samples would shrink. NaN for a table without the ``answers`` metric."""
+    part = metrics[metrics.task == task]
+    part = (
+        part[part.in_distribution] if regime == "in" else part[part["size"] == part["size"].max()]
+    )
+    keys = ["operator", "seed", "size"]
+    answers = part[part.metric == "answers"].set_index(keys).value
+    accuracy = part[part.metric == "accuracy"].set_index(keys).value
+    if answers.empty:
+        return float("nan")
+    correct = (accuracy * answers.reindex(accuracy.index)).groupby(level="operator").sum()
+    total = answers.groupby(level="operator").sum()
+    halves = [
+        (high - low) / 2
+        for op in total.index
+        for low, high in [wilson(float(correct[op] / total[op]), int(total[op]))]
+    ]
+    return max(halves)
+
+
 def baselines(metrics: pd.DataFrame) -> pd.DataFrame:
     """Per task and regime ("in" range, "far" = the largest test size): the chance level and
     the majority baseline of the test samples themselves, then mean accuracy and 95% interval
@@ -70,6 +94,7 @@ def baselines(metrics: pd.DataFrame) -> pd.DataFrame:
                 "majority": float(majority[regime].xs(task, level="task").mean()),
             }
             stats = {op: mean_ci(seeds) for op, seeds in acc.groupby(level="operator")}
+            row["sampling_ci"] = sampling_half_width(metrics, task, regime)
             for column in ("uniform", "softmax"):
                 row[column], row[f"{column}_ci"] = stats.get(column, (float("nan"),) * 2)
             for fam in ("sparse", "kernel"):
@@ -188,6 +213,10 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
                 values[f"zoo{key}{name}{suffix}"] = (
                     float(base.loc[(task, regime), column]) if have else float("nan")
                 )
+    # The sampling part of every cell's uncertainty, at most this (Wilson, pooled answers).
+    values["zooSamplingHalfWidth"] = (
+        float(base.sampling_ci.max()) if base is not None else float("nan")
+    )
     # Paired differences from softmax over seeds: how many (task, regime, operator) cells
     # an operator is reliably below, above or indistinguishable from softmax.
     paired = paired_against(metrics) if "softmax" in set(metrics.operator) else pd.DataFrame()

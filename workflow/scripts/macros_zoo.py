@@ -25,6 +25,7 @@ with snakemake_job(snakemake):
         "zooWidth": s["training"]["d_model"],
         "zooLengthFactor": s["evaluation"]["length_factor"],
         "zooSeeds": len(s["seeds"]),
+        "zooEvalSamples": s["evaluation"]["samples"],
     }
     rule = s["learnability"]
     learn = pd.read_parquet(snakemake.input.learnability)
