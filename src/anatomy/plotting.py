@@ -54,6 +54,17 @@ def save(fig, pdf: str | Path, png: str | Path | None = None) -> None:
     plt.close(fig)
 
 
+def log_limits(values, quantile: float = 0.05) -> tuple[float, float]:
+    """A log axis's range from the data that carries a figure's claim: from the decade below
+    the ``quantile`` of the positive values to the decade above their maximum. Values that
+    are zero up to rounding (1e-250 where an exact zero was computed in floating point) would
+    otherwise stretch the axis over hundreds of decades and flatten every slope."""
+    positive = pd.Series(values, dtype=float)
+    positive = positive[positive > 0]
+    low = positive.quantile(quantile)
+    return 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(positive.max()))
+
+
 def line_panels(
     table,
     x: str,
@@ -68,14 +79,18 @@ def line_panels(
     height: float = 2.8,
     sharey: bool = True,
     max_cols: int = 2,
+    panels: list | None = None,
+    ylim: tuple[float, float] | None = None,
 ):
     """Lines of ``y`` against ``x`` per ``hue``, one panel per value of ``col``, with 95% CIs.
 
     The shape every sweep figure of the note shares; returns the figure and its axes (2-D).
-    Panels follow the order in which ``col``'s values first appear in the table.
+    Panels follow ``panels`` or else the order in which ``col``'s values first appear in the
+    table. ``ylim``: the y range shown (see :func:`log_limits`); lines beyond it are cut off.
     """
     theme()
-    panels = list(dict.fromkeys(table[col])) if col else [None]
+    if panels is None:
+        panels = list(dict.fromkeys(table[col])) if col else [None]
     ncols = min(max_cols, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(
@@ -115,6 +130,8 @@ def line_panels(
             if is_log:  # plain numbers on log axes, no crowded minor labels
                 axis.set_major_formatter(mticker.LogFormatterSciNotation())
                 axis.set_minor_formatter(mticker.NullFormatter())
+        if ylim is not None:
+            ax.set_ylim(*ylim)
         if panel is not None:
             ax.set_title(f"{col}: {panel}")
     legend_ax = axes.flat[ncols - 1]

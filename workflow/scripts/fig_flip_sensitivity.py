@@ -1,4 +1,5 @@
-"""Figure: n times the change of a [CLS] readout when one input bit flips, against n."""
+"""Figure: n times the change of a [CLS] readout when one input bit flips, against n (the
+y axis spans the data's decades, `plotting.log_limits`; readouts that do not move are cut off)."""
 
 import pandas as pd
 
@@ -24,5 +25,7 @@ with snakemake_job(snakemake):
         col="over flipped positions",
         xlabel="n (input length)",
         ylabel=r"$n\,|\Delta y|$",
+        panels=["mean", "max"],
+        ylim=plotting.log_limits(long["n |dy|"]),
     )
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -1,4 +1,6 @@
-"""Figure: Jacobian spectral norm of one attention layer against the input scale."""
+"""Figure: Jacobian spectral norm of one attention layer against the input scale, one nonzero
+token (left) and random inputs (right); the y axis spans the data's decades
+(`plotting.log_limits`)."""
 
 import pandas as pd
 
@@ -15,5 +17,7 @@ with snakemake_job(snakemake):
         col="input",
         xlabel="input scale",
         ylabel="Jacobian spectral norm",
+        panels=["one_token", "random"],
+        ylim=plotting.log_limits(table["jacobian_norm"]),
     )
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
