@@ -46,6 +46,20 @@ MUTANTS = [
         ["tests/test_zoo.py"],
     ),
     (
+        "zoo differences from softmax not paired by seed",
+        "zoo_summary.py",
+        "paired_difference(own[seeds].tolist(), ref[seeds].tolist())",
+        "paired_difference(own[seeds].tolist(), ref[seeds].tolist()[::-1])",
+        ["tests/test_zoo.py"],
+    ),
+    (
+        "zoo sampling half-width of the narrowest operator, not the widest",
+        "zoo_summary.py",
+        "    return max(halves)",
+        "    return min(halves)",
+        ["tests/test_zoo.py"],
+    ),
+    (
         "training without the finite-loss guard",
         "training.py",
         "check_loss(value, step + 1, guard if seed is None else guard.for_seed(seed))",
