@@ -272,6 +272,11 @@ def macro_values(
     v["eqCapPairsMax"] = int(cap.index.max())
     v["eqCapPairsMin"] = int(cap.index.min())
     v["eqCapSoftmaxMax"] = float(cap.loc[cap.index.max(), "softmax"])
+    v["eqCapSoftmaxMin"] = float(cap.loc[cap.index.min(), "softmax"])
+    # Softmax's own dilution: how many times its loss grows from the fewest pairs to the most.
+    v["eqCapSoftmaxRise"] = (
+        v["eqCapSoftmaxMax"] / v["eqCapSoftmaxMin"] if v["eqCapSoftmaxMin"] > 0 else float("inf")
+    )
     v["eqCapEluMin"] = float(cap.loc[cap.index.min(), "linear_elu"])
     v["eqCapD"] = int(t["capacity"].query("kernel == 'linear_elu'").feature_dim.iloc[0])
     favors = sorted(c for c in cap.columns if c.startswith("favor"))
