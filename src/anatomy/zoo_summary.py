@@ -15,13 +15,17 @@ SHORT_NAMES = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": 
 def per_seed(metrics: pd.DataFrame, metric: str = "accuracy") -> dict[str, pd.Series]:
     """``{"in": ..., "far": ...}``: one metric per (operator, task, seed), averaged over the
     in-distribution sizes ("in") or taken at each task's largest test size ("far")."""
-    rows = metrics[metrics.metric == metric]
-    largest = rows.groupby("task")["size"].transform("max")
-    regimes = {"in": rows[rows.in_distribution], "far": rows[rows["size"] == largest]}
     return {
         name: part.groupby(["operator", "task", "seed"]).value.mean()
-        for name, part in regimes.items()
+        for name, part in regimes(metrics[metrics.metric == metric]).items()
     }
+
+
+def regimes(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``{"in": ..., "far": ...}``: the rows at in-distribution sizes, and the rows at each
+    task's largest test size."""
+    largest = rows.groupby("task")["size"].transform("max")
+    return {"in": rows[rows.in_distribution], "far": rows[rows["size"] == largest]}
 
 
 def accuracy_by_regime(metrics: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
@@ -52,10 +56,7 @@ def sampling_half_width(metrics: pd.DataFrame, task: str, regime: str) -> float:
     from its test answers alone, pooled over seeds and the regime's sizes (``in``: the
     in-range sizes; ``far``: the largest): the part of a cell's uncertainty that more test
     samples would shrink. NaN for a table without the ``answers`` metric."""
-    part = metrics[metrics.task == task]
-    part = (
-        part[part.in_distribution] if regime == "in" else part[part["size"] == part["size"].max()]
-    )
+    part = regimes(metrics[metrics.task == task])[regime]
     keys = ["operator", "seed", "size"]
     answers = part[part.metric == "answers"].set_index(keys).value
     accuracy = part[part.metric == "accuracy"].set_index(keys).value

@@ -152,6 +152,7 @@ import numpy as np
 import pandas as pd
 
 from anatomy.artifacts import load_torch
+from anatomy.linear_kernels import adjacency_summary
 
 data = load_torch("data/results/equivalent_forms/adjacency.pt")
 rows = [
@@ -162,6 +163,10 @@ rows = [
 change = pd.DataFrame(rows)
 print("task:", data["task"])
 print(change.pivot_table(index="operator", columns="seed", values="change").round(3))
+# The means over seeds with their 95% t intervals, as the note quotes them.
+for op, summary in adjacency_summary(data["maps"]).items():
+    if "change" in summary:
+        print(f"{op}: {summary['change']:.3f} +- {summary['change_ci']:.3f}")
 if "uniform" in set(change.operator):
     assert np.allclose(change[change.operator == "uniform"].change, 0.0)
 
