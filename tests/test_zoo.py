@@ -51,10 +51,30 @@ def test_task_answers_match_their_definitions():
     assert torch.equal(top, largest.source[:, -1])
     assert ((magnitude == magnitude.max(1, keepdim=True).values).sum(1) == 1).all()  # unique
     assert torch.equal(largest.targets[:, -1], largest.tokens[torch.arange(64), top] % 4)
+    for row in range(64):  # the four largest: one magnitude step apart, every feature once
+        ranked = magnitude[row].argsort(descending=True)[: tasks.FEATURES]
+        steps = magnitude[row, ranked]
+        assert torch.equal(steps, steps[0] - torch.arange(tasks.FEATURES))
+        assert sorted((largest.tokens[row, ranked] % tasks.FEATURES).tolist()) == [0, 1, 2, 3]
+        assert int((magnitude[row] < steps[-1]).sum()) == 10 - tasks.FEATURES  # the rest below
     dyck = TASKS["dyck1"].sample(32, 20, g)
     depth = torch.cumsum(1 - 2 * dyck.tokens, 1)
     assert torch.equal(dyck.targets, (torch.cummin(depth, 1).values >= 0).long())
     assert 0.2 < dyck.targets[:, -1].float().mean() < 0.95  # both answers occur
+
+
+@pytest.mark.parametrize("size", [8, 16, 64])
+def test_recall_values_are_balanced_so_the_bag_of_values_tells_nothing(size):
+    # Counted from the tokens, not the sampler's bookkeeping: every value occurs size / 8
+    # times, so guessing from the values present is exactly chance (1/8), and the answer's
+    # value is uniform over the eight (a chi-square test, 7 dof, 99.9% point 24.3).
+    batch = TASKS["associative_recall"].sample(2000, size, torch.Generator().manual_seed(4))
+    values = batch.tokens[:, :size] % tasks.VALUES
+    counts = torch.stack([torch.bincount(row, minlength=tasks.VALUES) for row in values])
+    assert (counts == size // tasks.VALUES).all()
+    answers = torch.bincount(batch.targets[:, size:].flatten(), minlength=tasks.VALUES)
+    expected = answers.sum() / tasks.VALUES
+    assert float(((answers - expected) ** 2 / expected).sum()) < 24.3
 
 
 def test_max_retrieval_answers_from_a_uniform_position_with_no_fixed_answer_token():

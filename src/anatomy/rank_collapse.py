@@ -3,6 +3,13 @@
 ``res(X) = X - 1 mean(X)^T`` is what distinguishes the tokens. Pure self-attention mixes
 tokens convexly at every layer, so ``|res(X)| / |X|`` falls doubly exponentially with depth;
 skip connections stop the collapse, MLPs only slow it.
+
+Two controls keep that reading honest (:func:`scale_sweep`). The input scale multiplies every
+logit by ``scale**2``, so it stands in for the temperature: a residual that survives at one
+scale may collapse at another. And a random ReLU MLP shrinks the residual by itself (its
+outputs share a positive mean), so the MLP variants are read against an MLP-only stack with
+no attention (``mlp_only``), and against an MLP with a centred, odd activation (``tanh``),
+which adds no shared component of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from anatomy import operators
 
 DTYPE = torch.float64
 VARIANTS = ("pure", "mlp", "skip", "skip+mlp")
+# The scale sweep's variants: the four above, the MLP-only controls (no attention) and the
+# centred (tanh) MLP with and without attention.
+SCALE_VARIANTS = VARIANTS + ("mlp_only", "skip+mlp_only", "skip+tanh", "skip+tanh_only")
 
 
 def relative_residual(x: Tensor) -> float:
@@ -39,28 +49,33 @@ class RandomLayer:
             self.w_k = self.w_q
         self.w_1, self.w_2 = w(d, 4 * d, math.sqrt(2)), w(4 * d, d)
         self.skip = variant.startswith("skip")
-        self.mlp = variant.endswith("mlp")
+        self.attention = not variant.endswith("_only")  # "..._only": the MLP stack alone
+        self.mlp = variant.removesuffix("_only").split("+")[-1] in ("mlp", "tanh")
+        self.activation = torch.tanh if "tanh" in variant else torch.relu
 
     def __call__(self, x: Tensor) -> Tensor:
-        h = self.operator(x @ self.w_q, x @ self.w_k, x @ self.w_v)  # (n, d)
-        if self.skip:
-            h = x + h
+        h = x
+        if self.attention:
+            h = self.operator(x @ self.w_q, x @ self.w_k, x @ self.w_v)  # (n, d)
+            if self.skip:
+                h = x + h
         if self.mlp:
-            m = torch.relu(h @ self.w_1) @ self.w_2
+            m = self.activation(h @ self.w_1) @ self.w_2
             h = h + m if self.skip else m
         return h
 
 
 def depth_sweep(
-    n: int, d: int, depth: int, variants, operator_names, trials: int, seed: int
+    n: int, d: int, depth: int, variants, operator_names, trials: int, seed: int, scale=1.0
 ) -> pd.DataFrame:
-    """Long table: relative residual per (operator, variant, trial, layer 0..depth)."""
+    """Long table: relative residual per (operator, variant, trial, layer 0..depth), for
+    inputs ``scale * N(0, 1)``."""
     rows = []
     for operator in operator_names:
         for variant in variants:
             g = torch.Generator().manual_seed(seed)  # the same inputs and weights per variant
             for trial in range(trials):
-                x = torch.randn(n, d, generator=g, dtype=DTYPE)
+                x = scale * torch.randn(n, d, generator=g, dtype=DTYPE)
                 layers = [RandomLayer(d, variant, operator, g) for _ in range(depth)]
                 for layer_index in range(depth + 1):
                     if layer_index:
@@ -75,3 +90,31 @@ def depth_sweep(
                         }
                     )
     return pd.DataFrame(rows)
+
+
+def scale_sweep(
+    n: int, d: int, depth: int, scales, variants, operator_names, trials: int, seed: int
+) -> pd.DataFrame:
+    """:func:`depth_sweep` at every input scale (a ``scale`` column): the phase diagram of
+    rank collapse, residual against depth and scale. Every scale sees the same draws."""
+    return pd.concat(
+        [
+            depth_sweep(n, d, depth, variants, operator_names, trials, seed, scale).assign(
+                scale=float(scale)
+            )
+            for scale in scales
+        ],
+        ignore_index=True,
+    )
+
+
+def collapse_scale(table: pd.DataFrame, threshold: float) -> pd.Series:
+    """Per (operator, variant): the largest input scale of ``table`` (:func:`scale_sweep`)
+    whose mean residual after the last layer is below ``threshold`` (NaN where none is):
+    collapse happens at that scale and below it in the sweep."""
+    last = table[table.layer == table.layer.max()]
+    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.mean()
+    collapsed = mean[mean < threshold].reset_index()
+    return collapsed.groupby(["operator", "variant"]).scale.max().reindex(
+        mean.reset_index().set_index(["operator", "variant"]).index.unique()
+    )

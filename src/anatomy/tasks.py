@@ -60,9 +60,16 @@ def associative_recall(batch: int, size: int, g) -> Batch:
 
     Multi-query associative recall (Zoology's MQAR) in its one-hop form: a pair is one token,
     so answering is one content lookup (match the query's key among the pairs), with nothing
-    positional left in it. Keys are distinct; queries may repeat."""
+    positional left in it. Keys are distinct; queries may repeat. The values are balanced:
+    value ``i mod VALUES`` (under a random renaming per sequence) goes to the i-th pair of a
+    random order, so every value occurs ``size / VALUES`` times when VALUES divides ``size``,
+    and the bag of values in the context tells nothing about any answer. A model that pools
+    the context without matching keys (``uniform``) is then left with what its width can
+    store of the pairs' bindings."""
     keys = torch.rand(batch, KEYS, generator=g).argsort(-1)[:, :size]  # distinct keys
-    values = torch.randint(0, VALUES, (batch, size), generator=g)
+    naming = torch.rand(batch, VALUES, generator=g).argsort(-1)
+    slot = torch.rand(batch, size, generator=g).argsort(-1) % VALUES  # balanced counts
+    values = naming.gather(1, slot)
     asked = torch.randint(0, size, (batch, QUERIES), generator=g)
     queries = KEYS * VALUES + keys.gather(1, asked)  # query tokens follow the pair tokens
     tokens = torch.cat([keys * VALUES + values, queries], 1)
@@ -78,18 +85,26 @@ MAGNITUDES, FEATURES = 32, 4
 def max_retrieval(batch: int, size: int, g) -> Batch:
     """Items ``(magnitude, feature)`` and a final query: answer the feature of the largest.
 
-    The largest magnitude is itself random (uniform on 1 ... MAGNITUDES - 1) and every other
-    item's is uniform below it, so no token id marks the answer: finding it means comparing
-    items. Its position is uniform over the items, its feature uniform over FEATURES."""
-    top_magnitude = torch.randint(1, MAGNITUDES, (batch, 1), generator=g)
-    magnitude = (torch.rand(batch, size, generator=g) * top_magnitude).long()  # in [0, top)
-    top = torch.randint(0, size, (batch,), generator=g)
-    magnitude[torch.arange(batch), top] = top_magnitude[:, 0]  # a unique maximum
+    The largest magnitude is itself random, and the FEATURES largest items hold consecutive
+    magnitudes (top, top - 1, ...) and every feature once; the other items lie below them
+    with random features. No token id marks the answer, and the features of the large items
+    say nothing about it: finding it means ordering items one magnitude step apart, which a
+    comparison of scores does and an average of the items (``uniform``) cannot do sharply.
+    The answer's position is uniform over the items, its feature uniform over FEATURES."""
+    runners = min(FEATURES, size)  # the top items, one magnitude step apart
+    top_magnitude = torch.randint(runners, MAGNITUDES, (batch, 1), generator=g)
+    floor = top_magnitude - runners + 1  # the others lie in [0, floor), floor >= 1
+    magnitude = (torch.rand(batch, size, generator=g) * floor).long()
     feature = torch.randint(0, FEATURES, (batch, size), generator=g)
+    order = torch.rand(batch, size, generator=g).argsort(-1)[:, :runners]  # who is on top
+    features = torch.rand(batch, FEATURES, generator=g).argsort(-1)[:, :runners]  # distinct
+    magnitude.scatter_(1, order, top_magnitude - torch.arange(runners))
+    feature.scatter_(1, order, features)
+    top = order[:, 0]
     query = torch.full((batch, 1), MAGNITUDES * FEATURES)
     tokens = torch.cat([magnitude * FEATURES + feature, query], 1)
     targets, source = _empty(batch, size + 1)
-    targets[:, -1] = feature[torch.arange(batch), top]
+    targets[:, -1] = features[:, 0]
     source[:, -1] = top
     return Batch(tokens, targets, source)
 
@@ -163,7 +178,7 @@ TASKS: dict[str, Task] = {
             VALUES,
             False,
             False,
-            (2, 8),
+            (8, 16),
             "recall the value stored with a queried key",
         ),
         Task(

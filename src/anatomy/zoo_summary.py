@@ -243,7 +243,9 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
             have = task in trained.index
             values[f"zoo{key}{name}"] = float(trained.loc[task, column]) if have else float("nan")
     # Every task gets its macros; a task the profile did not run reads "---" in the note.
+    largest_size = metrics.groupby("task")["size"].max()
     for task, key in names.items():
+        values[f"zoo{key}FarSize"] = int(largest_size[task]) if task in tasks else float("nan")
         values[f"zoo{key}SoftmaxIn"] = cell("softmax", task, "in")
         values[f"zoo{key}SoftmaxFar"] = cell("softmax", task, "far")
         if task in tasks and table[(task, "far")].notna().any():
