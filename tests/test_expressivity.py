@@ -4,6 +4,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -46,6 +47,31 @@ def test_pure_attention_collapses_and_skip_connections_stop_it():
     res = table.groupby(["variant", "layer"]).relative_residual.mean()
     assert res[("pure", 0)] / res[("pure", 4)] >= 100
     assert res[("skip", 0)] / res[("skip", 4)] < 2
+
+
+def test_the_input_scale_is_a_temperature_for_collapse_and_the_mlp_controls_hold():
+    table = rank_collapse.scale_sweep(
+        32, 64, 6, [0.25, 4.0], rank_collapse.SCALE_VARIANTS, ["softmax", "l2"], 3, 0
+    )
+    last = table[table.layer == 6].groupby(["operator", "variant", "scale"]).relative_residual
+    res = last.mean()
+    # Small inputs: flat rows, pure softmax collapses; large inputs: nearly hard rows keep a lot.
+    assert res[("softmax", "pure", 0.25)] < 1e-6 < 0.3 < res[("softmax", "pure", 4.0)]
+    assert res[("l2", "pure", 0.25)] < 1e-6  # tied L2 collapses too once its rows are flat
+    # The MLP-only controls run once, without attention: ReLU contracts, the tanh stack not.
+    controls = table[table.operator == "none"]
+    assert set(controls.variant) == {"mlp_only", "skip+mlp_only", "skip+tanh_only"}
+    assert res[("none", "mlp_only", 0.25)] < 0.8 < res[("none", "skip+tanh_only", 0.25)]
+    # ReLU is positively homogeneous: the MLP-only residual does not depend on the scale.
+    assert res[("none", "mlp_only", 0.25)] == pytest.approx(res[("none", "mlp_only", 4.0)])
+    scale = rank_collapse.collapse_scale(table, 1e-3)
+    assert scale[("softmax", "pure")] == 0.25 and np.isnan(scale[("softmax", "skip")])
+
+
+def test_scale_one_of_the_scale_sweep_is_the_depth_sweep():
+    depth = rank_collapse.depth_sweep(8, 8, 3, ["pure", "skip+mlp"], ["softmax"], 2, 5)
+    scaled = rank_collapse.scale_sweep(8, 8, 3, [1.0], ["pure", "skip+mlp"], ["softmax"], 2, 5)
+    assert np.allclose(depth.relative_residual, scaled.relative_residual)
 
 
 def test_relative_residual_is_zero_for_identical_tokens():
@@ -127,6 +153,9 @@ def test_every_macro_the_section_uses_is_generated():
         ),
         "rank_collapse": MEASUREMENTS["rank_collapse_depth"](
             {"n": 6, "d": 8, "depth": 2, "trials": 1}, 0, "cpu"
+        ),
+        "rank_collapse_scale": MEASUREMENTS["rank_collapse_scale"](
+            {"n": 6, "d": 8, "depth": 2, "scales": [0.5, 2.0], "trials": 1}, 0, "cpu"
         ),
         "lipschitz": MEASUREMENTS["lipschitz_scale"](
             {"n": 3, "d": 4, "scale_min": 1.0, "scale_max": 4.0, "num_scales": 2, "trials": 1},

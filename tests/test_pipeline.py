@@ -85,6 +85,15 @@ def test_smoke_build_yields_the_note_and_the_executed_notebook(work):
     assert (work / "data/benchmarks/measure_softmax_sharpness.tsv").exists()
 
 
+def test_every_reproduction_anchor_finds_its_value_in_the_smoke_build(work):
+    import json
+
+    values = json.loads((work / "paper/generated/values/reproduction.json").read_text())
+    assert values["rpRun"] == values["rpRows"] >= 12  # no row reads "not run"
+    table = (work / "paper/generated/tables/reproduction.tex").read_text()
+    assert table.count("citet") == values["rpRows"] and "not run" not in table
+
+
 def test_up_to_date_tree_plans_nothing(work):
     assert planned(work) == {}
 
@@ -93,7 +102,7 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
     jobs = planned(work, "--config", "softmax_constraints={sharpness: {trials: 5}}")
     assert set(jobs) == {
         "measure_softmax_sharpness",
-        "plot_softmax_sharpness",
+        "plot_softmax_constraints",
         "write_softmax_macros",
         "write_provenance",  # the experiment's config hash is in the appendix
         "compile_note",
@@ -111,7 +120,7 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
         path.write_text(original + "\n# an edit\n")
         # Every figure imports plotting; no measurement, training or evaluation does.
         assert set(planned(work)) == {
-            "plot_softmax_sharpness",
+            "plot_softmax_constraints",
             "plot_expressivity",
             "plot_zoo",
             "plot_parity_learnability",

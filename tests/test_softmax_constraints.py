@@ -115,11 +115,38 @@ def test_sinusoidal_positions_match_the_formula():
     assert pe[pos, 5].item() == pytest.approx(np.cos(angle))
 
 
+def test_the_gap_sweep_measures_the_sparse_thresholds_at_every_n():
+    # Clean and noisy distractors: only the gap to the runner-up decides the support, so
+    # sparsemax is full from gap 1 and 1.5-entmax from gap 2 at every n, on a 0.5 grid.
+    table = sc.gap_sweep(NORMALIZERS, [8, 256], [0.0, 0.5, 1.0, 1.5, 2.0, 2.5], [0.0, 1.0], 3, 0)
+    for noise in (0.0, 1.0):
+        assert sc.support_threshold(table, "sparsemax", noise).tolist() == [1.0, 1.0]
+        assert sc.support_threshold(table, "entmax15", noise).tolist() == [2.0, 2.0]
+    assert sc.support_threshold(table, "softmax").isna().all()  # never all the weight
+    values = sc.gap_values(table, 2.0, (8, 256))
+    assert values["scGapSoftmaxSmall"] == pytest.approx(math.exp(2) / (math.exp(2) + 7))
+    assert values["scGapSoftmaxNoisySmallCi"] > 0  # noisy rows differ: a real interval
+    assert values["scGapStep"] == 0.5
+
+
+def test_a_threshold_needs_every_larger_gap_full_too():
+    import pandas as pd
+
+    rows = [  # full at gap 1, not at 2, full again at 3: the threshold is 3
+        dict(normalizer="sparsemax", metric="target_weight", noise_std=0.0, n=4, gap=g, value=v)
+        for g, v in ((0.0, 0.4), (1.0, 1.0), (2.0, 0.9), (3.0, 1.0))
+    ]
+    assert sc.support_threshold(pd.DataFrame(rows), "sparsemax").tolist() == [3.0]
+
+
 def test_every_macro_the_section_uses_is_generated(properties):
     """The prose quotes only numbers the pipeline computes: each \\sc... macro in the section
     is produced by macro_values or the macro script's settings block."""
     table = sc.sharpness_sweep(NORMALIZERS, [4, 16, 64], 3.0, [0.0, 1.0], 2, 0)
-    generated = set(sc.macro_values(table, properties, 3.0)) | {
+    gaps = sc.gap_sweep(NORMALIZERS, [16, 64], [0.0, 1.0, 2.0], [0.0, 1.0], 2, 0)
+    generated = set(sc.macro_values(table, properties, 3.0)) | set(
+        sc.gap_values(gaps, sc.PUBLISHED_GAP, (16, 64))
+    ) | {
         "scPropN",
         "scPropD",
         "scPropTrials",

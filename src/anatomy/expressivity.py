@@ -12,6 +12,66 @@ def loglog_slope(x, y) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(y), 1)[0])
 
 
+COLLAPSED = 1e-3  # a relative residual below this after the last layer is "collapsed"
+
+
+def phase_values(scale_table: pd.DataFrame) -> dict[str, float | int | str]:
+    """The rank-collapse phase diagram's numbers (:func:`anatomy.rank_collapse.scale_sweep`):
+    who collapses at the smallest and the largest input scale, where tied L2 starts to
+    collapse, and the MLP-only controls."""
+    from anatomy.rank_collapse import collapse_scale
+
+    depth = int(scale_table.layer.max())
+    last = scale_table[scale_table.layer == depth]
+    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.mean()
+    scales = sorted(scale_table.scale.unique())
+    low, high = scales[0], scales[-1]
+    pure = mean.xs("pure", level="variant").unstack("scale")
+    attention_ops = [op for op in pure.index if op != "none"]
+    collapsed = pure < COLLAPSED
+    everywhere = [op for op in attention_ops if collapsed.loc[op].all()]
+    l2_scale = collapse_scale(scale_table, COLLAPSED).get(("l2", "pure"), float("nan"))
+
+    def at(operator, variant, scale):
+        return float(mean.get((operator, variant, scale), float("nan")))
+
+    one = min(scales, key=lambda s: abs(s - 1.0))
+    return {
+        "exPhaseDepth": depth,
+        "exPhaseThreshold": COLLAPSED,
+        "exPhaseScaleLow": float(low),
+        "exPhaseScaleHigh": float(high),
+        "exPhaseOperators": len(attention_ops),
+        "exPhaseCollapsedLow": int(collapsed[low].sum()),
+        "exPhaseCollapsedHigh": int(collapsed[high].sum()),
+        "exPhaseCollapsedEverywhere": len(everywhere),
+        "exPhaseStandingLowList": ", ".join(
+            r"\texttt{" + op.replace("_", r"\_") + "}"
+            for op in attention_ops
+            if not collapsed.loc[op, low]
+        )
+        or "none",
+        "exPhaseCollapsedEverywhereList": ", ".join(
+            r"\texttt{" + op.replace("_", r"\_") + "}" for op in everywhere
+        )
+        or "none",
+        "exPhaseSoftmaxPureHigh": at("softmax", "pure", high),
+        "exPhaseSoftmaxPureOne": at("softmax", "pure", one),
+        "exPhaseHardmaxPure": float(pure.loc["hardmax"].mean())
+        if "hardmax" in pure.index
+        else float("nan"),
+        "exPhaseLtwoCollapseScale": float(l2_scale),
+        "exPhaseLtwoPureOne": at("l2", "pure", one),
+        "exPhaseMlpOnly": at("none", "mlp_only", one),
+        "exPhaseSkipMlpOnly": at("none", "skip+mlp_only", one),
+        "exPhaseSkipTanhOnly": at("none", "skip+tanh_only", one),
+        "exPhaseSoftmaxSkipMlpOne": at("softmax", "skip+mlp", one),
+        "exPhaseSoftmaxSkipTanhLow": at("softmax", "skip+tanh", low),
+        "exPhaseSoftmaxSkipTanhHigh": at("softmax", "skip+tanh", high),
+        "exPhaseUniformSkipTanh": at("uniform", "skip+tanh", one),
+    }
+
+
 def macro_values(tables: dict[str, pd.DataFrame]) -> dict[str, float | int]:
     parity, collapse = tables["parity"], tables["rank_collapse"]
     lipschitz, sensitivity, hopfield = (
@@ -48,7 +108,8 @@ def macro_values(tables: dict[str, pd.DataFrame]) -> dict[str, float | int]:
     n_pat = int(hopfield.num_patterns.max())
     big = hop.loc[n_pat]
     betas = big.index.to_numpy()
-    return {
+    phase = phase_values(tables["rank_collapse_scale"]) if "rank_collapse_scale" in tables else {}
+    return phase | {
         "exParityNLow": n_lo,
         "exParityNHigh": n_hi,
         "exParityMinAccuracy": float(parity.accuracy.min()),

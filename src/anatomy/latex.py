@@ -106,6 +106,16 @@ def macros(values: Mapping[str, str], header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_macros(values: Mapping, tex: str | Path, values_file: str | Path, header: str) -> None:
+    """A section's macros (``tex``) and the same values unformatted (``values_file``, JSON),
+    which other rules read (the reproduction table) without parsing LaTeX."""
+    import json
+
+    Path(tex).write_text(macros(format_values(values), header=header))
+    plain = {k: v if isinstance(v, str | int) else float(v) for k, v in values.items()}
+    Path(values_file).write_text(json.dumps(plain, sort_keys=True, indent=1) + "\n")
+
+
 def tabular(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> str:
     """A booktabs tabular; cells are LaTeX already (no escaping). A header cell may be a
     ``(text, span)`` pair, centred over ``span`` columns."""

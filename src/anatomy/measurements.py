@@ -29,6 +29,16 @@ def softmax_sharpness(s: dict, seed: int, device: str) -> pd.DataFrame:
     return sc.sharpness_sweep(names, ns, s["gap"], s["noise_stds"], s["trials"], seed, device)
 
 
+def softmax_gap(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators
+    from anatomy import softmax_constraints as sc
+
+    steps = int(round((s["gap_max"] - s["gap_min"]) / s["gap_step"]))
+    gaps = [s["gap_min"] + k * s["gap_step"] for k in range(steps + 1)]
+    names = list(operators.logit_normalizers())
+    return sc.gap_sweep(names, s["ns"], gaps, s["noise_stds"], s["trials"], seed, device)
+
+
 def softmax_properties(s: dict, seed: int, device: str) -> pd.DataFrame:
     from anatomy import operators
     from anatomy import softmax_constraints as sc
@@ -54,6 +64,21 @@ def rank_collapse_depth(s: dict, seed: int, device: str) -> pd.DataFrame:
 
     return rank_collapse.depth_sweep(
         s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
+    )
+
+
+def rank_collapse_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators, rank_collapse
+
+    return rank_collapse.scale_sweep(
+        s["n"],
+        s["d"],
+        s["depth"],
+        s["scales"],
+        rank_collapse.SCALE_VARIANTS,
+        operators.names(),
+        s["trials"],
+        seed,
     )
 
 
@@ -158,9 +183,11 @@ MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
     f.__name__: f
     for f in (
         softmax_sharpness,
+        softmax_gap,
         softmax_properties,
         parity_construction,
         rank_collapse_depth,
+        rank_collapse_scale,
         lipschitz_scale,
         flip_sensitivity,
         hopfield_beta,

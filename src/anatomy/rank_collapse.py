@@ -96,16 +96,19 @@ def scale_sweep(
     n: int, d: int, depth: int, scales, variants, operator_names, trials: int, seed: int
 ) -> pd.DataFrame:
     """:func:`depth_sweep` at every input scale (a ``scale`` column): the phase diagram of
-    rank collapse, residual against depth and scale. Every scale sees the same draws."""
-    return pd.concat(
-        [
-            depth_sweep(n, d, depth, variants, operator_names, trials, seed, scale).assign(
-                scale=float(scale)
-            )
-            for scale in scales
-        ],
-        ignore_index=True,
-    )
+    rank collapse, residual against depth and scale. Every scale sees the same draws. The
+    MLP-only controls (``..._only``) contain no attention, so they run once, with
+    ``operator = "none"``."""
+    attention = [v for v in variants if not v.endswith("_only")]
+    alone = [v for v in variants if v.endswith("_only")]
+    frames = []
+    for scale in scales:
+        parts = [depth_sweep(n, d, depth, attention, operator_names, trials, seed, scale)]
+        if alone:
+            part = depth_sweep(n, d, depth, alone, operator_names[:1], trials, seed, scale)
+            parts.append(part.assign(operator="none"))
+        frames.append(pd.concat(parts, ignore_index=True).assign(scale=float(scale)))
+    return pd.concat(frames, ignore_index=True)
 
 
 def collapse_scale(table: pd.DataFrame, threshold: float) -> pd.Series:
@@ -115,6 +118,8 @@ def collapse_scale(table: pd.DataFrame, threshold: float) -> pd.Series:
     last = table[table.layer == table.layer.max()]
     mean = last.groupby(["operator", "variant", "scale"]).relative_residual.mean()
     collapsed = mean[mean < threshold].reset_index()
-    return collapsed.groupby(["operator", "variant"]).scale.max().reindex(
-        mean.reset_index().set_index(["operator", "variant"]).index.unique()
+    return (
+        collapsed.groupby(["operator", "variant"])
+        .scale.max()
+        .reindex(mean.reset_index().set_index(["operator", "variant"]).index.unique())
     )

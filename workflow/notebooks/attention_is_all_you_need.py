@@ -35,7 +35,7 @@ import os
 import matplotlib.pyplot as plt
 import torch
 
-from anatomy import operators
+from anatomy import operators, softmax_constraints
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 torch.set_default_dtype(torch.float64)  # identities are checked to ~1e-15, not to float32's 1e-7
@@ -198,6 +198,30 @@ for name in operators.names():
         f"exact zeros {int((W == 0).sum()):2d}/{W.numel()}, "
         f"largest weight {float(W.max()):.3f}"
     )
+
+# %% [markdown]
+# Where does a sparse normalizer start to point? Put one score $\Delta$ above $n-1$ equal
+# others and sweep $\Delta$: sparsemax gives the target all the weight from $\Delta = 1$ on,
+# 1.5-entmax from $\Delta = 2$ on, at any $n$ (the thresholds Martins & Astudillo and Peters et
+# al. derive, found here on a grid); softmax never does, and its weight at a fixed gap decays
+# like $1/n$. The note's gap sweep (`softmax_constraints.gap`) does this with noisy
+# distractors too, and its reproduction table holds the thresholds to one grid step.
+
+# %%
+grid = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+names = ["softmax", "sparsemax", "entmax15"]
+sweep = softmax_constraints.gap_sweep(names, [16, 1024], grid, [0.0], 1, 0)
+for name in names[1:]:
+    threshold = softmax_constraints.support_threshold(sweep, name).to_dict()
+    print(name, "full weight from gap", threshold)
+print(
+    "softmax at gap 2:",
+    sweep[(sweep.normalizer == "softmax") & (sweep.gap == 2.0) & (sweep.metric == "target_weight")]
+    .groupby("n")
+    .value.mean()
+    .round(4)
+    .to_dict(),
+)
 
 # %% [markdown]
 # ## The Hopfield temperature

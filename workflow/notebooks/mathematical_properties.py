@@ -128,6 +128,20 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# That is one input scale, and the scale is a temperature: multiplying the inputs by $s$
+# multiplies every score by $s^2$. Sweep it, and read the MLP against an MLP-only stack (a
+# random ReLU MLP contracts the spread by itself; a centred tanh MLP does not). Small inputs give
+# flat rows and collapse for softmax and tied $L_2$ alike; large inputs give nearly hard
+# softmax rows that keep the tokens apart. What collapses is softness, not softmax.
+
+# %%
+phase = rank_collapse.scale_sweep(
+    32, 64, 6, [0.25, 1.0, 4.0], ["pure", "mlp_only", "skip+tanh_only"], ["softmax", "l2"], 2, 0
+)
+last = phase[phase.layer == 6].groupby(["variant", "operator", "scale"]).relative_residual
+print(last.mean().unstack("scale").round(4))
+
+# %% [markdown]
 # ## Not Lipschitz: the dot product lets small moves become large ones
 #
 # Kim et al. (2021): with one token away from the origin and the rest at zero, the zero

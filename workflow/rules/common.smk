@@ -150,6 +150,10 @@ def provenance_rows():
             wildcards = SimpleNamespace(**maker.get_wildcards(asset))
             script = Path(maker.script.format(wildcards=wildcards)).name
             rows.append([asset, maker.name, script, experiment, config_hash(config[experiment])])
+    for asset in NOTE_ASSETS:  # the note's own tables (paper.smk), across experiments
+        maker = next(r for r in workflow.rules if r.script and r.is_producer(asset))
+        script = Path(maker.script).name
+        rows.append([asset, maker.name, script, "reproduction", config_hash(config["reproduction"])])
     return rows
 
 

@@ -119,6 +119,7 @@ rule write_equivalent_forms_macros:
         lib=library_of("../scripts/macros_equivalent_forms.py"),
     output:
         tex=f"{GENERATED}/macros/{EQ}.tex",
+        values=f"{GENERATED}/values/{EQ}.json",
     log:
         f"{LOGS}/write_equivalent_forms_macros.log",
     params:

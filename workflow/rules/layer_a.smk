@@ -7,9 +7,11 @@
 MEASUREMENT_RULES.update(
     {
         "softmax_sharpness": measurement("softmax_constraints", "sharpness"),
+        "softmax_gap": measurement("softmax_constraints", "gap"),
         "softmax_properties": measurement("softmax_constraints", "properties"),
         "parity_construction": measurement("expressivity", "parity"),
         "rank_collapse_depth": measurement("expressivity", "rank_collapse"),
+        "rank_collapse_scale": measurement("expressivity", "rank_collapse_scale"),
         "lipschitz_scale": measurement("expressivity", "lipschitz"),
         "flip_sensitivity": measurement("expressivity", "sensitivity"),
         "hopfield_beta": measurement("expressivity", "hopfield"),
@@ -19,29 +21,36 @@ MEASUREMENT_RULES.update(
 
 # ---- softmax_constraints ---------------------------------------------------------------------
 
-PAPER_ASSETS["softmax_constraints"] = [
-    "figures/softmax_sharpness.pdf",
+# figure -> the table it draws
+SOFTMAX_FIGURES = {"softmax_sharpness": "sharpness", "softmax_gap": "gap"}
+PAPER_ASSETS["softmax_constraints"] = [f"figures/{name}.pdf" for name in SOFTMAX_FIGURES] + [
     f"{GENERATED}/tables/softmax_properties.tex",
     f"{GENERATED}/macros/softmax_constraints.tex",
 ]
 
 
-rule plot_softmax_sharpness:
+rule plot_softmax_constraints:
+    # One script per figure; this rule draws whichever the wildcard names.
     input:
-        table=result("softmax_constraints", "sharpness"),
-        meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
-        lib=library_of("../scripts/fig_softmax_sharpness.py"),
+        table=lambda w: result("softmax_constraints", SOFTMAX_FIGURES[w.figure]),
+        meta=lambda w: result("softmax_constraints", SOFTMAX_FIGURES[w.figure]).replace(
+            ".parquet", ".json"
+        ),
+        script="workflow/scripts/fig_{figure}.py",
+        lib=library_of("../scripts/fig_{wildcards.figure}.py"),
     output:
-        pdf="figures/softmax_sharpness.pdf",
-        png=shown("figures/softmax_sharpness.png", "Layer A - what softmax constrains"),
+        pdf="figures/{figure}.pdf",
+        png=shown("figures/{figure}.png", "Layer A - what softmax constrains"),
     log:
-        f"{LOGS}/plot_softmax_sharpness.log",
+        f"{LOGS}/plot_{{figure}}.log",
+    wildcard_constraints:
+        figure="|".join(SOFTMAX_FIGURES),
     params:
-        caption=script_doc("workflow/scripts/fig_softmax_sharpness.py"),
+        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.figure}.py"),
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/fig_softmax_sharpness.py"
+        "../scripts/fig_{wildcards.figure}.py"
 
 
 rule tabulate_softmax_properties:
@@ -64,11 +73,14 @@ rule write_softmax_macros:
     input:
         sharpness=result("softmax_constraints", "sharpness"),
         sharpness_meta=result("softmax_constraints", "sharpness").replace(".parquet", ".json"),
+        gap=result("softmax_constraints", "gap"),
+        gap_meta=result("softmax_constraints", "gap").replace(".parquet", ".json"),
         properties=result("softmax_constraints", "properties"),
         properties_meta=result("softmax_constraints", "properties").replace(".parquet", ".json"),
         lib=library_of("../scripts/macros_softmax_constraints.py"),
     output:
         tex=f"{GENERATED}/macros/softmax_constraints.tex",
+        values=f"{GENERATED}/values/softmax_constraints.json",
     log:
         f"{LOGS}/write_softmax_macros.log",
     conda:
@@ -83,6 +95,7 @@ rule write_softmax_macros:
 EXPRESSIVITY_FIGURES = {
     "parity_margin": "parity",
     "rank_collapse": "rank_collapse",
+    "rank_collapse_scale": "rank_collapse_scale",
     "lipschitz": "lipschitz",
     "flip_sensitivity": "sensitivity",
     "hopfield": "hopfield",
@@ -92,7 +105,14 @@ PAPER_ASSETS["expressivity"] = [f"figures/{name}.pdf" for name in EXPRESSIVITY_F
 ]
 EXPRESSIVITY_TABLES = {
     part: result("expressivity", part)
-    for part in ("parity", "rank_collapse", "lipschitz", "sensitivity", "hopfield")
+    for part in (
+        "parity",
+        "rank_collapse",
+        "rank_collapse_scale",
+        "lipschitz",
+        "sensitivity",
+        "hopfield",
+    )
 }
 
 
@@ -123,6 +143,7 @@ rule write_expressivity_macros:
         lib=library_of("../scripts/macros_expressivity.py"),
     output:
         tex=f"{GENERATED}/macros/expressivity.tex",
+        values=f"{GENERATED}/values/expressivity.json",
     log:
         f"{LOGS}/write_expressivity_macros.log",
     params:

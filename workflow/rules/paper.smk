@@ -32,6 +32,39 @@ rule write_section_list:
         "../scripts/write_section_list.py"
 
 
+# Published results reproduced: the anchors of anatomy.reproduction, read from the values
+# the enabled sections' macros rules write, against tolerances fixed in the config.
+REPRODUCTION_SECTIONS = [
+    name
+    for name in ("softmax_constraints", "expressivity", "equivalent_forms", "zoo")
+    if name in config["experiments"]
+]
+NOTE_ASSETS = [
+    f"{GENERATED}/tables/reproduction.tex",
+    f"{GENERATED}/macros/reproduction.tex",
+]
+
+
+rule tabulate_reproduction:
+    input:
+        unpack(lambda w: {name: f"{GENERATED}/values/{name}.json" for name in REPRODUCTION_SECTIONS}),
+        lib=library_of("../scripts/tab_reproduction.py"),
+    output:
+        tex=NOTE_ASSETS[0],
+        macros=NOTE_ASSETS[1],
+        values=f"{GENERATED}/values/reproduction.json",
+    log:
+        f"{LOGS}/tabulate_reproduction.log",
+    params:
+        caption=script_doc("workflow/scripts/tab_reproduction.py"),
+        sections=REPRODUCTION_SECTIONS,
+        tolerances=config["reproduction"],
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/tab_reproduction.py"
+
+
 rule compile_note:
     input:
         main="paper/main.tex",
@@ -42,6 +75,7 @@ rule compile_note:
         macro_list=rules.write_section_list.output.macros,
         provenance=f"{GENERATED}/tables/provenance.tex",
         assets=[asset for name in config["experiments"] for asset in PAPER_ASSETS[name]],
+        note_assets=NOTE_ASSETS,
         lib=library_of("../scripts/build_pdf.py"),
     output:
         pdf=NOTE_PDF,
@@ -89,6 +123,7 @@ rule archive_note:
             rules.write_section_list.output.macros,
             rules.write_provenance.output.tex,
             *[a for name in config["experiments"] for a in PAPER_ASSETS[name]],
+            *NOTE_ASSETS,
         ],
         lib=library_of("../scripts/archive_note.py"),
     output:

@@ -205,6 +205,7 @@ rule write_zoo_macros:
         lib=library_of("../scripts/macros_zoo.py"),
     output:
         tex=f"{GENERATED}/macros/zoo.tex",
+        values=f"{GENERATED}/values/zoo.json",
     log:
         f"{LOGS}/write_zoo_macros.log",
     params:

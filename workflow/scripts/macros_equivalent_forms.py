@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.artifacts import load_torch
-from anatomy.latex import format_values, macros
+from anatomy.latex import write_macros
 from anatomy.linear_kernels import macro_values
 from anatomy.runtime import snakemake_job
 
@@ -19,8 +19,9 @@ with snakemake_job(snakemake):
     adjacency = [path for path in snakemake.input.tables if path.endswith("adjacency.pt")]
     maps = load_torch(adjacency[0])["maps"] if adjacency else []
     values = macro_values(tables, snakemake.params.settings["recall"], maps)
-    Path(snakemake.output.tex).write_text(
-        macros(
-            format_values(values), header="written by write_equivalent_forms_macros; do not edit"
-        )
+    write_macros(
+        values,
+        snakemake.output.tex,
+        snakemake.output.values,
+        "written by write_equivalent_forms_macros; do not edit",
     )

@@ -1,11 +1,9 @@
 """Macros for every number the expressivity section quotes."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.expressivity import macro_values
-from anatomy.latex import format_values, macros
+from anatomy.latex import write_macros
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -18,6 +16,9 @@ with snakemake_job(snakemake):
         "exLipN": s["lipschitz"]["n"],
         "exLipD": s["lipschitz"]["d"],
     }
-    Path(snakemake.output.tex).write_text(
-        macros(format_values(values), header="written by write_expressivity_macros; do not edit")
+    write_macros(
+        values,
+        snakemake.output.tex,
+        snakemake.output.values,
+        "written by write_expressivity_macros; do not edit",
     )

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import format_values, macros
+from anatomy.latex import write_macros
 from anatomy.runtime import snakemake_job
-from anatomy.softmax_constraints import macro_values
+from anatomy.softmax_constraints import PUBLISHED_GAP, gap_values, macro_values
 
 with snakemake_job(snakemake):
     sharpness_meta = json.loads(Path(snakemake.input.sharpness_meta).read_text())
@@ -17,12 +17,17 @@ with snakemake_job(snakemake):
         pd.read_parquet(snakemake.input.properties),
         sharpness_meta["settings"]["gap"],
     )
+    ns = json.loads(Path(snakemake.input.gap_meta).read_text())["settings"]["ns"]
+    values |= gap_values(pd.read_parquet(snakemake.input.gap), PUBLISHED_GAP, (min(ns), max(ns)))
     settings = properties_meta["settings"]
     values |= {
         "scPropN": settings["n"],
         "scPropD": settings["d"],
         "scPropTrials": settings["trials"],
     }
-    Path(snakemake.output.tex).write_text(
-        macros(format_values(values), header="written by write_softmax_macros; do not edit")
+    write_macros(
+        values,
+        snakemake.output.tex,
+        snakemake.output.values,
+        "written by write_softmax_macros; do not edit",
     )

@@ -1,10 +1,8 @@
 """Macros for every number the zoo section quotes."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, format_values, macros, word_list
+from anatomy.latex import code, word_list, write_macros
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import macro_values, parity_sentence, parity_verdict
 
@@ -41,6 +39,9 @@ with snakemake_job(snakemake):
         "zooLearnMinN": min(rule["lengths"]),
         "zooLearnMaxN": max(rule["lengths"]),
     }
-    Path(snakemake.output.tex).write_text(
-        macros(format_values(values), header="written by write_zoo_macros; do not edit")
+    write_macros(
+        values,
+        snakemake.output.tex,
+        snakemake.output.values,
+        "written by write_zoo_macros; do not edit",
     )

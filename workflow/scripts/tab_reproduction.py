@@ -1,0 +1,48 @@
+"""Table: published results reproduced. Each row sets a paper's number or law beside ours,
+with the criterion fixed in the config before the run (`reproduction`) and its verdict; a
+failed row stays in the table."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.latex import fmt, tabular, write_macros
+from anatomy.reproduction import macro_values, read_values, table
+from anatomy.runtime import snakemake_job
+
+
+def criterion(check: str, published: float, tolerance: float) -> str:
+    """The pass rule in words: what ours must meet."""
+    if check == "abs":
+        return rf"$\pm$ {fmt(tolerance)}"
+    if check == "rel":
+        return rf"$\pm$ {fmt(100 * tolerance)}\%"
+    if check == "factor":
+        return rf"within $\times${fmt(tolerance)}"
+    return (r"$\le$ " if check == "below" else r"$\ge$ ") + fmt(tolerance)
+
+
+with snakemake_job(snakemake):
+    files = {name: snakemake.input[name] for name in snakemake.params.sections}
+    rows = table(read_values(files), snakemake.params.tolerances)
+    lines = []
+    for r in rows.itertuples():
+        published = "" if pd.isna(r.published) else fmt(r.published)
+        lines.append(
+            [
+                rf"\citet{{{r.cite}}}",
+                r.claim,
+                published,
+                fmt(r.ours),
+                criterion(r.check, r.published, r.tolerance),
+                r.verdict,
+            ]
+        )
+    header = ["paper", "published result", "value", "ours", "criterion", "verdict"]
+    Path(snakemake.output.tex).write_text(tabular(header, lines, r"lp{5.2cm}rrlc"))
+    write_macros(
+        macro_values(rows),
+        snakemake.output.macros,
+        snakemake.output.values,
+        "written by tabulate_reproduction; do not edit",
+    )
