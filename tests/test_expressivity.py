@@ -74,6 +74,35 @@ def test_scale_one_of_the_scale_sweep_is_the_depth_sweep():
     assert np.allclose(depth.relative_residual, scaled.relative_residual)
 
 
+# ---- Weiss et al. (2021): a RASP program compiled to attention --------------------------------
+
+
+def test_the_compiled_reverse_program_is_exact_with_hard_attention_at_every_length():
+    from anatomy import rasp
+
+    table = rasp.length_sweep(
+        ["hardmax", "sparsemax", "softmax", "uniform"], [8, 256], 2.0, 8, 16, 0
+    )
+    acc = table.set_index(["operator", "n"]).accuracy
+    assert acc[("hardmax", 8)] == acc[("hardmax", 256)] == 1.0
+    assert acc[("sparsemax", 256)] == 1.0  # a gap of 2 is above sparsemax's threshold of 1
+    assert acc[("softmax", 8)] == 1.0 > 0.6 > acc[("softmax", 256)]  # breaks near 8 e^2 + 1
+    assert acc[("uniform", 256)] < 0.3
+
+
+def test_the_compiled_selector_scores_beta_on_the_selected_pair_only():
+    from anatomy import rasp
+
+    q, k = rasp.compiled_flip(5, 2.0)
+    scores = q @ k.T / math.sqrt(5)
+    expected = 2.0 * torch.eye(5, dtype=torch.float64).flip(0)
+    assert torch.allclose(scores, expected)
+    # Softmax on these scores is the closed form e^b / (e^b + n - 1), computed here by hand.
+    w = rasp.reverse_weights("softmax", 5, 2.0)
+    assert float(w[0, 4]) == pytest.approx(math.exp(2) / (math.exp(2) + 4))
+    assert rasp.softmax_breaking_length(2.0, 8) == pytest.approx(8 * math.exp(2) + 1)
+
+
 def test_relative_residual_is_zero_for_identical_tokens():
     x = torch.randn(1, 8, dtype=torch.float64).expand(5, 8)
     assert rank_collapse.relative_residual(x) < 1e-15
@@ -156,6 +185,9 @@ def test_every_macro_the_section_uses_is_generated():
         ),
         "rank_collapse_scale": MEASUREMENTS["rank_collapse_scale"](
             {"n": 6, "d": 8, "depth": 2, "scales": [0.5, 2.0], "trials": 1}, 0, "cpu"
+        ),
+        "rasp": MEASUREMENTS["rasp_reverse"](
+            {"ns": [8, 64], "beta": 2.0, "vocab": 8, "samples": 2}, 0, "cpu"
         ),
         "lipschitz": MEASUREMENTS["lipschitz_scale"](
             {"n": 3, "d": 4, "scale_min": 1.0, "scale_max": 4.0, "num_scales": 2, "trials": 1},

@@ -108,7 +108,9 @@ def test_structural_identities_hold_and_fail_where_they_should(properties):
 
 
 def test_sinusoidal_positions_match_the_formula():
-    pe = sc.sinusoidal_positions(5, 6)
+    from anatomy.positions import sinusoidal_positions
+
+    pe = sinusoidal_positions(5, 6)
     pos, i = 3, 2  # dimension 2i = 4 is sin, 2i + 1 = 5 is cos
     angle = pos / 10000 ** (2 * i / 6)
     assert pe[pos, 4].item() == pytest.approx(np.sin(angle))
@@ -144,13 +146,15 @@ def test_every_macro_the_section_uses_is_generated(properties):
     is produced by macro_values or the macro script's settings block."""
     table = sc.sharpness_sweep(NORMALIZERS, [4, 16, 64], 3.0, [0.0, 1.0], 2, 0)
     gaps = sc.gap_sweep(NORMALIZERS, [16, 64], [0.0, 1.0, 2.0], [0.0, 1.0], 2, 0)
-    generated = set(sc.macro_values(table, properties, 3.0)) | set(
-        sc.gap_values(gaps, sc.PUBLISHED_GAP, (16, 64))
-    ) | {
-        "scPropN",
-        "scPropD",
-        "scPropTrials",
-    }
+    generated = (
+        set(sc.macro_values(table, properties, 3.0))
+        | set(sc.gap_values(gaps, sc.PUBLISHED_GAP, (16, 64)))
+        | {
+            "scPropN",
+            "scPropD",
+            "scPropTrials",
+        }
+    )
     text = (ROOT / "paper/sections/softmax_constraints.tex").read_text()
     used = set(re.findall(r"\\(sc[A-Z][A-Za-z]*)", text))
     assert used, "the section quotes no generated number"

@@ -72,6 +72,41 @@ def phase_values(scale_table: pd.DataFrame) -> dict[str, float | int | str]:
     }
 
 
+def rasp_values(table: pd.DataFrame) -> dict[str, float | int | str]:
+    """The compiled RASP program's numbers (:func:`anatomy.rasp.length_sweep`): who runs it
+    exactly at every length, where softmax breaks, and the strictly positive kernels."""
+    from anatomy.latex import code, word_list
+    from anatomy.rasp import softmax_breaking_length
+
+    accuracy = table.pivot(index="operator", columns="n", values="accuracy")
+    ns = sorted(accuracy.columns)
+    exact = [op for op in accuracy.index if (accuracy.loc[op] == 1.0).all()]
+    beta, vocab = float(table.beta.iloc[0]), int(table.vocab.iloc[0])
+    soft = accuracy.loc["softmax"]
+    below_half = [n for n in ns if soft[n] < 0.5]
+
+    def at(operator, n):
+        return float(accuracy.loc[operator, n]) if operator in accuracy.index else float("nan")
+
+    return {
+        "exRaspBeta": beta,
+        "exRaspVocab": vocab,
+        "exRaspNLow": int(ns[0]),
+        "exRaspNHigh": int(ns[-1]),
+        "exRaspExact": len(exact),
+        "exRaspOperators": int(len(accuracy.index)),
+        "exRaspExactList": word_list([code(op) for op in exact]) if exact else "none",
+        "exRaspBreak": softmax_breaking_length(beta, vocab),
+        "exRaspSoftmaxHalf": int(below_half[0]) if below_half else float("nan"),
+        "exRaspSoftmaxHigh": at("softmax", ns[-1]),
+        "exRaspHardmaxHigh": at("hardmax", ns[-1]),
+        "exRaspLogNHigh": at("softmax_logn", ns[-1]),
+        "exRaspEluHigh": at("linear_elu", ns[-1]),
+        "exRaspFavorHigh": at("favor", ns[-1]),
+        "exRaspUniformHigh": at("uniform", ns[-1]),
+    }
+
+
 def macro_values(tables: dict[str, pd.DataFrame]) -> dict[str, float | int]:
     parity, collapse = tables["parity"], tables["rank_collapse"]
     lipschitz, sensitivity, hopfield = (
@@ -109,6 +144,7 @@ def macro_values(tables: dict[str, pd.DataFrame]) -> dict[str, float | int]:
     big = hop.loc[n_pat]
     betas = big.index.to_numpy()
     phase = phase_values(tables["rank_collapse_scale"]) if "rank_collapse_scale" in tables else {}
+    phase |= rasp_values(tables["rasp"]) if "rasp" in tables else {}
     return phase | {
         "exParityNLow": n_lo,
         "exParityNHigh": n_hi,

@@ -82,6 +82,12 @@ def rank_collapse_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
     )
 
 
+def rasp_reverse(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy import operators, rasp
+
+    return rasp.length_sweep(operators.names(), s["ns"], s["beta"], s["vocab"], s["samples"], seed)
+
+
 def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
     from anatomy import lipschitz, operators
 
@@ -188,6 +194,7 @@ MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
         parity_construction,
         rank_collapse_depth,
         rank_collapse_scale,
+        rasp_reverse,
         lipschitz_scale,
         flip_sensitivity,
         hopfield_beta,

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from anatomy import operators
-from anatomy.softmax_constraints import sinusoidal_positions
+from anatomy.positions import sinusoidal_positions
 
 
 @dataclass

@@ -153,6 +153,16 @@ ANCHORS: tuple[Anchor, ...] = (
         "exCollapseSkipLast",
     ),
     Anchor(
+        "rasp_hard",
+        "A",
+        "weiss2021rasp",
+        r"a RASP program (reverse) is exact with hard attention (accuracy 1 at the longest $n$)",
+        1.0,
+        "abs",
+        "expressivity",
+        "exRaspHardmaxHigh",
+    ),
+    Anchor(
         "lipschitz_slope",
         "A",
         "kim2021lipschitz",

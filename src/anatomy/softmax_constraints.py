@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from anatomy import operators
+from anatomy.positions import sinusoidal_positions
 
 DTYPE = torch.float64  # properties are identities; float64 keeps their residuals at ~1e-16
 
@@ -173,16 +174,6 @@ def gap_values(table: pd.DataFrame, gap: float, ns: tuple[int, int]) -> dict[str
 # --------------------------------------------------------------------------------------------
 # Part (b): structural properties of one self-attention layer
 # --------------------------------------------------------------------------------------------
-
-
-def sinusoidal_positions(n: int, d: int) -> Tensor:
-    """The fixed positional encoding of Vaswani et al. (2017), shape ``(n, d)``."""
-    position = torch.arange(n, dtype=DTYPE).unsqueeze(1)
-    frequency = torch.exp(torch.arange(0, d, 2, dtype=DTYPE) * (-math.log(10000.0) / d))
-    encoding = torch.zeros(n, d, dtype=DTYPE)
-    encoding[:, 0::2] = torch.sin(position * frequency)
-    encoding[:, 1::2] = torch.cos(position * frequency[: d // 2])
-    return encoding
 
 
 class SelfAttentionLayer:

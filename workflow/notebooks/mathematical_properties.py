@@ -33,7 +33,7 @@ import os
 import matplotlib.pyplot as plt
 import torch
 
-from anatomy import lipschitz, operators, parity, rank_collapse, sensitivity
+from anatomy import lipschitz, operators, parity, rank_collapse, rasp, sensitivity
 from anatomy import softmax_constraints as sc
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
@@ -98,6 +98,22 @@ for n in (10, 100, 1000):
 # divides $[y, -y]$ by its own standard deviation with $\epsilon = 0$, which is exactly the
 # kind of hard, scale-free operation attention itself does not provide.
 #
+# ## Universal, if hard: a RASP program compiled to attention
+#
+# RASP (Weiss et al. 2021) writes transformers as select-aggregate programs whose aggregate
+# averages over an *exactly* selected set. Compile `reverse` (select the key at position
+# $n-1-i$ for query $i$) into queries and keys over one-hot positions that score $\beta$ on
+# the selected pair and 0 elsewhere, and run every operator on them. Hard and sparse operators
+# (and kernels that vanish where the scores do) run it at every length; softmax breaks once its
+# selected weight $e^\beta/(e^\beta+n-1)$ drops below what a wrong token collects, near
+# $n = V e^\beta + 1$; strictly positive kernels never state the selection.
+
+# %%
+program = rasp.length_sweep(operators.names(), [8, 64, 512], 2.0, 8, 16, 0)
+print(program.pivot(index="operator", columns="n", values="accuracy").round(3))
+print("softmax breaks near n =", round(rasp.softmax_breaking_length(2.0, 8)))
+
+# %% [markdown]
 # ## Why soft: one flipped bit moves the output by $O(1/n)$ (Hahn 2020)
 
 # %%
