@@ -8,7 +8,6 @@ import pandas as pd
 
 from anatomy import plotting
 from anatomy.runtime import snakemake_job
-from anatomy.softmax_constraints import softmax_target_weight
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)
@@ -38,7 +37,8 @@ with snakemake_job(snakemake):
     gaps = np.linspace(table.gap.min(), table.gap.max(), 200)
     for index, ax in enumerate(axes.flat[: len(panels)]):
         if index < len(ns):  # equal distractors: softmax's closed form
-            ax.plot(gaps, softmax_target_weight(gaps, ns[index]), "k--", lw=1)
+            closed = np.exp(gaps) / (np.exp(gaps) + ns[index] - 1)  # e^D / (e^D + n - 1)
+            ax.plot(gaps, closed, "k--", lw=1)
         for threshold in (1.0, 2.0):
             ax.axvline(threshold, color="0.6", lw=0.8, ls=":")
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
