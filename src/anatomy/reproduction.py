@@ -262,6 +262,27 @@ ANCHORS: tuple[Anchor, ...] = (
         "zoo",
         "zooRecallSoftmaxIn",
     ),
+    Anchor(
+        "dyck_length",
+        "zoo",
+        "bhattamishra2020ability",
+        r"transformers learn Dyck-1 and keep it on longer strings (theirs about twice the"
+        r" training length, ours the largest test size; accuracy near 1)",
+        1.0,
+        "above",
+        "zoo",
+        "zooDyckSoftmaxFar",
+    ),
+    Anchor(
+        "parity_not_learned",
+        "zoo",
+        "bhattamishra2020ability",
+        r"they do not learn PARITY (best operator in range, near chance 0.5)",
+        0.5,
+        "below",
+        "zoo",
+        "zooParityBestIn",
+    ),
 )
 
 
