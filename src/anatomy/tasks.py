@@ -37,9 +37,10 @@ class Task:
     positions: bool  # the task needs token order (sinusoidal encodings are added)
     train_sizes: tuple[int, int]
     description: str
+    sampler: str = ""  # the sampler of another task (a control on the same inputs); "" = own
 
     def sample(self, batch: int, size: int, generator: torch.Generator) -> Batch:
-        return SAMPLERS[self.name](batch, size, generator)
+        return SAMPLERS[self.sampler or self.name](batch, size, generator)
 
 
 def _empty(batch: int, length: int) -> tuple[Tensor, Tensor]:
@@ -197,6 +198,11 @@ TASKS: dict[str, Task] = {
         Task("parity", 3, 2, False, True, (4, 16), "parity of a bit string"),
         Task("first", 3, 2, False, True, (4, 16), "the first bit (control for parity)"),
         Task("dyck1", 2, 2, True, False, (8, 32), "Dyck-1 prefix validity"),
+        # Positions as a controlled factor: FIRST and PARITY on the same inputs with no position
+        # encoding and a causal mask, under which the first token can still tell it is first
+        # (it attends to itself alone). A length failure that goes away here was positional.
+        Task("first_causal", 3, 2, True, False, (4, 16), "FIRST, causal, no positions", "first"),
+        Task("parity_causal", 3, 2, True, False, (4, 16), "PARITY, causal, no positions", "parity"),
     )
 }
 

@@ -9,7 +9,13 @@ from anatomy.intervals import compare_phrase, mean_ci, paired_difference, wilson
 from anatomy.latex import fmt
 
 # The tasks' short names in the zoo's tables.
-SHORT_NAMES = {"associative_recall": "recall", "max_retrieval": "max", "dyck1": "Dyck-1"}
+SHORT_NAMES = {
+    "associative_recall": "recall",
+    "max_retrieval": "max",
+    "dyck1": "Dyck-1",
+    "first_causal": "first (causal)",
+    "parity_causal": "parity (causal)",
+}
 
 
 def per_seed(metrics: pd.DataFrame, metric: str = "accuracy") -> dict[str, pd.Series]:
@@ -200,6 +206,8 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
         "parity": "Parity",
         "first": "First",
         "dyck1": "Dyck",
+        "first_causal": "FirstCausal",
+        "parity_causal": "ParityCausal",
     }
     # Baselines per task and regime: chance, the samples' majority class, `uniform`.
     base = baselines(metrics).set_index(["task", "regime"]) if "family" in metrics else None
