@@ -68,6 +68,21 @@ def test_the_input_scale_is_a_temperature_for_collapse_and_the_mlp_controls_hold
     assert scale[("softmax", "pure")] == 0.25 and np.isnan(scale[("softmax", "skip")])
 
 
+def test_collapse_scale_needs_every_smaller_scale_collapsed_and_every_draw_defined():
+    import pandas as pd
+
+    rows = [  # collapsed at 0.25 and 1, not at 0.5: collapse holds from 0.25 down only
+        dict(operator="a", variant="pure", scale=s, layer=2, trial=0, relative_residual=r)
+        for s, r in ((0.25, 1e-9), (0.5, 0.4), (1.0, 1e-9))
+    ] + [
+        dict(operator="b", variant="pure", scale=0.25, layer=2, trial=t, relative_residual=r)
+        for t, r in ((0, 1e-9), (1, float("nan")))  # one undefined draw: undefined cell
+    ]
+    scale = rank_collapse.collapse_scale(pd.DataFrame(rows), 1e-3)
+    assert scale[("a", "pure")] == 0.25 and np.isnan(scale[("b", "pure")])
+    assert np.isnan(rank_collapse.relative_residual(torch.zeros(3, 2, dtype=torch.float64)))
+
+
 def test_scale_one_of_the_scale_sweep_is_the_depth_sweep():
     depth = rank_collapse.depth_sweep(8, 8, 3, ["pure", "skip+mlp"], ["softmax"], 2, 5)
     scaled = rank_collapse.scale_sweep(8, 8, 3, [1.0], ["pure", "skip+mlp"], ["softmax"], 2, 5)
@@ -86,7 +101,7 @@ def test_the_compiled_reverse_program_is_exact_with_hard_attention_at_every_leng
     acc = table.set_index(["operator", "n"]).accuracy
     assert acc[("hardmax", 8)] == acc[("hardmax", 256)] == 1.0
     assert acc[("sparsemax", 256)] == 1.0  # a gap of 2 is above sparsemax's threshold of 1
-    assert acc[("softmax", 8)] == 1.0 > 0.6 > acc[("softmax", 256)]  # breaks near 8 e^2 + 1
+    assert acc[("softmax", 8)] == 1.0 > 0.6 > acc[("softmax", 256)]
     assert acc[("uniform", 256)] < 0.3
 
 
@@ -100,7 +115,16 @@ def test_the_compiled_selector_scores_beta_on_the_selected_pair_only():
     # Softmax on these scores is the closed form e^b / (e^b + n - 1), computed here by hand.
     w = rasp.reverse_weights("softmax", 5, 2.0)
     assert float(w[0, 4]) == pytest.approx(math.exp(2) / (math.exp(2) + 4))
-    assert rasp.softmax_breaking_length(2.0, 8) == pytest.approx(8 * math.exp(2) + 1)
+    assert rasp.softmax_breaking_length(2.0, 8) == pytest.approx(4 * math.exp(4))
+
+
+def test_softmax_runs_the_program_well_below_its_breaking_length_and_fails_well_above():
+    from anatomy import rasp
+
+    scale = rasp.softmax_breaking_length(1.5, 4)  # 40: small enough to test both sides
+    table = rasp.length_sweep(["softmax"], [8, 160], 1.5, 4, 64, 0).set_index("n").accuracy
+    assert table[8] > 0.9 and table[160] < 0.6  # at a fifth of the scale and at four times it
+    assert 8 < scale / 4 and 160 > 3 * scale
 
 
 def test_relative_residual_is_zero_for_identical_tokens():

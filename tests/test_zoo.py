@@ -63,15 +63,21 @@ def test_task_answers_match_their_definitions():
     assert 0.2 < dyck.targets[:, -1].float().mean() < 0.95  # both answers occur
 
 
-@pytest.mark.parametrize("size", [8, 16, 64])
-def test_recall_values_are_balanced_so_the_bag_of_values_tells_nothing(size):
-    # Counted from the tokens, not the sampler's bookkeeping: every value occurs size / 8
-    # times, so guessing from the values present is exactly chance (1/8), and the answer's
+@pytest.mark.parametrize("size", [8, 12, 16, 64])
+def test_recall_values_are_balanced_to_within_one_and_the_bag_baseline_is_what_they_give(size):
+    # Counted from the tokens, not the sampler's bookkeeping: every value occurs size // 8 or
+    # one more times (exactly size / 8 when 8 divides size), so guessing the most frequent
+    # value present is right ceil(size / 8) / size of the time (bag_baseline); the answer's
     # value is uniform over the eight (a chi-square test, 7 dof, 99.9% point 24.3).
     batch = TASKS["associative_recall"].sample(2000, size, torch.Generator().manual_seed(4))
     values = batch.tokens[:, :size] % tasks.VALUES
     counts = torch.stack([torch.bincount(row, minlength=tasks.VALUES) for row in values])
-    assert (counts == size // tasks.VALUES).all()
+    assert ((counts == size // tasks.VALUES) | (counts == size // tasks.VALUES + 1)).all()
+    assert (counts.sum(1) == size).all()
+    asked = batch.targets[:, size:]  # the bag guess: the most frequent value (ties: any)
+    top = counts.max(1, keepdim=True).values
+    guess = (counts.gather(1, asked) == top).float() / (counts == top).sum(1, keepdim=True)
+    assert float(guess.mean()) == pytest.approx(tasks.bag_baseline(size), abs=0.02)
     answers = torch.bincount(batch.targets[:, size:].flatten(), minlength=tasks.VALUES)
     expected = answers.sum() / tasks.VALUES
     assert float(((answers - expected) ** 2 / expected).sum()) < 24.3

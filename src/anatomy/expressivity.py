@@ -23,14 +23,30 @@ def phase_values(scale_table: pd.DataFrame) -> dict[str, float | int | str]:
 
     depth = int(scale_table.layer.max())
     last = scale_table[scale_table.layer == depth]
-    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.mean()
+    # A cell with an undefined draw (a stack that under- or overflowed) is undefined itself.
+    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.agg(
+        lambda v: v.mean() if v.notna().all() else np.nan
+    )
     scales = sorted(scale_table.scale.unique())
     low, high = scales[0], scales[-1]
     pure = mean.xs("pure", level="variant").unstack("scale")
     attention_ops = [op for op in pure.index if op != "none"]
+    pure = pure.loc[attention_ops]
     collapsed = pure < COLLAPSED
+    undefined = [op for op in attention_ops if pure.loc[op].isna().any()]
     everywhere = [op for op in attention_ops if collapsed.loc[op].all()]
+    # Operators whose rows do not depend on the input scale at all (homogeneous kernels,
+    # content-free weights): identical residuals at every scale.
+    invariant = [
+        op
+        for op in attention_ops
+        if op not in undefined
+        and np.allclose(pure.loc[op], pure.loc[op].iloc[0], rtol=1e-6, atol=1e-300)
+    ]
     l2_scale = collapse_scale(scale_table, COLLAPSED).get(("l2", "pure"), float("nan"))
+
+    def names(ops):
+        return ", ".join(r"\texttt{" + op.replace("_", r"\_") + "}" for op in ops) or "none"
 
     def at(operator, variant, scale):
         return float(mean.get((operator, variant, scale), float("nan")))
@@ -42,24 +58,24 @@ def phase_values(scale_table: pd.DataFrame) -> dict[str, float | int | str]:
         "exPhaseScaleLow": float(low),
         "exPhaseScaleHigh": float(high),
         "exPhaseOperators": len(attention_ops),
+        "exPhaseDefined": len(attention_ops) - len(undefined),
         "exPhaseCollapsedLow": int(collapsed[low].sum()),
         "exPhaseCollapsedHigh": int(collapsed[high].sum()),
         "exPhaseCollapsedEverywhere": len(everywhere),
-        "exPhaseStandingLowList": ", ".join(
-            r"\texttt{" + op.replace("_", r"\_") + "}"
-            for op in attention_ops
-            if not collapsed.loc[op, low]
-        )
-        or "none",
-        "exPhaseCollapsedEverywhereList": ", ".join(
-            r"\texttt{" + op.replace("_", r"\_") + "}" for op in everywhere
-        )
-        or "none",
+        "exPhaseStandingLowList": names(
+            [op for op in attention_ops if op not in undefined and not collapsed.loc[op, low]]
+        ),
+        "exPhaseUndefinedList": names(undefined),
+        "exPhaseCollapsedEverywhereList": names(everywhere),
+        "exPhaseInvariantList": names([op for op in everywhere if op in invariant]),
         "exPhaseSoftmaxPureHigh": at("softmax", "pure", high),
         "exPhaseSoftmaxPureOne": at("softmax", "pure", one),
-        "exPhaseHardmaxPure": float(pure.loc["hardmax"].mean())
+        "exPhaseHardmaxPureMin": float(pure.loc["hardmax"].min())
         if "hardmax" in pure.index
-        else float("nan"),
+        else np.nan,
+        "exPhaseHardmaxPureMax": float(pure.loc["hardmax"].max())
+        if "hardmax" in pure.index
+        else np.nan,
         "exPhaseLtwoCollapseScale": float(l2_scale),
         "exPhaseLtwoPureOne": at("l2", "pure", one),
         "exPhaseMlpOnly": at("none", "mlp_only", one),
@@ -103,6 +119,12 @@ def rasp_values(table: pd.DataFrame) -> dict[str, float | int | str]:
         "exRaspLogNHigh": at("softmax_logn", ns[-1]),
         "exRaspEluHigh": at("linear_elu", ns[-1]),
         "exRaspFavorHigh": at("favor", ns[-1]),
+        "exRaspEluLow": at("linear_elu", ns[0]),
+        "exRaspFavorLow": at("favor", ns[0]),
+        "exRaspSoftmaxBreakAcc": at(
+            "softmax", min(ns, key=lambda n: abs(n - softmax_breaking_length(beta, vocab)))
+        ),
+        "exRaspBreakN": int(min(ns, key=lambda n: abs(n - softmax_breaking_length(beta, vocab)))),
         "exRaspUniformHigh": at("uniform", ns[-1]),
     }
 

@@ -30,8 +30,13 @@ SCALE_VARIANTS = VARIANTS + ("mlp_only", "skip+mlp_only", "skip+tanh", "skip+tan
 
 
 def relative_residual(x: Tensor) -> float:
-    """``|X - 1 mean(X)^T|_F / |X|_F`` for ``x (n, d)``: 0 when all tokens are equal."""
-    return float((x - x.mean(0, keepdim=True)).norm() / x.norm())
+    """``|X - 1 mean(X)^T|_F / |X|_F`` for ``x (n, d)``: 0 when all tokens are equal; NaN
+    when ``X`` has under- or overflowed (a zero or non-finite norm), so that an undefined
+    residual is never read as a collapse or as its absence."""
+    norm = x.norm()
+    if not torch.isfinite(norm) or norm == 0:
+        return float("nan")
+    return float((x - x.mean(0, keepdim=True)).norm() / norm)
 
 
 class RandomLayer:
@@ -112,14 +117,19 @@ def scale_sweep(
 
 
 def collapse_scale(table: pd.DataFrame, threshold: float) -> pd.Series:
-    """Per (operator, variant): the largest input scale of ``table`` (:func:`scale_sweep`)
-    whose mean residual after the last layer is below ``threshold`` (NaN where none is):
-    collapse happens at that scale and below it in the sweep."""
+    """Per (operator, variant): the largest input scale of ``table`` (:func:`scale_sweep`) such
+    that the mean residual after the last layer is below ``threshold`` at that scale and at
+    every smaller one (NaN where the smallest scale does not collapse, or a draw is
+    undefined): collapse happens from that scale down."""
     last = table[table.layer == table.layer.max()]
-    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.mean()
-    collapsed = mean[mean < threshold].reset_index()
-    return (
-        collapsed.groupby(["operator", "variant"])
-        .scale.max()
-        .reindex(mean.reset_index().set_index(["operator", "variant"]).index.unique())
+    mean = last.groupby(["operator", "variant", "scale"]).relative_residual.agg(
+        lambda v: v.mean() if v.notna().all() else float("nan")
     )
+    out = {}
+    for key, part in mean.groupby(level=["operator", "variant"]):
+        part = part.droplevel(["operator", "variant"]).sort_index()
+        from_below = (part < threshold).cummin()  # collapsed here and at every smaller scale
+        out[key] = (
+            float(part.index[from_below.to_numpy()].max()) if from_below.any() else float("nan")
+        )
+    return pd.Series(out).rename_axis(["operator", "variant"])

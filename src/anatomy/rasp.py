@@ -12,9 +12,11 @@ dot product is ``beta`` on the selected pair and 0 elsewhere, feed the tokens as
 values, and swap the normalizer (and with it the kernel) for each registered operator: the
 program's answer at a position is the token with the most weight. With hard attention the
 program is exact at every ``n``. Softmax gives the selected key ``e^beta / (e^beta + n - 1)``
-and spreads the rest over the other keys, so once ``n`` is of the order of ``vocab * e^beta``
-another token can gather more weight than the right one: compiling RASP into softmax needs a
-``beta`` that grows like ``log n``.
+and every other key ``1 / (e^beta + n - 1)``, so a wrong token wins once it occurs ``e^beta``
+times more often than the right one among the other keys. Those counts differ by about
+``sqrt(2 n / vocab)``, so softmax breaks near ``n = vocab e^(2 beta) / 2``
+(:func:`softmax_breaking_length`): compiling RASP into softmax needs a ``beta`` that grows like
+``log n``.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ def length_sweep(
 
 
 def softmax_breaking_length(beta: float, vocab: int) -> float:
-    """The length from which softmax's selected weight ``e^beta / (e^beta + n - 1)`` drops
-    below the weight ``(n - 1) / (vocab (e^beta + n - 1))`` a wrong token collects on average:
-    ``n - 1 = vocab e^beta``. Below it the program is mostly right, above it mostly wrong."""
-    return vocab * math.exp(beta) + 1
+    """The length scale at which softmax stops running the compiled program: a wrong token
+    beats the right one when its count among the other ``n - 1`` keys exceeds the right
+    token's by ``e^beta``, and two such counts differ by about ``sqrt(2 n / vocab)`` (each is
+    binomial with mean ``n / vocab``), so errors become common near ``n = vocab e^(2 beta) / 2``.
+    A scale, not a threshold: well below it the program is right, well above it mostly wrong."""
+    return vocab * math.exp(2 * beta) / 2

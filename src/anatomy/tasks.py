@@ -61,12 +61,13 @@ def associative_recall(batch: int, size: int, g) -> Batch:
 
     Multi-query associative recall (Zoology's MQAR) in its one-hop form: a pair is one token,
     so answering is one content lookup (match the query's key among the pairs), with nothing
-    positional left in it. Keys are distinct; queries may repeat. The values are balanced:
-    value ``i mod VALUES`` (under a random renaming per sequence) goes to the i-th pair of a
-    random order, so every value occurs ``size / VALUES`` times when VALUES divides ``size``,
-    and the bag of values in the context tells nothing about any answer. A model that pools
-    the context without matching keys (``uniform``) is then left with what its width can
-    store of the pairs' bindings."""
+    positional left in it. Keys are distinct; queries may repeat. The values are balanced to
+    within one: value ``i mod VALUES`` (under a random renaming per sequence) goes to the i-th
+    pair of a random order, so every value occurs ``size // VALUES`` or one more times, exactly
+    ``size / VALUES`` when VALUES divides ``size``. Guessing from the bag of values alone is then
+    right ``ceil(size / VALUES) / size`` of the time (:func:`bag_baseline`), chance when VALUES
+    divides ``size``; a model that pools the context without matching keys (``uniform``) has
+    that and what its width can store of the pairs' bindings."""
     keys = torch.rand(batch, KEYS, generator=g).argsort(-1)[:, :size]  # distinct keys
     naming = torch.rand(batch, VALUES, generator=g).argsort(-1)
     slot = torch.rand(batch, size, generator=g).argsort(-1) % VALUES  # balanced counts
@@ -207,6 +208,13 @@ TASKS: dict[str, Task] = {
 }
 
 
+def bag_baseline(size: int) -> float:
+    """Recall's accuracy from the bag of values alone: the most frequent value of a context of
+    ``size`` balanced pairs occurs ``ceil(size / VALUES)`` times, and a query asks it that share
+    of the time."""
+    return -(-size // VALUES) / size
+
+
 def majority(targets: Tensor, classes: int) -> float:
     """The accuracy of always answering the most common class of ``targets`` (IGNORE entries
     skipped): the baseline a model reaches without reading its input."""
@@ -220,6 +228,7 @@ def test_sizes(task: Task, factor: int, points: int) -> list[int]:
     lo, hi = task.train_sizes
     sizes = {hi} | {int(round(hi * factor ** (k / max(1, points - 2)))) for k in range(points - 1)}
     sizes.add((lo + hi) // 2)
+    sizes.add(2 * hi)  # twice the training maximum, where published length tests often stop
     if task.name == "associative_recall":  # keys must stay distinct
         sizes = {min(s, KEYS) for s in sizes}
     return sorted(sizes)

@@ -14,6 +14,7 @@ SHORT_NAMES = {
     "max_retrieval": "max",
     "dyck1": "Dyck-1",
     "first_causal": "first (causal)",
+    "first_masked": "first (causal, pos.)",
     "parity_causal": "parity (causal)",
 }
 
@@ -207,6 +208,7 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
         "first": "First",
         "dyck1": "Dyck",
         "first_causal": "FirstCausal",
+        "first_masked": "FirstMasked",
         "parity_causal": "ParityCausal",
     }
     # Baselines per task and regime: chance, the samples' majority class, `uniform`.
@@ -222,6 +224,14 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
                 values[f"zoo{key}{name}{suffix}"] = (
                     float(base.loc[(task, regime), column]) if have else float("nan")
                 )
+    # Recall's bag-of-values baseline over its in-range test sizes (anatomy.tasks.bag_baseline).
+    recall_in = metrics[(metrics.task == "associative_recall") & metrics.in_distribution]
+    sizes_in = sorted(recall_in["size"].unique())
+    from anatomy.tasks import bag_baseline
+
+    values["zooRecallBagIn"] = (
+        float(np.mean([bag_baseline(int(n)) for n in sizes_in])) if sizes_in else float("nan")
+    )
     # The sampling part of every cell's uncertainty, at most this (Wilson, pooled answers).
     values["zooSamplingHalfWidth"] = (
         float(base.sampling_ci.max()) if base is not None else float("nan")
@@ -252,8 +262,15 @@ def macro_values(metrics: pd.DataFrame) -> dict[str, float | int | str]:
             values[f"zoo{key}{name}"] = float(trained.loc[task, column]) if have else float("nan")
     # Every task gets its macros; a task the profile did not run reads "---" in the note.
     largest_size = metrics.groupby("task")["size"].max()
+    acc = metrics[(metrics.metric == "accuracy") & (metrics.operator == "softmax")]
+    trained_max = metrics[metrics.in_distribution].groupby("task")["size"].max()
     for task, key in names.items():
         values[f"zoo{key}FarSize"] = int(largest_size[task]) if task in tasks else float("nan")
+        # Softmax at twice the training maximum (a size every task is tested at).
+        twice = 2 * int(trained_max[task]) if task in trained_max.index else -1
+        at_twice = acc[(acc.task == task) & (acc["size"] == twice)].value
+        values[f"zoo{key}TwiceSize"] = twice if twice > 0 else float("nan")
+        values[f"zoo{key}SoftmaxTwice"] = float(at_twice.mean()) if len(at_twice) else float("nan")
         values[f"zoo{key}SoftmaxIn"] = cell("softmax", task, "in")
         values[f"zoo{key}SoftmaxFar"] = cell("softmax", task, "far")
         if task in tasks and table[(task, "far")].notna().any():

@@ -1,7 +1,8 @@
 """Figure: a RASP program (reverse) compiled to one attention layer, run with every operator of
 the registry: the program's accuracy (left) and the weight on the selected key (right) against
-the sequence length; the dotted line is where softmax's selected weight falls below what a
-wrong token collects, n = vocab e^beta + 1."""
+the sequence length; the dotted line is the length scale at which softmax stops running the
+program, n = vocab e^(2 beta) / 2 (a wrong token outnumbering the right one by e^beta among the
+other keys)."""
 
 import pandas as pd
 

@@ -1,6 +1,6 @@
 """Table: published results reproduced. Each row sets a paper's number or law beside ours,
-with the criterion fixed in the config before the run (`reproduction`) and its verdict; a
-failed row stays in the table."""
+with the criterion in the config (`reproduction`) and its verdict; a dagger marks a criterion
+set after earlier runs had shown our number; a failed row stays in the table."""
 
 from pathlib import Path
 
@@ -34,7 +34,8 @@ with snakemake_job(snakemake):
                 r.claim,
                 published,
                 fmt(r.ours),
-                criterion(r.check, r.published, r.tolerance),
+                criterion(r.check, r.published, r.tolerance)
+                + (r"$^\dagger$" if r.set_after else ""),
                 r.verdict,
             ]
         )
