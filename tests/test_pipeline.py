@@ -104,6 +104,7 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
         "measure_softmax_sharpness",
         "plot_softmax_constraints",
         "write_softmax_macros",
+        "tabulate_reproduction",  # reads the section's values
         "write_provenance",  # the experiment's config hash is in the appendix
         "compile_note",
         "archive_note",
@@ -442,6 +443,7 @@ def test_a_measurement_setting_redraws_only_its_own_figure(work):
         "measure_kernel_mse": 1,
         "plot_equivalent_forms": 1,  # figures/kernel_mse.pdf alone
         "write_equivalent_forms_macros": 1,
+        "tabulate_reproduction": 1,  # reads the section's values
         "write_provenance": 1,
         "compile_note": 1,
         "archive_note": 1,
