@@ -118,14 +118,35 @@ def test_the_majority_baseline_of_a_balanced_task_is_its_chance_level(name, size
     assert 1 / TASKS[name].classes == expected
 
 
-@pytest.mark.parametrize("control, task", [("first_causal", "first"), ("parity_causal", "parity")])
-def test_the_positional_controls_see_the_same_inputs_causally_and_without_positions(control, task):
+@pytest.mark.parametrize(
+    "control, task, positions",
+    [
+        ("first_causal", "first", False),
+        ("first_masked", "first", True),
+        ("parity_causal", "parity", False),
+    ],
+)
+def test_the_positional_controls_see_the_same_inputs_with_one_factor_changed(
+    control, task, positions
+):
     g1, g2 = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
     a, b = TASKS[control].sample(32, 12, g1), TASKS[task].sample(32, 12, g2)
     assert torch.equal(a.tokens, b.tokens) and torch.equal(a.targets, b.targets)
-    assert TASKS[control].causal and not TASKS[control].positions and TASKS[task].positions
+    assert TASKS[control].causal and not TASKS[task].causal and TASKS[task].positions
     model = zoo.build_model(TASKS[control], "softmax", dict(SMALL, positions="task"))
-    assert model.cfg.causal and not model.cfg.positions
+    assert model.cfg.causal and model.cfg.positions == positions
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default", "gpu"])
+def test_every_task_a_profile_names_exists(profile):
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / f"config/{profile}.yaml").read_text()
+    )
+    assert set(config["zoo"]["tasks"]) <= set(TASKS)
 
 
 def test_dyck1_majority_is_the_share_of_valid_prefixes_counted_by_hand():

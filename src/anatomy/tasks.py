@@ -203,6 +203,9 @@ TASKS: dict[str, Task] = {
         # encoding and a causal mask, under which the first token can still tell it is first
         # (it attends to itself alone). A length failure that goes away here was positional.
         Task("first_causal", 3, 2, True, False, (4, 16), "FIRST, causal, no positions", "first"),
+        # The third arm: the causal mask with the positions kept, so that the mask and the
+        # encoding are varied one at a time.
+        Task("first_masked", 3, 2, True, True, (4, 16), "FIRST, causal, with positions", "first"),
         Task("parity_causal", 3, 2, True, False, (4, 16), "PARITY, causal, no positions", "parity"),
     )
 }
