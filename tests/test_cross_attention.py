@@ -137,3 +137,34 @@ def test_missing_pretrained_model_fails_with_what_to_download(monkeypatch, tmp_p
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(PretrainedModelMissing, match="download it"):
         load_unet("stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+
+def test_the_registry_normalizer_sees_diffusers_scores(inputs):
+    """Through the seam, the registry's softmax on the scaled scores is diffusers' own map, and
+    sparsemax gives row-stochastic maps with exact zeros that change the output."""
+    from anatomy.cross_attention import weights
+
+    x, a, _ = inputs
+    unet = tiny_unet()
+    attn = unet.get_submodule(install(unet, ControllerState())[0].removesuffix(".processor"))
+    g = torch.Generator().manual_seed(2)
+    query, key = torch.randn(4, 16, 4, generator=g) * 3, torch.randn(4, TOKENS, 4, generator=g) * 3
+    stock = attn.get_attention_scores(query, key, None)
+    registry = weights("sparsemax", attn, query, key, None)
+    from anatomy.operators import get
+
+    softmax = get("softmax").normalizer(attn.scale * query @ key.transpose(-1, -2))
+    assert torch.allclose(softmax, stock, atol=1e-6)
+    assert torch.allclose(registry.sum(-1), torch.ones(4, 16), atol=1e-5)
+    assert (registry == 0).any() and not (stock == 0).any()
+
+    states = {op: ControllerState(operator=op, record=Window()) for op in ("softmax", "sparsemax")}
+    outs = {}
+    for op, state in states.items():
+        unet = tiny_unet()
+        install(unet, state)
+        outs[op] = run(unet, x, a, state)
+    maps = next(iter(states["sparsemax"].recorded.values()))
+    assert (maps == 0).any()
+    assert torch.allclose(maps.sum(-1), torch.ones_like(maps.sum(-1)), atol=1e-5)
+    assert not torch.allclose(outs["softmax"], outs["sparsemax"], atol=1e-4)

@@ -150,6 +150,15 @@ def test_variants_differ_where_they_should(trained):
         uniform.sample(["a red circle left of a blue square"], torch.Generator(), 8, steps=2)
         maps = list(state.recorded.values())
     assert maps and all(torch.allclose(m, torch.full_like(m, 1 / m.shape[-1])) for m in maps)
+    # The sparse variants train and sample with their registry normalizer: exact zeros.
+    for name in dm.NORMALIZER_VARIANTS:
+        model = models[name]
+        assert model.state.operator == name
+        with da.intervention(model, record=Window()) as state:
+            model.sample(["a red circle left of a blue square"], torch.Generator(), 8, steps=2)
+            maps = list(state.recorded.values())
+        assert maps and all(torch.allclose(m.sum(-1), torch.ones_like(m.sum(-1))) for m in maps)
+        assert any((m == 0).any() for m in maps), name
 
 
 def test_pretrained_folder_with_a_vae_runs_the_same_analyses(tmp_path, trained):
@@ -302,31 +311,54 @@ def test_disjoint_prompt_changes_every_attribute():
     assert (a != b).all()
 
 
-def test_layer_map_rule_needs_both_a_margin_and_an_ablation_effect():
+def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_threshold():
     import pandas as pd
 
+    layers = ("a", "b", "c", "d")
     maps = pd.DataFrame(
         [
             {"layer": name, "word": word, "margin": margin, "iou": 0.5}
-            for name, margin in (("a", 0.5), ("b", 0.5), ("c", 0.0))
+            for name, margin in zip(layers, (0.5, 0.5, 0.0, 0.5), strict=True)
             for word in ("colour1", "colour2")
         ]
     )
     reads = dict(present=1.0, swapped=0.0, position=0.5)
+    # (binding with uniform maps, the 95% interval of the drop from 0.9)
+    effects = {"a": (0.5, 0.3, 0.5), "b": (0.9, -0.04, 0.04), "c": (0.5, 0.3, 0.5)}
+    effects["d"] = (0.8, 0.01, 0.19)  # a drop of 0.1, but the interval contains 0.05
     ablations = pd.DataFrame(
         [{"condition": "none", "layer": "none", "binding": 0.9, **reads}]
         + [
-            {"condition": kind, "layer": name, "binding": binding, **reads}
-            for name, binding in (("a", 0.5), ("b", 0.9), ("c", 0.5))
+            {
+                "condition": kind,
+                "layer": name,
+                "binding": binding,
+                "binding_drop_low": low,
+                "binding_drop_high": high,
+                **reads,
+            }
+            for name, (binding, low, high) in effects.items()
             for kind in ("uniform", "null")
         ]
     )
-    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4}, 0.1, 0.05)
+    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4, "d": 4}, 0.1, 0.05)
     assert roles.set_index("layer").role.to_dict() == {
         "a": "binding",  # its maps sit on the object and removing its routing costs binding
         "b": "modulation",  # maps on the object, but nothing depends on them
         "c": "modulation",  # removing it costs binding, but its maps do not locate the word
+        "d": "undecided",  # the prompts cannot tell its cost from the threshold
     }
+
+
+def test_an_ablation_drop_carries_its_paired_interval_over_prompts(trained):
+    _, models = trained
+    table = da.ablation_table(models["base"], DATA, SAMPLING, seed=0, prompts=6)
+    none = table[table.condition == "none"].iloc[0]
+    assert none.binding_drop == 0 and none.binding_drop_low == none.binding_drop_high == 0
+    assert (table.prompts == 6).all()
+    assert (table.binding_drop_low <= table.binding_drop + 1e-12).all()
+    assert (table.binding_drop <= table.binding_drop_high + 1e-12).all()
+    assert ((table.binding_drop - (table.binding.iloc[0] - table.binding)).abs() < 1e-6).all()
 
 
 def test_the_ema_update_is_the_weighted_mean_tensor_by_tensor():
@@ -368,3 +400,22 @@ def test_attention_levels_choose_where_the_transformer_blocks_are():
     for wrong in ([True], [False, False]):
         with pytest.raises(ValueError, match="diffusion.model.attention"):
             dm.build(dict(SETTINGS["model"], attention=wrong), DATA)
+
+
+def test_the_normalizer_comparison_pairs_each_sparse_model_with_softmax_by_seed():
+    import pandas as pd
+
+    rows = []
+    for seed, (soft, sparse) in enumerate([(0.5, 0.6), (0.7, 0.8), (0.6, 0.7)]):
+        common = dict(seed=seed, steps=7, present=1.0, miou=0.5, map_margin=0.1, final_loss=0.1)
+        rows += [
+            dict(model="base_short", operator="softmax", binding=soft, **common),
+            dict(model="sparsemax", operator="sparsemax", binding=sparse, **common),
+            dict(model="uniform", operator="softmax", binding=0.1, **common),
+        ]
+    table = da.normalizer_comparison(pd.DataFrame(rows)).set_index("operator")
+    assert list(table.index) == ["softmax", "sparsemax"]  # the uniform variant is not one
+    assert table.loc["sparsemax", "binding_diff"] == pytest.approx(0.1)
+    assert table.loc["sparsemax", "binding_diff_ci"] == pytest.approx(0.0, abs=1e-9)  # constant
+    assert table.loc["softmax", "binding"] == pytest.approx(0.6)
+    assert table.loc["softmax", "binding_diff"] == pytest.approx(0.0)

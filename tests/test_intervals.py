@@ -93,3 +93,21 @@ def test_against_chance_needs_the_whole_interval_on_one_side():
     assert intervals.against_chance(0.40, 256, 0.5, **words) == "below"  # [0.34, 0.46]
     assert intervals.against_chance(0.60, 16, 0.5, **words) == "level"  # too few trials
     assert intervals.against_chance(math.nan, 0, 0.5, **words, unresolved="none") == "none"
+
+
+def test_the_bootstrap_interval_of_a_binomial_proportion_is_its_normal_interval():
+    """A known binomial case: 256 trials, 64 successes (p = 0.25). The mean's sampling
+    distribution is Binomial(256, 0.25) / 256, whose 95% interval is 0.25 +- 1.96 *
+    sqrt(0.25 * 0.75 / 256) = [0.197, 0.303]; the bootstrap of the 0/1 outcomes recovers it
+    to within the resampling noise of 4000 draws."""
+    from anatomy.intervals import bootstrap_interval
+
+    outcomes = [1.0] * 64 + [0.0] * 192
+    low, high = bootstrap_interval(outcomes, draws=4000, seed=0)
+    half = 1.959964 * math.sqrt(0.25 * 0.75 / 256)
+    assert low == pytest.approx(0.25 - half, abs=0.006)
+    assert high == pytest.approx(0.25 + half, abs=0.006)
+    assert bootstrap_interval(outcomes, seed=3) == bootstrap_interval(outcomes, seed=3)
+    # Paired: every item changes by the same amount, so the interval is that amount alone.
+    assert bootstrap_interval([0.1] * 50) == pytest.approx((0.1, 0.1))
+    assert all(math.isnan(x) for x in bootstrap_interval([]))

@@ -161,7 +161,8 @@ def test_layer_b_speed_benchmark_and_dynamic_adjacency_reach_the_note(work):
 
 
 def test_diffusion_models_are_saved_in_the_diffusers_layout_one_per_seed(work):
-    for variant in ("base", "base_short", "pooled", "uniform"):
+    variants = ("base", "base_short", "pooled", "uniform", "sparsemax", "entmax15")
+    for variant in variants:
         for seed in (0, 1):  # the smoke profile's seeds
             folder = work / "data/models/diffusion" / variant / f"seed{seed}"
             assert {p.name for p in folder.iterdir()} >= {"unet", "text_encoder", "tokenizer"}
@@ -171,9 +172,16 @@ def test_diffusion_models_are_saved_in_the_diffusers_layout_one_per_seed(work):
         pd.read_parquet(work / f"data/results/diffusion/variants/seed{s}.parquet") for s in (0, 1)
     ]
     assert [set(t.seed) for t in compared] == [{0}, {1}]
-    assert all(set(t.model) == {"base", "base_short", "pooled", "uniform"} for t in compared)
+    assert all(set(t.model) == set(variants) for t in compared)
+    # The sparse models' weights come from their registry normalizer, saved with the model.
+    assert all(
+        dict(zip(t.model, t.operator, strict=True))["sparsemax"] == "sparsemax" for t in compared
+    )
     table = (work / "paper/generated/tables/diffusion_variants.tex").read_text()
-    assert table.count("$\\pm$") >= 4 * 5, table
+    assert table.count("$\\pm$") >= 6 * 5, table
+    normalizers = (work / "paper/generated/tables/diffusion_normalizers.tex").read_text()
+    assert all(name in normalizers for name in ("softmax", "sparsemax", "entmax15"))
+    assert normalizers.count("$\\pm$") >= 3 * 4 + 2, normalizers
 
 
 def test_changing_a_diffusion_analysis_never_retrains(work):

@@ -12,8 +12,11 @@ steps, so any of them can act per layer and per step:
 - ``prompts``: a different context for chosen layers (P+);
 - ``cache``: from the window's first step on, reuse the output cached there (T-GATE).
 
-With no intervention the controller computes exactly what diffusers' ``AttnProcessor`` does
-(the default SDPA processor never materializes probabilities, so we cannot read them there).
+The weights come from a registry operator (:mod:`anatomy.operators`), ``softmax`` unless
+``operator`` names another: a model trained with sparsemax or 1.5-entmax cross-attention is
+probed by the same interventions. With no intervention and ``softmax`` the controller computes
+exactly what diffusers' ``AttnProcessor`` does (the default SDPA processor never materializes
+probabilities, so we cannot read them there).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class ControllerState:
     """What every controlled processor reads and writes; ``step`` is set by the sampler."""
 
     step: int = 0
+    operator: str = "softmax"  # the registry operator that turns scores into weights
     record: Window | None = None
     uniform: Window | None = None
     null: Window | None = None
@@ -117,7 +121,7 @@ class ControlledAttnProcessor:
         else:
             query = attn.head_to_batch_dim(attn.to_q(hidden_states))  # (B h, Q, d_h)
             key = attn.head_to_batch_dim(attn.to_k(context))  # (B h, K, d_h)
-            probs = attn.get_attention_scores(query, key, attention_mask)  # (B h, Q, K)
+            probs = weights(s.operator, attn, query, key, attention_mask)  # (B h, Q, K)
             if uniform:
                 probs = torch.full_like(probs, 1.0 / probs.shape[-1])
             if inject:
@@ -139,6 +143,21 @@ class ControlledAttnProcessor:
         if s.cache is not None and s.cache.covers(layer, s.step) and s.step == s.cache.start:
             s.cached[layer] = out
         return out
+
+
+def weights(operator: str, attn, query: Tensor, key: Tensor, attention_mask) -> Tensor:
+    """Cross-attention weights ``(B h, Q, K)`` from the registry operator ``operator``:
+    diffusers' own softmax for ``softmax`` (bit for bit its ``AttnProcessor``), otherwise the
+    operator's normalizer on the same scaled scores, ``attn.scale`` times ``q . k`` plus the
+    additive mask."""
+    if operator == "softmax":
+        return attn.get_attention_scores(query, key, attention_mask)
+    from anatomy.operators import get
+
+    scores = attn.scale * query @ key.transpose(-1, -2)
+    if attention_mask is not None:
+        scores = scores + attention_mask
+    return get(operator).normalizer(scores.float()).to(query.dtype)
 
 
 def cross_attention_layers(unet) -> list[str]:

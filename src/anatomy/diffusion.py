@@ -13,7 +13,9 @@ Training variants (the "main cause or modulator" comparison):
 - ``pooled``: the pooled text embedding is also added to the time embedding (a global
   modulation path that does not route words to places);
 - ``uniform``: cross-attention maps frozen to uniform weights during training and
-  sampling (the text content arrives, its routing cannot be learned).
+  sampling (the text content arrives, its routing cannot be learned);
+- ``sparsemax``, ``entmax15``: cross-attention weights from that registry normalizer in
+  training and sampling (a map that can state a hard choice: exact zeros on other words).
 """
 
 from __future__ import annotations
@@ -32,8 +34,15 @@ from anatomy import training
 from anatomy.config import attention_levels
 from anatomy.cross_attention import ControllerState, Window, install
 
-VARIANTS = ("base", "pooled", "uniform")
+# Variants whose cross-attention weights come from another registry operator than softmax.
+NORMALIZER_VARIANTS = ("sparsemax", "entmax15")
+VARIANTS = ("base", "pooled", "uniform", *NORMALIZER_VARIANTS)
 MAX_TOKENS = 12  # bos + "a red circle left of a blue square" + eos fits; padding after
+
+
+def operator_of(variant: str) -> str:
+    """The registry operator of a variant's cross-attention weights."""
+    return variant if variant in NORMALIZER_VARIANTS else "softmax"
 
 
 def palette(data: dict) -> tuple[str, ...]:
@@ -253,6 +262,8 @@ def train(
     live = TextToImage(unet, text, tokenizer, scheduler, variant=variant, device=device)
     if variant == "uniform":
         live.state.uniform = Window()
+    live.state.operator = operator_of(variant)
+    if variant == "uniform" or variant in NORMALIZER_VARIANTS:
         live.controlled()
     ema = copy.deepcopy(live)  # its processors share the copied state
     held_out = heldout_combinations(data, seed)
@@ -433,4 +444,5 @@ def load(source: str | Path, device: str = "cpu", allow_network: bool = False) -
     )
     if model.variant == "uniform":
         model.state.uniform = Window()
+    model.state.operator = operator_of(model.variant)
     return model.controlled()

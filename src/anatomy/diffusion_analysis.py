@@ -19,6 +19,7 @@ from torch import Tensor
 from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
 from anatomy.diffusion import TextToImage, evaluation_prompts, palette, render
+from anatomy.intervals import bootstrap_interval, paired_difference, seed_means
 
 METRICS = ("present", "binding", "swapped", "position")
 
@@ -103,10 +104,24 @@ def sample_reads(
     captions: list[str] | None = None,
     contexts=None,
 ) -> tuple[dict[str, float], Tensor]:
-    """Sample one image per prompt (seeded noise) and read it against ``attributes``."""
-    images = draw_samples(model, attributes, data, sampling, seed, captions, contexts)
-    reads = sd.read_samples(images, attributes, palette(data), data["shapes"])
+    """Sample one image per prompt (seeded noise) and read it against ``attributes``: the
+    share of samples with each read, and the images."""
+    reads, images = prompt_reads(model, attributes, data, sampling, seed, captions, contexts)
     return {k: float(v.float().mean()) for k, v in reads.items()}, images
+
+
+def prompt_reads(
+    model: TextToImage,
+    attributes: Tensor,
+    data: dict,
+    sampling: dict,
+    seed: int,
+    captions: list[str] | None = None,
+    contexts=None,
+) -> tuple[dict[str, Tensor], Tensor]:
+    """:func:`sample_reads` per prompt: each read as a boolean per sample, and the images."""
+    images = draw_samples(model, attributes, data, sampling, seed, captions, contexts)
+    return sd.read_samples(images, attributes, palette(data), data["shapes"]), images
 
 
 def chance_levels(data: dict, seed: int, n: int = 4096) -> dict[str, float]:
@@ -301,21 +316,35 @@ def ablation_table(
     model: TextToImage, data: dict, sampling: dict, seed: int, prompts: int
 ) -> pd.DataFrame:
     """Samples with no intervention, then with uniform maps and with the null context in
-    each cross-attention layer alone and in all of them."""
+    each cross-attention layer alone and in all of them: the share of samples with each read,
+    and the drop in binding from no intervention with its 95% paired bootstrap interval over
+    the prompts (every condition samples the same prompts from the same noise)."""
     attributes = evaluation_prompts(data, seed, prompts)
     rows = []
     model.controlled()
+    base, _ = prompt_reads(model, attributes, data, sampling, seed)
 
     def add(condition, layer, reads):
-        rows.append({"condition": condition, "layer": layer, **reads})
+        drop = (base["binding"].double() - reads["binding"].double()).tolist()
+        low, high = bootstrap_interval(drop, seed=seed)
+        rows.append(
+            {
+                "condition": condition,
+                "layer": layer,
+                **{k: float(v.float().mean()) for k, v in reads.items()},
+                "binding_drop": sum(drop) / len(drop),
+                "binding_drop_low": low,
+                "binding_drop_high": high,
+                "prompts": len(drop),
+            }
+        )
 
-    base, _ = sample_reads(model, attributes, data, sampling, seed)
     add("none", "none", base)
     for layer in model.layers + ["all"]:
         layers = None if layer == "all" else frozenset([layer])
         for kind in ("uniform", "null"):
             with intervention(model, **{kind: Window(layers=layers)}):
-                reads, _ = sample_reads(model, attributes, data, sampling, seed)
+                reads, _ = prompt_reads(model, attributes, data, sampling, seed)
             add(kind, layer, reads)
     return pd.DataFrame(rows)
 
@@ -472,6 +501,30 @@ def layer_map(maps: pd.DataFrame, ablations: pd.DataFrame, analysis: dict) -> pd
     )
 
 
+def layer_map_over_seeds(
+    tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]], analysis: dict
+) -> pd.DataFrame:
+    """:func:`layer_map` of every seed's base model, ``tables`` mapping a seed to its
+    token-map and ablation tables; one row per seed and layer, with a ``seed`` column."""
+    return pd.concat(
+        [
+            layer_map(maps, ablations, analysis).assign(seed=seed)
+            for seed, (maps, ablations) in tables.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def role_counts(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Per layer (in the order of the first seed), in how many seeds it is labelled
+    ``binding``, ``modulation`` and ``undecided``, and the number of seeds."""
+    counts = per_seed.pivot_table(index="layer", columns="role", values="seed", aggfunc="count")
+    counts = counts.reindex(columns=["binding", "modulation", "undecided"]).fillna(0).astype(int)
+    counts["seeds"] = per_seed.groupby("layer").seed.nunique()
+    order = list(dict.fromkeys(per_seed.layer))
+    return counts.loc[order].reset_index()
+
+
 def classify_layers(
     maps: pd.DataFrame,
     ablations: pd.DataFrame,
@@ -481,9 +534,11 @@ def classify_layers(
 ) -> pd.DataFrame:
     """The layer map: per cross-attention layer its binding margin (colour words, averaged
     over timesteps) and the change in binding when its maps are made uniform or its context
-    null. Rule: ``binding`` when the margin is at least ``margin_threshold`` *and* uniform
-    maps in that layer alone cost at least ``effect_threshold`` of binding accuracy;
-    otherwise ``modulation``."""
+    null. The rule, fixed before the run: ``binding`` when the margin is at least
+    ``margin_threshold`` *and* the 95% interval of the binding that uniform maps in that layer
+    alone cost lies above ``effect_threshold``; ``modulation`` when the margin is below its
+    threshold or that interval lies below ``effect_threshold``; ``undecided`` when the interval
+    contains it (the prompts cannot tell)."""
     base = ablations[ablations.condition == "none"].iloc[0]
     rows = []
     for layer in resolution:
@@ -492,6 +547,13 @@ def classify_layers(
         nul = ablations[(ablations.condition == "null") & (ablations.layer == layer)].iloc[0]
         margin = float(m.margin.mean())
         drop_uniform = float(base.binding - uni.binding)
+        low, high = float(uni.binding_drop_low), float(uni.binding_drop_high)
+        if margin < margin_threshold or high < effect_threshold:
+            role = "modulation"
+        elif low > effect_threshold:
+            role = "binding"
+        else:
+            role = "undecided"
         rows.append(
             {
                 "layer": layer,
@@ -500,11 +562,11 @@ def classify_layers(
                 "margin": margin,
                 "miou": float(m.iou.mean()),
                 "uniform_binding_drop": drop_uniform,
+                "uniform_binding_drop_low": low,
+                "uniform_binding_drop_high": high,
                 "null_binding_drop": float(base.binding - nul.binding),
                 "null_presence_drop": float(base.present - nul.present),
-                "role": "binding"
-                if margin >= margin_threshold and drop_uniform >= effect_threshold
-                else "modulation",
+                "role": role,
             }
         )
     return pd.DataFrame(rows)
@@ -642,6 +704,39 @@ def compare_variants(
             reads, _ = sample_reads(models[name], attributes, data, s["sampling"], seed)
         tail = h.loss.iloc[-max(1, len(h) // 10) :]
         rows.append(
-            {"model": name, "steps": int(h.step.max()), "final_loss": float(tail.mean()), **reads}
+            {
+                "model": name,
+                "operator": models[name].state.operator if name in models else "softmax",
+                "steps": int(h.step.max()),
+                "final_loss": float(tail.mean()),
+                **reads,
+                **(colour_map_reads(models[name], s, seed) if name in models else {}),
+            }
         )
     return pd.DataFrame(rows)
+
+
+def normalizer_comparison(per_seed: pd.DataFrame, reference: str = "base_short") -> pd.DataFrame:
+    """The normalizer comparison from the per-seed variant table: the ``reference`` model
+    (softmax cross-attention, at the variants' step count) and every model whose weights come
+    from another normalizer, as seed means with intervals, each with its paired difference in
+    binding from the reference (seeds paired: same split, prompts and noise)."""
+    chosen = per_seed[(per_seed.model == reference) | (per_seed.operator != "softmax")]
+    means = seed_means(chosen.drop(columns="model"))
+    by_seed = per_seed.pivot(index="seed", columns="model", values="binding")
+    names = dict(zip(chosen.operator, chosen.model, strict=False))
+    diffs = [paired_difference(by_seed[names[op]], by_seed[reference]) for op in means.operator]
+    means["binding_diff"] = [d[0] for d in diffs]
+    means["binding_diff_ci"] = [d[1] for d in diffs]
+    return means
+
+
+def colour_map_reads(model: TextToImage, s: dict, seed: int) -> dict[str, float]:
+    """How well the colour words' maps, all layers summed, sit on their own objects at the
+    middle timestep of the analysis (``analysis.timesteps``) on ``map_prompts`` held-out scenes:
+    mIoU with the own object and the binding margin (own minus other IoU)."""
+    a = s["analysis"]
+    middle = sorted(a["timesteps"])[len(a["timesteps"]) // 2]
+    table = token_map_table(model, s["data"], seed, a["map_prompts"], [middle], a["threshold"])
+    colour = table[(table.layer == "all") & table.word.isin(["colour1", "colour2"])]
+    return {"miou": float(colour.iou.mean()), "map_margin": float(colour.margin.mean())}

@@ -99,6 +99,25 @@ def seed_means(table: pd.DataFrame, seed: str = "seed") -> pd.DataFrame:
     return over_seeds(table, keys, values, seed)
 
 
+def bootstrap_interval(
+    values: Sequence[float], draws: int = 4000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """The percentile bootstrap interval ``(low, high)`` of the mean of ``values`` (Efron
+    1979): ``draws`` resamples with replacement, seeded, so a table is the same on every run.
+    For paired data pass the per-item differences. NaN without values."""
+    import torch
+
+    x = torch.as_tensor([float(v) for v in values], dtype=torch.float64)
+    if x.numel() == 0:
+        return math.nan, math.nan
+    g = torch.Generator().manual_seed(seed)
+    index = torch.randint(0, x.numel(), (draws, x.numel()), generator=g)
+    means = x[index].mean(1)
+    tail = (1 - level) / 2
+    low, high = torch.quantile(means, torch.tensor([tail, 1 - tail], dtype=torch.float64))
+    return float(low), float(high)
+
+
 def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
     """``(mean, half-width)`` of ``a - b`` over seeds paired by position (the same seed's
     data split, prompts and noise on both sides)."""

@@ -126,12 +126,10 @@ def script_doc(path):
 
 
 def variant_models(w):
-    """The models a seed's variant comparison (diffusion.smk) samples: the full base model is
-    read from the samples measurement when it is the probed model (same prompts, same noise),
-    sampled otherwise."""
-    names = ["base_short", "pooled", "uniform"]
-    if PRETRAINED or int(w.seed) != DIFF_SEEDS[0]:
-        names = ["base"] + names
+    """The models a seed's variant comparison (diffusion.smk) reads: every variant and the
+    base model. The full base model's samples come from the samples measurement when it is the
+    probed model (same prompts, same noise), and are drawn otherwise; its maps are always read."""
+    names = ["base", "base_short", *config["diffusion"]["variants"]]
     return [f"{DIFF_MODELS}/{name}/seed{w.seed}" for name in names]
 
 

@@ -20,7 +20,7 @@ PRETRAINED = config["diffusion"]["pretrained"]
 # seed's base model (or a pretrained folder, not a file Snakemake makes).
 DIFF_SEEDS = sorted(config["diffusion"]["seeds"])  # the first is the smallest
 PROBED_MODEL = PRETRAINED or f"{DIFF_MODELS}/base/seed{DIFF_SEEDS[0]}"
-DIFF_VARIANT_NAMES = ["base", "base_short", "pooled", "uniform"]
+DIFF_VARIANT_NAMES = ["base", "base_short", *config["diffusion"]["variants"]]
 
 
 rule train_diffusion_base:
@@ -54,8 +54,9 @@ rule train_diffusion_base:
 
 
 rule train_diffusion_variant:
-    # The "main cause or modulator" variants: pooled text in the time embedding, or
-    # uniform cross-attention maps throughout training; variant_steps steps each.
+    # The "main cause or modulator" variants (pooled text in the time embedding, uniform
+    # cross-attention maps throughout training) and the normalizer variants (sparsemax or
+    # 1.5-entmax cross-attention weights); variant_steps steps each.
     input:
         lib=library_of("../scripts/train_diffusion.py"),
     output:
@@ -66,7 +67,7 @@ rule train_diffusion_variant:
     benchmark:
         f"{BENCHMARKS}/train_diffusion/{{variant}}/seed{{seed}}.tsv"
     wildcard_constraints:
-        variant="pooled|uniform",
+        variant="|".join(config["diffusion"]["variants"]) or "(?!)",
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
     threads: 1
@@ -98,6 +99,43 @@ rule measure_diffusion:
         run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
         source=lambda w, input: input.model[0] if input.model else PRETRAINED,
     threads: 1  # eight jobs: two side by side beat one on both cores
+    resources:
+        mem_mb=6000,
+        gpu=1 if config["device"]["allow_cuda"] else 0,
+    conda:
+        ENVS["pipeline"]
+    script:
+        "../scripts/measure_diffusion.py"
+
+
+# The layer map on every training seed: the first seed's base model is the probed one; the
+# other seeds' base models get the two measurements the map reads.
+LAYER_MAP_MEASUREMENTS = ["token_maps", "ablations"]
+LAYER_MAP_SEEDS = [] if PRETRAINED else DIFF_SEEDS[1:]
+LAYER_MAP_SEED_FILES = [
+    f"{DIFF}/seeds/seed{seed}/{m}.parquet" for seed in LAYER_MAP_SEEDS for m in LAYER_MAP_MEASUREMENTS
+]
+
+
+rule measure_diffusion_seed:
+    input:
+        model=[f"{DIFF_MODELS}/base/seed{{seed}}"],
+        lib=library_of("../scripts/measure_diffusion.py"),
+    output:
+        table=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.parquet",
+        extras=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.pt",
+        meta=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.json",
+    log:
+        f"{LOGS}/measure_diffusion/seed{{seed}}/{{measurement}}.log",
+    benchmark:
+        f"{BENCHMARKS}/measure_diffusion/seed{{seed}}/{{measurement}}.tsv"
+    wildcard_constraints:
+        measurement="|".join(LAYER_MAP_MEASUREMENTS),
+        seed=r"\d+",
+    params:
+        run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
+        source=lambda w, input: input.model[0],
+    threads: 1
     resources:
         mem_mb=6000,
         gpu=1 if config["device"]["allow_cuda"] else 0,
@@ -144,8 +182,12 @@ DIFF_FIGURES = [
     "diffusion_timesteps",
     "diffusion_word_swap",
 ]
+# The normalizer table when a sparse-normalizer variant is trained.
+NORMALIZER_VARIANTS = [v for v in config["diffusion"]["variants"] if v in ("sparsemax", "entmax15")]
 DIFF_TABLES = ["diffusion_layer_map", "diffusion_layer_prompts"] + (
-    [] if PRETRAINED else ["diffusion_variants"]
+    []
+    if PRETRAINED
+    else ["diffusion_variants"] + (["diffusion_normalizers"] if NORMALIZER_VARIANTS else [])
 )
 PAPER_ASSETS["diffusion"] = (
     [f"figures/{name}.pdf" for name in DIFF_FIGURES]
@@ -193,9 +235,10 @@ rule tabulate_diffusion:
     input:
         tables=lambda w: (
             DIFF_VARIANTS
-            if w.diffusion_table == "diffusion_variants"
+            if w.diffusion_table in ("diffusion_variants", "diffusion_normalizers")
             else DIFF_READ_FILES[w.diffusion_table]
         ),
+        seeds=lambda w: LAYER_MAP_SEED_FILES if w.diffusion_table == "diffusion_layer_map" else [],
         script="workflow/scripts/tab_{diffusion_table}.py",
         lib=library_of("../scripts/tab_{wildcards.diffusion_table}.py"),
     output:
@@ -203,7 +246,7 @@ rule tabulate_diffusion:
     log:
         f"{LOGS}/tabulate_{{diffusion_table}}.log",
     wildcard_constraints:
-        diffusion_table="diffusion_layer_map|diffusion_layer_prompts|diffusion_variants",
+        diffusion_table="|".join(DIFF_TABLES),
     params:
         caption=lambda w: script_doc(f"workflow/scripts/tab_{w.diffusion_table}.py"),
         # Only the settings a table's script reads: the layer map's rule and threshold.
@@ -212,6 +255,7 @@ rule tabulate_diffusion:
             if w.diffusion_table == "diffusion_layer_map"
             else {}
         ),
+        probed_seed=0 if PRETRAINED else DIFF_SEEDS[0],
     conda:
         ENVS["pipeline"]
     script:
@@ -223,6 +267,7 @@ rule write_diffusion_macros:
         tables=[f"{DIFF}/{m}.parquet" for m in DIFF_MEASUREMENTS],
         extras=[f"{DIFF}/{m}.pt" for m in DIFF_MEASUREMENTS],
         variants=[] if PRETRAINED else DIFF_VARIANTS,
+        seeds=LAYER_MAP_SEED_FILES,
         lib=library_of("../scripts/macros_diffusion.py"),
     output:
         tex=f"{GENERATED}/macros/diffusion.tex",
@@ -230,6 +275,7 @@ rule write_diffusion_macros:
         f"{LOGS}/write_diffusion_macros.log",
     params:
         settings=config["diffusion"],
+        probed_seed=0 if PRETRAINED else DIFF_SEEDS[0],
     conda:
         ENVS["pipeline"]
     script:

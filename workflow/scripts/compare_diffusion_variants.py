@@ -1,6 +1,7 @@
-"""Main cause or modulator, for one training seed: the base model against the pooled-text
-and uniform-map variants on that seed's held-out prompts. The probed base model's reads come
-from its samples measurement (same prompts, same noise); other seeds' base models are sampled."""
+"""Main cause or modulator, and the normalizer, for one training seed: the base model against
+the pooled-text, uniform-map, sparsemax and 1.5-entmax variants on that seed's held-out prompts
+(samples and colour-word maps). The probed base model's samples come from its samples
+measurement (same prompts, same noise); other seeds' base models are sampled."""
 
 from pathlib import Path
 

@@ -6,10 +6,15 @@ import pandas as pd
 
 from anatomy.artifacts import load_torch
 from anatomy.diffusion import all_combinations, heldout_combinations
-from anatomy.diffusion_analysis import layer_map
+from anatomy.diffusion_analysis import (
+    layer_map,
+    layer_map_over_seeds,
+    normalizer_comparison,
+    role_counts,
+)
 from anatomy.intervals import against_chance, compare_phrase, paired_difference, seed_means, wilson
 from anatomy.latex import format_values, macros, pm, seed_words, word_list
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 
 RELATION_CHANCE = 0.5
 RELATION_PHRASES = {
@@ -121,7 +126,33 @@ with snakemake_job(snakemake):
         )
         or "none",
         "diffLargestUniformDrop": roles.uniform_binding_drop.max(),
+        "diffLargestUniformLow": strongest.uniform_binding_drop_low,
+        "diffLargestUniformHigh": strongest.uniform_binding_drop_high,
         "diffLargestUniformLayer": rf"\texttt{{{strongest['name']}}}",
+        "diffNumUndecidedLayers": int((roles.role == "undecided").sum()),
+        "diffUndecidedLayers": ", ".join(
+            rf"\texttt{{{n}}}" for n in roles[roles.role == "undecided"].name
+        )
+        or "none",
+        "diffAblationPrompts": int(base.prompts),
+    }
+    # The same rule on every seed's base model: which layers bind in all of them.
+    others = {}
+    for path in snakemake.input.seeds:
+        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
+    seeds = {snakemake.params.probed_seed: (maps, ablations)} | {
+        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
+    }
+    counts = role_counts(layer_map_over_seeds(seeds, analysis))
+    names = dict(zip(roles.layer, roles.name, strict=True))
+    every_seed = counts[counts.binding == counts.seeds].layer
+    values |= {
+        "diffMapSeeds": len(seeds),
+        "diffMapSeedWords": seed_words(len(seeds)),
+        "diffNumLayersBindingEverySeed": len(every_seed),
+        "diffLayersBindingEverySeed": ", ".join(rf"\texttt{{{names[n]}}}" for n in every_seed)
+        or "none",
+        "diffNumLayersBindingSomeSeed": int((counts.binding > 0).sum()),
     }
 
     guidance = tables["guidance"].set_index("guidance")
@@ -205,6 +236,35 @@ with snakemake_job(snakemake):
                 "binds as well as",
                 "has, on one seed, no interval and so no verdict against",
             )
+
+        # The normalizer in cross-attention: sparse maps against softmax at equal budget.
+        normalizers = normalizer_comparison(per_seed).set_index("operator")
+        for operator, key in (
+            ("softmax", "Softmax"),
+            ("sparsemax", "Sparsemax"),
+            ("entmax15", "Entmax"),
+        ):
+            if operator not in normalizers.index:
+                continue
+            r = normalizers.loc[operator]
+            for column, label in (
+                ("binding", "Binding"),
+                ("present", "Present"),
+                ("miou", "Miou"),
+                ("map_margin", "Margin"),
+                ("binding_diff", "Diff"),
+            ):
+                values[f"diffNorm{key}{label}"] = r[column]
+                values[f"diffNorm{key}{label}Ci"] = pm(r[f"{column}_ci"])
+            if operator != "softmax":
+                values[f"diffNorm{key}Phrase"] = compare_phrase(
+                    r.binding_diff,
+                    r.binding_diff_ci,
+                    "binds better than",
+                    "binds worse than",
+                    "binds as well as",
+                    "has, on one seed, no interval and so no verdict against",
+                )
 
     Path(snakemake.output.tex).write_text(
         macros(format_values(values), header="written by write_diffusion_macros; do not edit")

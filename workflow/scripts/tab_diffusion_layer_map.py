@@ -1,31 +1,43 @@
 """Table: the layer map. Every cross-attention layer with its resolution, how well its
-colour-word maps sit on the word's own object, what ablating it costs, the size of its
-update, and the role the stated rule gives it."""
+colour-word maps sit on the word's own object, what ablating it costs (with the 95% paired
+bootstrap interval over the prompts), the size of its update and the role the stated rule
+gives it on the probed model, and in how many training seeds' base models the rule finds it
+binding."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion_analysis import layer_map
+from anatomy.diffusion_analysis import layer_map, layer_map_over_seeds, role_counts
 from anatomy.latex import fmt, tabular
-from anatomy.runtime import snakemake_job
+from anatomy.runtime import seed_of, snakemake_job
 
 with snakemake_job(snakemake):
-    maps = pd.read_parquet(snakemake.input.tables[0])
-    ablations = pd.read_parquet(snakemake.input.tables[2])
-    norms = pd.read_parquet(snakemake.input.tables[4])
-    table = layer_map(maps, ablations, snakemake.params.settings["analysis"])
+    tables = {Path(p).stem: p for p in snakemake.input.tables if p.endswith(".parquet")}
+    maps = pd.read_parquet(tables["token_maps"])
+    ablations = pd.read_parquet(tables["ablations"])
+    norms = pd.read_parquet(tables["update_norms"])
+    analysis = snakemake.params.settings["analysis"]
+    table = layer_map(maps, ablations, analysis)
     ratio = norms.groupby("layer").update_ratio.mean()
+    others = {}
+    for path in snakemake.input.seeds:
+        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
+    seeds = {snakemake.params.probed_seed: (maps, ablations)} | {
+        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
+    }
+    counts = role_counts(layer_map_over_seeds(seeds, analysis)).set_index("layer")
     header = [
         "layer",
         "res.",
         "mIoU",
         "margin",
-        r"$\Delta$bind (unif.)",
+        r"$\Delta$bind (unif.) [95\%]",
         r"$\Delta$bind (null)",
         r"$\Delta$present (null)",
         "update",
         "role",
+        "binds in seeds",
     ]
     rows = [
         [
@@ -33,12 +45,14 @@ with snakemake_job(snakemake):
             f"{r.resolution}",
             fmt(r.miou, 2),
             fmt(r.margin, 2),
-            fmt(-r.uniform_binding_drop, 2),
+            rf"{fmt(-r.uniform_binding_drop, 2)} "
+            rf"[{fmt(-r.uniform_binding_drop_high, 2)}, {fmt(-r.uniform_binding_drop_low, 2)}]",
             fmt(-r.null_binding_drop, 2),
             fmt(-r.null_presence_drop, 2),
             fmt(float(ratio[r.layer]), 2),
-            r"\textbf{binding}" if r.role == "binding" else "modulation",
+            r"\textbf{binding}" if r.role == "binding" else r.role,
+            f"{counts.loc[r.layer, 'binding']} of {counts.loc[r.layer, 'seeds']}",
         ]
         for _, r in table.iterrows()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrl"))
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrlr"))

@@ -17,6 +17,8 @@ with snakemake_job(snakemake):
         "base_short": "base",
         "pooled": "base + pooled text in time embedding",
         "uniform": "uniform maps in training",
+        "sparsemax": "sparsemax maps",
+        "entmax15": "1.5-entmax maps",
     }
 
     def cell(r, column, digits):
