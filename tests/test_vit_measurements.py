@@ -12,7 +12,7 @@ from anatomy import vit_measurements as vm
 from anatomy.config import ConfigError, check_vit
 
 SETTINGS = {
-    "data": {"size": 16, "radius": [0.14, 0.22], "noise": 0.15, "train": 64, "evaluation": 12},
+    "data": {"size": 16, "radius": [0.1, 0.16], "noise": 0.15, "train": 64, "evaluation": 12},
     "model": {"embed_dim": 16, "depth": 2, "heads": 2},
     "patch_sizes": [2, 4, 8],
     "reference_patch": 4,
@@ -114,7 +114,9 @@ def test_measurements_on_tiny_models(tmp_path):
         paths.append(path)
     models = vm.load_models(paths)
     found, extras = vm.measure_objects(models, objects, SETTINGS, seed=0)
-    assert set(found.kind) == {"cls", "rollout", "random"}
+    assert set(found.kind) == {"cls", "rollout", "random", "brightness", "objects", "position"}
+    assert (found.margin_low <= found.margin + 1e-12).all()
+    assert (found.margin <= found.margin_high + 1e-12).all()
     assert set(extras["maps"]) == set(models) and len(extras["images"]) == 2
     # Rollout of one layer is that layer's head-averaged [CLS] row.
     first = found[(found.layer == 0) & (found["head_id"] == "mean")]
@@ -183,3 +185,29 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
     assert len(table[table.measurement == "distance"]) == 12 * 3  # layers x heads
     with pytest.raises(vit.PretrainedModelMissing, match="hf download"):
         vit.load_pretrained(name, file=vit.pretrained_file(tmp_path / "nowhere", name))
+
+
+def test_the_decoy_is_as_salient_as_the_target_and_never_a_label_shape():
+    """The filled cross has the target's area (to pixel rounding) and colour, so the
+    object-agnostic maps cannot prefer the target: both-objects and brightness maps tie."""
+    from anatomy import vit_analysis as va
+    from anatomy.vit_data import sample
+
+    objects = sample(512, 36, torch.Generator().manual_seed(0), radius=(0.1, 0.16))
+    area_t = objects.target.sum((-2, -1)).double()
+    area_d = objects.distractor.sum((-2, -1)).double()
+    assert float((area_d / area_t).mean()) == pytest.approx(1.0, abs=0.05)
+    assert float((area_d / area_t - 1).abs().max()) < 0.35  # small shapes round coarsely
+    assert not (objects.target & objects.distractor).any()
+    # Same colour: the mean pixel of each object agrees (noise aside).
+    colour_t = (objects.images * objects.target[:, None]).sum((-2, -1)) / area_t[:, None]
+    colour_d = (objects.images * objects.distractor[:, None]).sum((-2, -1)) / area_d[:, None]
+    assert float((colour_t - colour_d).abs().mean()) < 0.03
+    maps = va.object_agnostic_maps(objects, 3)
+    margin = {k: vm.object_scores(m, objects, 3, 0.6)["margin"] for k, m in maps.items()}
+    assert abs(margin["brightness"]) < 0.02 and abs(margin["position"]) < 0.02, margin
+    # Weighting both objects equally still favours the compact shapes a little (a cross
+    # covers fewer whole patches than a disc of its area): the baseline a map must beat.
+    assert 0 < margin["objects"] < 0.1, margin
+    # The position map is one map for every image, where targets tend to be.
+    assert torch.equal(maps["position"][0], maps["position"][-1])

@@ -363,6 +363,14 @@ def evaluation_prompts(data: dict, seed: int, n: int) -> Tensor:
     return torch.tensor([held[order[i % len(held)]] for i in range(n)])
 
 
+def validation_prompts(data: dict, seed: int, n: int) -> Tensor:
+    """``n`` attribute rows of the training combinations (never a held-out one), drawn with
+    their own seed: the split on which sampling settings such as the guidance scale are read,
+    so that no setting is chosen on the held-out test prompts."""
+    g = torch.Generator().manual_seed(seed + 15485863)
+    return draw_attributes(n, g, data, exclude=heldout_combinations(data, seed))
+
+
 # ----------------------------------------------------------------------------- save / load
 
 

@@ -18,7 +18,13 @@ from torch import Tensor
 
 from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
-from anatomy.diffusion import TextToImage, evaluation_prompts, palette, render
+from anatomy.diffusion import (
+    TextToImage,
+    evaluation_prompts,
+    palette,
+    render,
+    validation_prompts,
+)
 from anatomy.intervals import bootstrap_interval, paired_difference, seed_means
 
 METRICS = ("present", "binding", "swapped", "position")
@@ -657,9 +663,10 @@ def measure_layer_prompts(model, s, seed):
 
 
 def measure_guidance(model, s, seed):
-    """Binding, presence and position against the classifier-free guidance scale."""
+    """Binding, presence and position against the classifier-free guidance scale, read on
+    the validation prompts (training combinations), never on the held-out test prompts."""
     data, a = s["data"], s["analysis"]
-    attributes = evaluation_prompts(data, seed, a["ablation_prompts"])
+    attributes = validation_prompts(data, seed, a["ablation_prompts"])
     rows = []
     for guidance in a["guidance_scales"]:
         sampling = {**s["sampling"], "guidance": guidance}

@@ -83,6 +83,27 @@ def random_maps(shape: tuple[int, ...], generator) -> Tensor:
     return -torch.log(torch.rand(shape, generator=generator, dtype=torch.float64))
 
 
+def patch_means(pixels: Tensor, patch: int) -> Tensor:
+    """``(B, H, W)`` -> the mean over each ``patch x patch`` cell, ``(B, H/patch, W/patch)``."""
+    return F.avg_pool2d(pixels.double().unsqueeze(1), patch).squeeze(1)
+
+
+def object_agnostic_maps(objects, patch: int) -> dict[str, Tensor]:
+    """Token maps ``(B, g, g)`` that know where things are but not which one the label needs:
+    ``brightness`` (each patch's mean intensity, shifted to be nonnegative), ``objects`` (the
+    share of each patch covered by either object: both weighted equally) and ``position``
+    (the average target mask over the images, one map for all: where targets tend to be)."""
+    brightness = patch_means((objects.images.double().mean(1) + 1).clamp_min(0), patch)
+    either = patch_means((objects.target | objects.distractor).double(), patch)
+    where = patch_means(objects.target.double(), patch).mean(0, keepdim=True)
+    floor = 1e-9  # a patch no object ever covers keeps a sliver of mass: no empty map
+    return {
+        "brightness": brightness + floor,
+        "objects": either + floor,
+        "position": (where + floor).expand_as(either).clone(),
+    }
+
+
 def centroid(maps: Tensor, patch: int) -> Tensor:
     """Mass centroid in pixels (row, column) of ``(B, g, g)`` maps."""
     g = maps.shape[-1]

@@ -1,10 +1,11 @@
-"""Images for the ViT experiments: a target object whose shape is the label, a distractor of
-the same contrast, a textured, noisy background, random positions and sizes, and a mask per
-object. Vectorized: one batch is a few tensor operations.
+"""Images for the ViT experiments: a target object whose shape is the label, a distractor as
+salient as the target, a textured, noisy background, random positions and sizes, and a mask
+per object. Vectorized: one batch is a few tensor operations.
 
-The distractor is drawn with the same colour as the target and is a shape that never decides
-a label (a ring), so an attention map that lands on "a salient blob" and one that lands on
-"the object" can be told apart: the first covers either, the second the target.
+The distractor is a filled cross, a shape that never decides a label, drawn in the target's
+colour with the target's area (to within pixel rounding). Brightness, area and colour cannot
+tell the two apart, only the shape that carries the label can: an attention map that lands on
+"a salient blob" covers either object, one that lands on "the object" the target.
 """
 
 from __future__ import annotations
@@ -29,12 +30,41 @@ class Objects:
     labels: Tensor
 
 
-def ring_masks(cx: Tensor, cy: Tensor, radius: Tensor, size: int) -> Tensor:
-    """Rings ``(N, H, W)``: the distractor shape, never a label."""
+CROSS_ARM = 0.3  # the cross's arm half-width, as a share of its half-span
+CROSS_AREA = 8 * CROSS_ARM - 4 * CROSS_ARM**2  # its area in units of half-span squared
+
+
+def cross_masks(cx: Tensor, cy: Tensor, radius: Tensor, size: int) -> Tensor:
+    """Filled crosses ``(N, H, W)`` of half-span ``radius``: the distractor, never a label."""
     ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
-    d2 = (xs - cx.view(-1, 1, 1)) ** 2 + (ys - cy.view(-1, 1, 1)) ** 2
+    dx, dy = (xs - cx.view(-1, 1, 1)).abs(), (ys - cy.view(-1, 1, 1)).abs()
     r = radius.view(-1, 1, 1)
-    return (d2 <= r**2) & (d2 >= (0.55 * r) ** 2)
+    arm = CROSS_ARM * r
+    return ((dx <= r) & (dy <= arm)) | ((dy <= r) & (dx <= arm))
+
+
+def equal_area_radius(target_area: Tensor) -> Tensor:
+    """The cross half-span whose area equals ``target_area`` (pixels)."""
+    return (target_area.double() / CROSS_AREA).sqrt().float()
+
+
+SPAN_RANGE = (0.8, 1.2)  # drawn half-spans tried around the continuous estimate
+
+
+def matched_cross(target_area: Tensor, cx: Tensor, cy: Tensor, estimate: Tensor, size: int):
+    """Crosses at ``(cx, cy)`` whose drawn pixel count is the closest to ``target_area``
+    among half-spans from ``SPAN_RANGE`` times ``estimate`` (small shapes round coarsely)."""
+    best, best_error = None, None
+    for scale in torch.linspace(*SPAN_RANGE, 17).tolist():
+        masks = cross_masks(cx, cy, estimate * scale, size)
+        error = (masks.sum((-2, -1)) - target_area).abs()
+        if best is None:
+            best, best_error = masks, error
+        else:
+            better = error < best_error
+            best = torch.where(better.view(-1, 1, 1), masks, best)
+            best_error = torch.minimum(error, best_error)
+    return best
 
 
 def texture(n: int, size: int, generator, cells: int = 4) -> Tensor:
@@ -46,11 +76,15 @@ def texture(n: int, size: int, generator, cells: int = 4) -> Tensor:
 
 
 def sample(n: int, size: int, generator, radius=(0.1, 0.18), noise: float = 0.15) -> Objects:
-    """``n`` images of side ``size``: target (label = its shape) and a ring distractor of
-    the same colour at random, non-overlapping positions and sizes."""
+    """``n`` images of side ``size``: target (label = its shape) and a filled-cross
+    distractor of the same colour and area at random, non-overlapping positions."""
     lo, hi = radius
     r_t = (lo + (hi - lo) * torch.rand(n, generator=generator)) * size
-    r_d = (lo + (hi - lo) * torch.rand(n, generator=generator)) * size
+    labels = torch.randint(0, len(SHAPES), (n,), generator=generator)
+    centre = torch.full((n,), size / 2)
+    area = shape_masks(labels, centre, centre, r_t, size).sum((-2, -1))
+    # The cross's half-span is matched to the target's drawn area below, within this range.
+    r_d = equal_area_radius(area) * SPAN_RANGE[1]
     # Positions: both redrawn, all images at once, until the two objects are apart.
     cx_t, cy_t, cx_d, cy_d = (torch.zeros(n) for _ in range(4))
     pending = torch.ones(n, dtype=torch.bool)
@@ -60,13 +94,14 @@ def sample(n: int, size: int, generator, radius=(0.1, 0.18), noise: float = 0.15
             break
         for c, r in ((cx_t, r_t), (cy_t, r_t), (cx_d, r_d), (cy_d, r_d)):
             c[pending] = r[pending] + (size - 2 * r[pending]) * torch.rand(k, generator=generator)
-        apart = (cx_d - cx_t) ** 2 + (cy_d - cy_t) ** 2 > (1.15 * (r_t + r_d)) ** 2
+        # Bounding boxes a pixel apart along one axis: the two objects never touch.
+        reach = r_t + r_d + 1
+        apart = ((cx_d - cx_t).abs() > reach) | ((cy_d - cy_t).abs() > reach)
         pending &= ~apart
     if pending.any():
         raise RuntimeError("could not place the distractor apart from the target")
-    labels = torch.randint(0, len(SHAPES), (n,), generator=generator)
     target = shape_masks(labels, cx_t, cy_t, r_t, size)
-    distractor = ring_masks(cx_d, cy_d, r_d, size)
+    distractor = matched_cross(target.sum((-2, -1)), cx_d, cy_d, r_d / SPAN_RANGE[1], size)
     colour = 0.6 + 0.4 * torch.rand(n, 3, generator=generator)  # bright, shared by both
     background = 0.35 * texture(n, size, generator).expand(-1, 3, -1, -1)
     objects = (target | distractor).unsqueeze(1)

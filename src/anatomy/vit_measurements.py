@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from anatomy import vit
 from anatomy import vit_analysis as va
+from anatomy.intervals import bootstrap_interval
 from anatomy.vit_data import Objects
 
 
@@ -92,24 +93,31 @@ def cls_maps(maps: list[Tensor], geo: Geometry) -> dict[tuple[str, int, str], Te
 
 def object_scores(token_maps: Tensor, objects: Objects, patch: int, share: float) -> dict:
     """How a map sits on the objects: Jaccard of its ``share``-of-mass region with the
-    target and the distractor, and the share of its mass on each (per image means)."""
+    target and the distractor, their difference (margin) with its standard error and its 95%
+    bootstrap interval over the images, and the share of its mass on each (per image means)."""
     size = objects.target.shape[-1]
     region = va.to_pixels(va.mass_mask(token_maps, share), size)
     pixels = va.pixel_map(token_maps / token_maps.sum((-2, -1), keepdim=True), patch)
     jt, jd = va.jaccard(region, objects.target), va.jaccard(region, objects.distractor)
+    difference = jt.double() - jd.double()
+    low, high = bootstrap_interval(difference.tolist())
     return {
         "jaccard_target": float(jt.mean()),
         "jaccard_distractor": float(jd.mean()),
-        "margin": float((jt - jd).mean()),
-        "margin_sem": float((jt - jd).std() / len(jt) ** 0.5),
+        "margin": float(difference.mean()),
+        "margin_sem": float(difference.std() / len(jt) ** 0.5),
+        "margin_low": low,
+        "margin_high": high,
         "mass_target": float((pixels * objects.target).sum((-2, -1)).mean()),
         "mass_distractor": float((pixels * objects.distractor).sum((-2, -1)).mean()),
     }
 
 
 def object_rows(model: nn.Module, objects: Objects, share: float, generator) -> list[dict]:
-    """Does attention find the object: every [CLS] and rollout map against the masks, and a
-    random map on the same grid (the baseline any map must beat)."""
+    """Does attention find the object: every [CLS] and rollout map against the masks, beside
+    the baselines any map must beat on the same grid: a random map and the object-agnostic
+    maps of :func:`anatomy.vit_analysis.object_agnostic_maps` (brightness, both objects
+    weighted equally, the average target position)."""
     geo = geometry(model)
     rows = [
         {
@@ -121,14 +129,16 @@ def object_rows(model: nn.Module, objects: Objects, share: float, generator) -> 
         for (kind, layer, head), m in cls_maps(attention(model, objects.images), geo).items()
     ]
     noise = va.random_maps((len(objects.labels), geo.grid, geo.grid), generator)
-    rows.append(
+    baselines = {"random": noise, **va.object_agnostic_maps(objects, geo.patch)}
+    rows += [
         {
-            "kind": "random",
+            "kind": kind,
             "layer": -1,
             "head_id": "mean",
-            **object_scores(noise, objects, geo.patch, share),
+            **object_scores(m, objects, geo.patch, share),
         }
-    )
+        for kind, m in baselines.items()
+    ]
     area = {
         "area_target": float(objects.target.double().mean()),
         "area_distractor": float(objects.distractor.double().mean()),

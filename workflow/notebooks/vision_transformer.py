@@ -53,10 +53,11 @@ print("reference model:", checkpoint, "| patch sizes:", settings["patch_sizes"])
 # ## The data: an object that decides the label, and a decoy that does not
 #
 # Each image holds a *target* whose shape (circle, square, triangle) is the label, and a
-# *distractor*: a ring of the **same colour**, at a random place, on a textured, noisy
-# background. A map that lands on "something bright" covers either object; a map that lands on
-# "the object the classifier needs" covers the target. The Jaccard index of a map with each of
-# the two masks tells these apart.
+# *distractor*: a filled cross of the **same colour and area**, at a random place, on a
+# textured, noisy background. Brightness, colour and area cannot tell them apart; only the
+# shape that carries the label can. A map that lands on "something bright" covers either
+# object; a map that lands on "the object the classifier needs" covers the target. The Jaccard
+# index of a map with each of the two masks tells these apart.
 
 # %%
 data = torch.load("data/results/vit/data.pt")
@@ -152,9 +153,12 @@ for name, m in (("untrained", untrained), ("trained", model)):
 #
 # DINO's recipe: keep the largest entries of the [CLS] map until they hold 60% of its mass,
 # and compare that region with the object mask (Jaccard index). Here the comparison is made
-# twice, with the target and with the distractor, and against a random map on the same grid.
-# Attention rollout multiplies the head-averaged maps of all layers, each mixed half and half
-# with the identity (the residual path).
+# twice, with the target and with the distractor, and against baselines on the same grid: a
+# random map, and maps that know where the objects are but not which one the label needs (the
+# image's brightness, both objects weighted equally, the average target position). A map that
+# only finds "objects" ties with the decoy; only one that reads the label's evidence can beat
+# the best of these. Attention rollout multiplies the head-averaged maps of all layers, each
+# mixed half and half with the identity (the residual path).
 
 # %%
 share = settings["analysis"]["share"]
@@ -164,9 +168,11 @@ last = found.layer.max()
 picked = found[
     ((found.kind == "rollout") & (found.layer == last))
     | ((found.kind == "cls") & (found.layer == last) & (found["head_id"] == "mean"))
-    | (found.kind == "random")
+    | found.kind.isin(["random", "brightness", "objects", "position"])
 ]
-picked[["kind", "jaccard_target", "jaccard_distractor", "margin", "margin_sem"]].round(3)
+picked[
+    ["kind", "jaccard_target", "jaccard_distractor", "margin", "margin_low", "margin_high"]
+].round(3)
 
 # %%
 final = vm.final_maps(model, objects.images[:4])

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.intervals import seed_means
+from anatomy import vit_verdicts as vv
+from anatomy.intervals import mean_ci, seed_means
 from anatomy.latex import code, fmt, format_values, macros, pm, seed_words
 from anatomy.runtime import snakemake_job
 from anatomy.vit import ModelSpec, model_specs
@@ -83,15 +84,23 @@ with snakemake_job(snakemake):
         "vitContrastFirstRatio": ratio[contrast.name, "trained", 0],
         "vitContrastLastRatio": ratio[contrast.name, "trained", last],
     }
+    # Locality of a layer against the uniform ceiling: the head-mean ratio per seed, then its
+    # interval over seeds (vit_verdicts.layer_locality's rule).
+    ref_distance = raw["distance"][
+        (raw["distance"].model == ref.name) & (raw["distance"].state == "trained")
+    ]
+    per_layer = ref_distance.groupby(["layer", "seed"]).distance_ratio.mean()
+    values["vitLocalRatio"] = vv.LOCAL_RATIO
+    for layer, key in ((0, "First"), (last, "Last")):
+        mean, half = mean_ci(per_layer.loc[layer])
+        values[f"vitRef{key}RatioCi"] = pm(half)
+        values[f"vitRef{key}Locality"] = vv.layer_locality(mean, half)
     trained_heads = raw["distance"][raw["distance"].state == "trained"]
     lowest = trained_heads.loc[trained_heads.distance_ratio.idxmin()]
     values |= {
         "vitMinHeadRatio": lowest.distance_ratio,
         "vitMinHeadModel": code(lowest.model),
-        # Raghu et al.: a head "is local" well below the uniform ceiling; 0.8 of it is still global.
-        "vitLocalPhrase": "no head of any model became local"
-        if lowest.distance_ratio > 0.8
-        else "some heads became local",
+        "vitLocalPhrase": vv.locality(lowest.distance_ratio),
     }
     heads = trained_heads[trained_heads.model == ref.name]
     first = heads[heads.layer == 0].distance_ratio
@@ -122,10 +131,17 @@ with snakemake_job(snakemake):
     every_head = raw["objects"][raw["objects"].state == "trained"]
     heads_only = every_head[(every_head.kind == "cls") & (every_head["head_id"] != "mean")]
     best = heads_only.loc[heads_only.margin.idxmax()]
-    # A map "finds the object" when its margin clears the random map's by three standard errors.
-    clears = (
-        rollouts.margin - randoms.margin
-        > 3 * (rollouts.margin_sem**2 + randoms.margin_sem**2) ** 0.5
+    # A map "finds the object" when its margin clears the random map's (vit_verdicts' rule).
+    clears = pd.Series(
+        {
+            m: vv.clears_random(
+                rollouts.margin[m],
+                rollouts.margin_sem[m],
+                randoms.margin[m],
+                randoms.margin_sem[m],
+            )
+            for m in rollouts.index
+        }
     )
     best_rollout = rollouts.margin.idxmax()
     # The reference model's maps: vitRollTarget, vitClsMargin, vitRandomDistractor, ...
@@ -155,24 +171,36 @@ with snakemake_job(snakemake):
             ref.name, "rollout", frame=objects[objects.state == "init"]
         ).margin.iloc[0],
     }
-    values["vitClsRollCompare"] = (
-        "better than" if values["vitClsMargin"] > values["vitRollMargin"] else "no better than"
+    values["vitClsRollCompare"] = vv.cls_against_rollout(
+        values["vitClsMargin"], values["vitRollMargin"]
     )
-    values["vitAnswerObjects"] = (
-        "does find the object the label depends on, well above a random map and a "
-        "same-coloured decoy"
-        if clears.all()
-        else "finds the object the label depends on in some models and not in others"
-        if clears.any()
-        else "does not find the object the label depends on any better than a random map"
-    )
-    values["vitObjectVerdict"] = (
-        "every trained model's rollout"
-        if clears.all()
-        else "no trained model's rollout"
-        if not clears.any()
-        else f"the rollout of {int(clears.sum())} of the {len(clears)} trained models"
-    )
+    # The object claim against the best map that knows where the objects are but not which
+    # one the label needs (the reference model's grid, the same images, paired by seed).
+    per_seed = raw["objects"]
+    ref_rows = per_seed[per_seed.model == ref.name]
+    last_roll = ref_rows[(ref_rows.kind == "rollout") & (ref_rows.layer == last)]
+    roll_by_seed = last_roll[last_roll.state == "trained"].set_index("seed").margin
+    candidates = {
+        "brightness": ref_rows[(ref_rows.kind == "brightness") & (ref_rows.state == "trained")],
+        "objects": ref_rows[(ref_rows.kind == "objects") & (ref_rows.state == "trained")],
+        "position": ref_rows[(ref_rows.kind == "position") & (ref_rows.state == "trained")],
+        "untrained rollout": last_roll[last_roll.state == "init"],
+    }
+    baseline_by_seed = {k: v.set_index("seed").margin for k, v in candidates.items()}
+    best_baseline = max(baseline_by_seed, key=lambda k: baseline_by_seed[k].mean())
+    best_by_seed = baseline_by_seed[best_baseline].loc[roll_by_seed.index]
+    verdict = vv.against_baseline(list(roll_by_seed), list(best_by_seed))
+    for kind, key in (("brightness", "Bright"), ("objects", "Objects"), ("position", "Position")):
+        values[f"vitBase{key}Margin"] = baseline_by_seed[kind].mean()
+    values |= {
+        "vitBestBaseline": best_baseline,
+        "vitBestBaselineMargin": best_by_seed.mean(),
+        "vitRollAgainstBaseline": verdict,
+        "vitAnswerObjects": vv.answer_objects(
+            verdict.endswith("better than") and "no better" not in verdict, list(clears)
+        ),
+        "vitObjectVerdict": vv.models_clearing(list(clears)),
+    }
 
     # Geometric stability of the reference model's maps.
     ref_shift = shift[shift.model == ref.name].set_index(["kind", "shift_px"])
@@ -189,20 +217,16 @@ with snakemake_job(snakemake):
         }
     values |= {"vitHalfShift": max(1, p // 2)}
     one_error, one_static = ref_shift.loc[("rollout", 1), ["equivariance_error", "static_error"]]
-    values["vitOneShiftPhrase"] = (
-        "about as much as if the image had not moved"
-        if one_error > 0.8 * one_static
-        else "less than if the image had not moved"
-    )
+    values["vitOneShiftPhrase"] = vv.one_pixel_shift(one_error, one_static)
     whole = shift[shift.shift_px == shift.patch]
     off = shift[shift.shift_px % shift.patch != 0]
     values |= {
         "vitShiftWholeMean": whole.equivariance_error.mean(),
         "vitShiftOffMean": off.equivariance_error.mean(),
         "vitStaticOffMean": off.static_error.mean(),
-        "vitGridPhrase": "tied to the token grid"
-        if whole.equivariance_error.mean() < 0.5 * off.equivariance_error.mean()
-        else "not tied to the token grid",
+        "vitGridPhrase": vv.grid_tie(
+            whole.equivariance_error.mean(), off.equivariance_error.mean()
+        ),
     }
 
     # Re-patchifying the reference model.
@@ -237,9 +261,7 @@ with snakemake_job(snakemake):
         "vitPeakNormRef": peak[ref.name],
         "vitPeakNormRegisters": peak[registers.name],
         "vitRegisterNorm": reg[reg.layer == reg.layer.max()].over_patch_median.iloc[0],
-        "vitNormPhrase": "no model grows a high-norm population"
-        if high.max() == 0
-        else "some models grow a high-norm population",
+        "vitNormPhrase": vv.high_norms(high.max()),
     }
 
     if snakemake.input.pretrained:

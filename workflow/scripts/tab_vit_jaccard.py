@@ -1,7 +1,9 @@
 """Table: does attention find the object? Each trained model's maps, thresholded at a share
-of their mass, against the target and the distractor (Jaccard), beside a random map on the
-same grid and the same model before training. Means over the training seeds; the margin's
-spread is its 95% interval over seeds (with one seed, the standard error over images)."""
+of their mass, against the target and the distractor (Jaccard), beside the baselines on the
+same grid: the same model before training, a random map, and maps that know where the objects
+are but not which one the label needs (brightness, both objects weighted equally, the average
+target position). Means over the training seeds; the margin's spread is its 95% interval over
+seeds (with one seed, the standard error over images)."""
 
 from pathlib import Path
 
@@ -53,6 +55,9 @@ with snakemake_job(snakemake):
             ("rollout", trained[(trained.kind == "rollout") & (trained.layer == last)].iloc[0]),
             ("rollout, untrained", init[(init.kind == "rollout") & (init.layer == last)].iloc[0]),
             ("random map", trained[trained.kind == "random"].iloc[0]),
+            ("brightness map", trained[trained.kind == "brightness"].iloc[0]),
+            ("both objects, equal weight", trained[trained.kind == "objects"].iloc[0]),
+            ("average target position", trained[trained.kind == "position"].iloc[0]),
         ]
         for i, (label, r) in enumerate(picks):
             rows.append([code(model) if i == 0 else "", label, *cells(r)])
