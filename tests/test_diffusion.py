@@ -279,6 +279,7 @@ def test_measurements_produce_their_tables(trained):
             prompts=4,
             grid=4,
             ablation_prompts=2,
+            sweep_prompts=2,
             map_prompts=2,
             swap_prompts=2,
             guidance_scales=[1.0, 3.0],

@@ -641,7 +641,7 @@ def measure_ablations(model, s, seed):
 def measure_windows(model, s, seed):
     a = s["analysis"]
     return window_table(
-        model, s["data"], s["sampling"], seed, a["ablation_prompts"], a["splits"]
+        model, s["data"], s["sampling"], seed, a["sweep_prompts"], a["splits"]
     ), {}
 
 
@@ -658,7 +658,7 @@ def measure_word_swap(model, s, seed):
 
 def measure_layer_prompts(model, s, seed):
     return per_layer_prompt_table(
-        model, s["data"], s["sampling"], seed, s["analysis"]["ablation_prompts"]
+        model, s["data"], s["sampling"], seed, s["analysis"]["sweep_prompts"]
     ), {}
 
 
@@ -666,7 +666,7 @@ def measure_guidance(model, s, seed):
     """Binding, presence and position against the classifier-free guidance scale, read on
     the validation prompts (training combinations), never on the held-out test prompts."""
     data, a = s["data"], s["analysis"]
-    attributes = validation_prompts(data, seed, a["ablation_prompts"])
+    attributes = validation_prompts(data, seed, a["sweep_prompts"])
     rows = []
     for guidance in a["guidance_scales"]:
         sampling = {**s["sampling"], "guidance": guidance}
