@@ -193,7 +193,12 @@ with snakemake_job(snakemake):
     for kind, key in (("brightness", "Bright"), ("objects", "Objects"), ("position", "Position")):
         values[f"vitBase{key}Margin"] = baseline_by_seed[kind].mean()
     values |= {
-        "vitBestBaseline": best_baseline,
+        "vitBestBaseline": {
+            "brightness": "brightness",
+            "objects": "both-objects",
+            "position": "average-position",
+            "untrained rollout": "untrained-rollout",
+        }[best_baseline],
         "vitBestBaselineMargin": best_by_seed.mean(),
         "vitRollAgainstBaseline": verdict,
         "vitAnswerObjects": vv.answer_objects(
