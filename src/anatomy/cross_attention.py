@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from anatomy.operators import get
+
 
 @dataclass
 class Window:
@@ -152,8 +154,6 @@ def weights(operator: str, attn, query: Tensor, key: Tensor, attention_mask) -> 
     additive mask."""
     if operator == "softmax":
         return attn.get_attention_scores(query, key, attention_mask)
-    from anatomy.operators import get
-
     scores = attn.scale * query @ key.transpose(-1, -2)
     if attention_mask is not None:
         scores = scores + attention_mask

@@ -10,6 +10,7 @@ Every comparison between conditions starts from the same noise, so differences a
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -26,6 +27,7 @@ from anatomy.diffusion import (
     validation_prompts,
 )
 from anatomy.intervals import bootstrap_interval, paired_difference, seed_means
+from anatomy.runtime import seed_of
 
 METRICS = ("present", "binding", "swapped", "position")
 
@@ -507,6 +509,20 @@ def layer_map(maps: pd.DataFrame, ablations: pd.DataFrame, analysis: dict) -> pd
     )
 
 
+def seed_tables(
+    probed_seed: int, maps: pd.DataFrame, ablations: pd.DataFrame, paths
+) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    """The token-map and ablation tables of every seed's base model, by seed: the probed
+    model's (already read) and those the per-seed measurements wrote
+    (``.../seed<N>/token_maps.parquet``, ``.../seed<N>/ablations.parquet``)."""
+    others: dict[int, dict[str, pd.DataFrame]] = {}
+    for path in paths:
+        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
+    return {probed_seed: (maps, ablations)} | {
+        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
+    }
+
+
 def layer_map_over_seeds(
     tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]], analysis: dict
 ) -> pd.DataFrame:
@@ -640,9 +656,7 @@ def measure_ablations(model, s, seed):
 
 def measure_windows(model, s, seed):
     a = s["analysis"]
-    return window_table(
-        model, s["data"], s["sampling"], seed, a["sweep_prompts"], a["splits"]
-    ), {}
+    return window_table(model, s["data"], s["sampling"], seed, a["sweep_prompts"], a["splits"]), {}
 
 
 def measure_word_swap(model, s, seed):

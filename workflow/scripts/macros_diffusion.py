@@ -11,10 +11,11 @@ from anatomy.diffusion_analysis import (
     layer_map_over_seeds,
     normalizer_comparison,
     role_counts,
+    seed_tables,
 )
 from anatomy.intervals import against_chance, compare_phrase, paired_difference, seed_means, wilson
 from anatomy.latex import format_values, macros, pm, seed_words, word_list
-from anatomy.runtime import seed_of, snakemake_job
+from anatomy.runtime import snakemake_job
 
 RELATION_CHANCE = 0.5
 RELATION_PHRASES = {
@@ -137,12 +138,7 @@ with snakemake_job(snakemake):
         "diffAblationPrompts": int(base.prompts),
     }
     # The same rule on every seed's base model: which layers bind in all of them.
-    others = {}
-    for path in snakemake.input.seeds:
-        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
-    seeds = {snakemake.params.probed_seed: (maps, ablations)} | {
-        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
-    }
+    seeds = seed_tables(snakemake.params.probed_seed, maps, ablations, snakemake.input.seeds)
     counts = role_counts(layer_map_over_seeds(seeds, analysis))
     names = dict(zip(roles.layer, roles.name, strict=True))
     every_seed = counts[counts.binding == counts.seeds].layer

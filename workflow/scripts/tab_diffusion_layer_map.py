@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion_analysis import layer_map, layer_map_over_seeds, role_counts
+from anatomy.diffusion_analysis import layer_map, layer_map_over_seeds, role_counts, seed_tables
 from anatomy.latex import fmt, tabular
-from anatomy.runtime import seed_of, snakemake_job
+from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
     tables = {Path(p).stem: p for p in snakemake.input.tables if p.endswith(".parquet")}
@@ -20,12 +20,7 @@ with snakemake_job(snakemake):
     analysis = snakemake.params.settings["analysis"]
     table = layer_map(maps, ablations, analysis)
     ratio = norms.groupby("layer").update_ratio.mean()
-    others = {}
-    for path in snakemake.input.seeds:
-        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
-    seeds = {snakemake.params.probed_seed: (maps, ablations)} | {
-        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
-    }
+    seeds = seed_tables(snakemake.params.probed_seed, maps, ablations, snakemake.input.seeds)
     counts = role_counts(layer_map_over_seeds(seeds, analysis)).set_index("layer")
     header = [
         "layer",
