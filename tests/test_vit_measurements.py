@@ -18,6 +18,7 @@ SETTINGS = {
     "reference_patch": 4,
     "contrast_operator": "sparsemax",
     "registers": 2,
+    "token_sweep": {"grid": 4, "sizes": [32]},
     "analysis": {"share": 0.6, "examples": 2, "norm_factor": 3.0},
 }
 
@@ -35,6 +36,24 @@ def test_model_names_round_trip_and_the_experiment_lists_five_models():
         assert vit.ModelSpec.parse(spec.name) == spec
     with pytest.raises(ValueError):
         vit.ModelSpec.parse("softmax4")
+
+
+def test_the_token_sweep_keeps_the_grid_and_grows_image_and_patch_together():
+    specs = vit.token_sweep_specs(SETTINGS)
+    assert [s.name for s in specs] == ["softmax_p4", "softmax_p8_s32"]
+    for spec in specs:
+        assert vit.ModelSpec.parse(spec.name) == spec
+        model = vit.build_from_spec(spec, SETTINGS)
+        assert model.patch_embed.grid_size == (4, 4)
+        assert spec.image_size(SETTINGS) == model.patch_embed.img_size[0]
+    both = vit.ModelSpec("softmax", 8, 2, 32)
+    assert both.name == "softmax_p8_s32_reg2" and vit.ModelSpec.parse(both.name) == both
+    with pytest.raises(ConfigError, match="multiple of grid"):
+        check_vit(SETTINGS | {"token_sweep": {"grid": 4, "sizes": [30]}} | _training())
+
+
+def _training():
+    return {"pretrained": None, "training": {"steps": 10, "warmup": 2}}
 
 
 def test_checkpoint_keeps_trained_and_initial_weights(tmp_path):
@@ -127,6 +146,19 @@ def test_measurements_on_tiny_models(tmp_path):
     repatched = patch[patch.kind == "repatchified"]
     assert sorted(repatched.patch) == [2, 8] and (repatched.trained_patch == 4).all()
     assert set(patch.tokens) == {64, 16, 4}
+    # The token sweep: each model on images of its own size, the same grid throughout.
+    sweep = []
+    for spec in vit.token_sweep_specs(SETTINGS):
+        torch.manual_seed(0)
+        model = vit.build_from_spec(spec, SETTINGS)
+        path = tmp_path / f"{spec.name}.pt"
+        vit.save_checkpoint(path, spec, SETTINGS, model.state_dict(), model)
+        sweep.append(path)
+    sized = {16: objects, 32: _objects(8, size=32, patch=8)}
+    tokens, _ = vm.measure_tokens(vm.load_models(sweep), sized, SETTINGS, seed=0)
+    assert list(tokens["size"]) == [16, 32] and list(tokens.patch) == [4, 8]
+    assert set(tokens.tokens) == {16}
+    assert np.allclose(tokens.distance_image, tokens.distance_tokens / 4)
     norms, _ = vm.measure_norms(models, objects, SETTINGS, seed=0)
     assert set(norms[norms.registers > 0].kind) == {"cls", "patch", "register"}
     shift, _ = vm.measure_shift(models, objects, SETTINGS, seed=0)

@@ -45,3 +45,26 @@ def test_the_geometry_verdicts():
     assert vv.grid_tie(0.3, 0.5) == "not tied to the token grid"
     assert vv.high_norms(0.0) == "no model grows a high-norm population"
     assert vv.high_norms(0.01) == "some models grow a high-norm population"
+
+
+def test_the_token_sweep_verdicts():
+    assert vv.relative_spread([2.0, 2.0, 2.0]) == 0
+    assert vv.relative_spread([1.0, 3.0]) == pytest.approx(1.0)
+    # Distance constant in patches (pixels double) / constant in pixels / neither.
+    patches = vv.distance_unit(0.05, 0.67, lowest_ratio=0.5)
+    assert patches.startswith("keeps its length in patches") and "uniform" not in patches
+    assert "uniform attention" in vv.distance_unit(0.05, 0.67, lowest_ratio=0.95)
+    assert vv.distance_unit(0.67, 0.05, 0.5) == "keeps its length in pixels, not in patches"
+    assert vv.distance_unit(0.4, 0.5, 0.5).startswith("keeps its length neither")
+    # Accuracy, paired by seed.
+    assert vv.accuracy_change([0.9, 0.92, 0.91], [0.7, 0.71, 0.69]) == "higher"
+    assert vv.accuracy_change([0.7, 0.71, 0.69], [0.9, 0.92, 0.91]) == "lower"
+    assert vv.accuracy_change([0.9, 0.7, 0.8], [0.8, 0.8, 0.8]) == "no different"
+    assert "one seed" in vv.accuracy_change([0.9], [0.8])
+    # Which factor accuracy follows.
+    assert "number of tokens, not with the patch size" in vv.patch_or_tokens(
+        "lower", "no different"
+    )
+    assert vv.patch_or_tokens("lower", "higher").startswith("the patch size itself")
+    assert vv.patch_or_tokens("no different", "no different").startswith("accuracy follows neither")
+    assert "one seed" in vv.patch_or_tokens("not comparable on one seed", "no different")

@@ -202,7 +202,8 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
 
 
 def check_vit(vit: dict[str, Any]) -> None:
-    """Patch sizes that tile the image, a reference patch among them, whole heads."""
+    """Patch sizes that tile the image, a reference patch among them, a token sweep whose
+    image sizes its grid tiles, whole heads."""
     size = vit["data"]["size"]
     for patch in vit["patch_sizes"]:
         if size % patch:
@@ -214,6 +215,12 @@ def check_vit(vit: dict[str, Any]) -> None:
             f"config: vit.reference_patch = {vit['reference_patch']}: not one of"
             f" patch_sizes {vit['patch_sizes']}"
         )
+    grid = vit["token_sweep"]["grid"]
+    for side in [size, *vit["token_sweep"]["sizes"]]:
+        if side % grid:
+            raise ConfigError(
+                f"config: vit.token_sweep: image size {side} is not a multiple of grid = {grid}"
+            )
     model = vit["model"]
     if model["embed_dim"] % model["heads"]:
         raise ConfigError(

@@ -235,25 +235,32 @@ def train(
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One trained ViT of the experiment: its operator, patch size and register tokens.
-    Its name (``softmax_p4``, ``sparsemax_p4``, ``softmax_p4_reg4``) is the rule wildcard."""
+    """One trained ViT of the experiment: its operator, patch size, register tokens and, for
+    the patch sweep at a fixed token count, an image size of its own (0: the experiment's).
+    Its name (``softmax_p4``, ``sparsemax_p4``, ``softmax_p4_reg4``, ``softmax_p8_s48``) is
+    the rule wildcard."""
 
     operator: str
     patch: int
     registers: int = 0
+    size: int = 0
 
     @property
     def name(self) -> str:
-        base = f"{self.operator}_p{self.patch}"
+        base = f"{self.operator}_p{self.patch}" + (f"_s{self.size}" if self.size else "")
         return base + (f"_reg{self.registers}" if self.registers else "")
 
     @classmethod
     def parse(cls, name: str) -> ModelSpec:
-        match = re.fullmatch(r"(\w+?)_p(\d+)(?:_reg(\d+))?", name)
+        match = re.fullmatch(r"(\w+?)_p(\d+)(?:_s(\d+))?(?:_reg(\d+))?", name)
         if match is None:
             raise ValueError(f"not a ViT model name: {name!r}")
-        operator, patch, registers = match.groups()
-        return cls(operator, int(patch), int(registers or 0))
+        operator, patch, size, registers = match.groups()
+        return cls(operator, int(patch), int(registers or 0), int(size or 0))
+
+    def image_size(self, settings: dict) -> int:
+        """The side of its images in pixels."""
+        return self.size or settings["data"]["size"]
 
 
 def model_specs(settings: dict) -> list[ModelSpec]:
@@ -266,10 +273,25 @@ def model_specs(settings: dict) -> list[ModelSpec]:
     return specs
 
 
+def token_sweep_specs(settings: dict) -> list[ModelSpec]:
+    """The patch sweep at a fixed token count: softmax models on a ``grid x grid`` token grid,
+    at the experiment's image size and at each of ``token_sweep.sizes`` (patch = size / grid),
+    so that the patch size changes while the sequence length does not. The first is the
+    experiment's own model at that grid."""
+    sweep = settings["token_sweep"]
+    grid, base = sweep["grid"], settings["data"]["size"]
+    specs = []
+    for size in [base, *sweep["sizes"]]:
+        if size % grid:
+            raise ValueError(f"vit.token_sweep: image size {size} is not a multiple of grid {grid}")
+        specs.append(ModelSpec("softmax", size // grid, size=0 if size == base else size))
+    return specs
+
+
 def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
     m = settings["model"]
     return build_vit(
-        settings["data"]["size"],
+        spec.image_size(settings),
         spec.patch,
         m["embed_dim"],
         m["depth"],

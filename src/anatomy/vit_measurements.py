@@ -256,36 +256,57 @@ def measure_shift(models: dict, objects: Objects, s: dict, seed: int):
     return pd.DataFrame(rows), {}
 
 
+def patch_row(model: nn.Module, spec: vit.ModelSpec, kind: str, objects: Objects, share: float):
+    """One model at its current patch size on ``objects``: accuracy, attention distance (in
+    pixels, patches, against uniform attention, as a share of the image side; the lowest
+    layer's head mean against uniform) and its final rollout's object scores."""
+    geo = geometry(model)
+    dist = pd.DataFrame(distance_rows(model, objects.images))
+    rolled = final_maps(model, objects.images)["rollout"]
+    return {
+        "model": spec.name,
+        "kind": kind,
+        "trained_patch": spec.patch,
+        "patch": geo.patch,
+        "size": geo.size,
+        "tokens": geo.grid**2,
+        "accuracy": accuracy(model, objects),
+        "distance_px": dist.distance_px.mean(),
+        "distance_tokens": dist.distance_tokens.mean(),
+        "distance_ratio": dist.distance_ratio.mean(),
+        "distance_image": dist.distance_px.mean() / geo.size,
+        "lowest_layer_ratio": dist.groupby("layer").distance_ratio.mean().min(),
+        "last_distance_px": dist[dist.layer == dist.layer.max()].distance_px.mean(),
+        **object_scores(rolled, objects, geo.patch, share),
+    }
+
+
 def measure_patch(models: dict, objects: Objects, s: dict, seed: int):
     """Every model's accuracy, distance and rollout Jaccard at its own patch size, and the
     reference softmax model re-patchified (timm ``set_input_size``) to every other size."""
     share = s["analysis"]["share"]
     ref = vit.ModelSpec("softmax", s["reference_patch"]).name
-
-    def row(model, spec, kind):
-        geo = geometry(model)
-        dist = pd.DataFrame(distance_rows(model, objects.images))
-        rolled = final_maps(model, objects.images)["rollout"]
-        return {
-            "model": spec.name,
-            "kind": kind,
-            "trained_patch": spec.patch,
-            "patch": geo.patch,
-            "tokens": geo.grid**2,
-            "accuracy": accuracy(model, objects),
-            "distance_px": dist.distance_px.mean(),
-            "distance_tokens": dist.distance_tokens.mean(),
-            "distance_ratio": dist.distance_ratio.mean(),
-            "last_distance_px": dist[dist.layer == dist.layer.max()].distance_px.mean(),
-            **object_scores(rolled, objects, geo.patch, share),
-        }
-
-    rows = [row(trained, spec, "native") for spec, trained, _ in models.values()]
+    rows = [
+        patch_row(trained, spec, "native", objects, share) for spec, trained, _ in models.values()
+    ]
     spec, trained, _ = models[ref]
     for p in s["patch_sizes"]:
         if p != spec.patch:
-            rows.append(row(va.repatchify(trained, p), spec, "repatchified"))
+            rows.append(patch_row(va.repatchify(trained, p), spec, "repatchified", objects, share))
     return pd.DataFrame(rows), {}
+
+
+def measure_tokens(models: dict, objects: dict[int, Objects], s: dict, seed: int):
+    """The patch sweep at a fixed token count: every model of the sweep on held-out images of
+    its own size (``objects`` by image side), smallest image first. The images hold the same
+    kind of scene at every size (object radii are shares of the side), so along the sweep only
+    the pixels inside a patch change, not the token grid the objects fall on."""
+    share = s["analysis"]["share"]
+    rows = []
+    for spec, trained, _ in models.values():
+        size = geometry(trained).size
+        rows.append(patch_row(trained, spec, "fixed tokens", objects[size], share))
+    return pd.DataFrame(rows).sort_values("size", kind="stable", ignore_index=True), {}
 
 
 def measure_norms(models: dict, objects: Objects, s: dict, seed: int):
@@ -302,6 +323,7 @@ MEASUREMENTS = {
     "shift": measure_shift,
     "patch": measure_patch,
     "norms": measure_norms,
+    "tokens": measure_tokens,  # objects: {image side: Objects}
 }
 
 

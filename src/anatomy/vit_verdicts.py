@@ -106,3 +106,55 @@ def high_norms(largest_fraction: float) -> str:
     if largest_fraction == 0:
         return "no model grows a high-norm population"
     return "some models grow a high-norm population"
+
+
+# The patch sweep at a fixed token count: attention distance "keeps" a unit (patches or
+# pixels) when its relative spread along the sweep in that unit is below this share of its
+# spread in the other unit.
+KEEP_SHARE = 0.5
+
+
+def relative_spread(values: Sequence[float]) -> float:
+    """``(max - min) / mean`` of positive values: 0 when they are all equal."""
+    values = [float(v) for v in values]
+    return (max(values) - min(values)) / (sum(values) / len(values))
+
+
+def distance_unit(spread_patches: float, spread_pixels: float, lowest_ratio: float) -> str:
+    """What attention distance keeps along the sweep where only the patch size changes (the
+    same token grid on larger images): its length in patches, in pixels, or neither. Uniform
+    attention over one grid keeps its length in patches by construction, so when no model of
+    the sweep has a layer below ``LOCAL_RATIO`` of the uniform distance the phrase says so."""
+    if spread_patches < KEEP_SHARE * spread_pixels:
+        unit = "keeps its length in patches (the same share of the image), not in pixels"
+        if lowest_ratio > LOCAL_RATIO:
+            unit += ", as uniform attention over the same grid would: no layer became local"
+        return unit
+    if spread_pixels < KEEP_SHARE * spread_patches:
+        return "keeps its length in pixels, not in patches"
+    return "keeps its length neither in patches nor in pixels"
+
+
+def accuracy_change(larger: Sequence[float], smaller: Sequence[float]) -> str:
+    """Accuracy of the larger-patch model against the smaller-patch one, paired by seed: the
+    interval of the difference above zero, below it, or containing it."""
+    mean, half = paired_difference(larger, smaller)
+    return compare_phrase(
+        mean, half, "higher", "lower", "no different", "not comparable on one seed"
+    )
+
+
+def patch_or_tokens(fixed_size: str, fixed_tokens: str) -> str:
+    """Which factor the accuracy follows, from the two paired comparisons (:func:`accuracy_change`)
+    along the sweep at a fixed image size (patch size and token count change together) and at a
+    fixed token count (the patch size alone changes)."""
+    if "one seed" in fixed_size or "one seed" in fixed_tokens:
+        return "one seed cannot tell the patch size from the token count"
+    if fixed_tokens != "no different":
+        return "the patch size itself changes accuracy, at a fixed number of tokens"
+    if fixed_size != "no different":
+        return (
+            "the accuracy change along the patch sizes at one image size comes with the number "
+            "of tokens, not with the patch size"
+        )
+    return "accuracy follows neither the patch size nor the number of tokens in these ranges"

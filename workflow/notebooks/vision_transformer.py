@@ -226,6 +226,36 @@ for p in settings["patch_sizes"]:
     )
 
 # %% [markdown]
+# ## Another patch size, the same number of tokens
+#
+# Re-patchifying and the sweep over patch sizes at one image size both change two things at
+# once: the pixels in a patch and the number of tokens the attention rows spread over. The
+# pipeline separates them with models trained on the **same token grid** at larger images and
+# proportionally larger patches (`vit.token_sweep`). The scenes are drawn at every size with radii
+# in shares of the side, so the objects fall on the same tokens; only what a patch contains
+# changes. If accuracy and attention distance in patches stay put along this sweep, what moved
+# them along the patch sizes at one image size was the sequence length, not the patch.
+
+# %%
+from anatomy.intervals import seed_means  # noqa: E402
+
+sweep = seed_means(pd.read_parquet("data/results/vit/tokens.parquet"))
+sweep[
+    [
+        "model",
+        "size",
+        "patch",
+        "tokens",
+        "accuracy",
+        "accuracy_ci",
+        "distance_px",
+        "distance_tokens",
+        "distance_ratio",
+        "margin",
+    ]
+].round(3)
+
+# %% [markdown]
 # ## High-norm tokens and registers
 #
 # Large ViTs trained long grow a few background patch tokens with a very large norm, which

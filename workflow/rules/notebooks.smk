@@ -13,6 +13,7 @@ NOTEBOOK_INPUTS = {
         f"{VIT}/data.pt",
         f"{VIT_MODELS}/softmax_p{config['vit']['reference_patch']}/{VIT_SEED_FILES[0]}",
         f"{VIT}/patch.json",
+        f"{VIT}/tokens.parquet",
     ],
 }
 

@@ -3,13 +3,17 @@
 # timm's own attention hooks; optionally the same analyses on pretrained timm ViTs
 # (`vit.pretrained`). Training sees only data/model/training; changing an analysis never retrains.
 
-from anatomy.vit import model_specs
+from anatomy.vit import ModelSpec, model_specs, token_sweep_specs
 
 VIT = f"{RESULTS}/vit"
 VIT_MODELS = "data/models/vit"
 VIT_MEASUREMENTS = ["distance", "objects", "shift", "patch", "norms"]
 VIT_PRETRAINED = config["vit"]["pretrained"]
 VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
+# The patch sweep at a fixed token count; its models at other image sizes read their own images.
+VIT_SWEEP_NAMES = [spec.name for spec in token_sweep_specs(config["vit"])]
+VIT_TRAINED = list(dict.fromkeys(VIT_MODEL_NAMES + VIT_SWEEP_NAMES))
+VIT_SIZES = [str(size) for size in config["vit"]["token_sweep"]["sizes"]]
 # One checkpoint per (model, seed); one job trains every seed of a model.
 # Seeds in increasing order: "the first seed" (the maps, the notebook) is the smallest.
 VIT_SEED_FILES = [f"seed{seed}.pt" for seed in sorted(config["vit"]["seeds"])]
@@ -31,9 +35,25 @@ rule make_vit_data:
         "../scripts/make_vit_data.py"
 
 
+use rule make_vit_data as make_vit_sized_data with:
+    # The same scenes drawn at another image size, for the patch sweep at a fixed token count.
+    output:
+        data=f"{VIT}/sizes/data_{{pixels}}.pt",
+    log:
+        f"{LOGS}/make_vit_data/{{pixels}}.log",
+    wildcard_constraints:
+        pixels="|".join(VIT_SIZES),
+
+
+def vit_data(model):
+    """The images a model trains and is measured on: its own size's, or the experiment's."""
+    size = ModelSpec.parse(model).size
+    return f"{VIT}/sizes/data_{size}.pt" if size else rules.make_vit_data.output.data
+
+
 rule train_vit:
     input:
-        data=rules.make_vit_data.output.data,
+        data=lambda w: vit_data(w.model),
         lib=library_of("../scripts/train_vit.py"),
     output:
         models=[f"{VIT_MODELS}/{{model}}/{name}" for name in VIT_SEED_FILES],
@@ -43,7 +63,7 @@ rule train_vit:
     benchmark:
         f"{BENCHMARKS}/train_vit/{{model}}.tsv"
     wildcard_constraints:
-        model="|".join(VIT_MODEL_NAMES),
+        model="|".join(VIT_TRAINED),
     params:
         run=run_params("vit", blocks=("data", "model", "training")),
     # One thread: two one-thread jobs side by side train 1.3x more steps per second than one
@@ -87,6 +107,21 @@ rule measure_vit:
         "../scripts/measure_vit.py"
 
 
+use rule measure_vit as measure_vit_tokens with:
+    # The patch sweep at a fixed token count: each model on held-out images of its own size.
+    input:
+        data=rules.make_vit_data.output.data,
+        sized=[f"{VIT}/sizes/data_{size}.pt" for size in VIT_SIZES],
+        models=expand(
+            f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_SWEEP_NAMES, name=VIT_SEED_FILES
+        ),
+        lib=library_of("../scripts/measure_vit.py"),
+    wildcard_constraints:
+        measurement="tokens",
+    params:
+        run=run_params("vit", blocks=("token_sweep", "analysis")),
+
+
 rule measure_pretrained_vit:
     # A pretrained timm ViT on the user's images: the analyses that need no masks.
     input:
@@ -110,7 +145,7 @@ rule measure_pretrained_vit:
 
 
 VIT_FIGURES = ["vit_distance", "vit_maps", "vit_shift"] + (["vit_pretrained"] if VIT_PRETRAINED else [])
-VIT_TABLES = ["vit_jaccard", "vit_patch"]
+VIT_TABLES = ["vit_jaccard", "vit_patch", "vit_tokens"]
 VIT_PRETRAINED_FILES = (
     [
         f"{VIT}/pretrained/{name}.{ext}"
@@ -128,6 +163,7 @@ VIT_READS = {
     "vit_pretrained": VIT_PRETRAINED_FILES,
     "vit_jaccard": [f"{VIT}/objects.parquet"],
     "vit_patch": [f"{VIT}/patch.parquet"],
+    "vit_tokens": [f"{VIT}/tokens.parquet"],
 }
 PAPER_ASSETS["vit"] = (
     [f"figures/{name}.pdf" for name in VIT_FIGURES]
@@ -178,6 +214,7 @@ rule tabulate_vit:
 rule write_vit_macros:
     input:
         tables=[f"{VIT}/{m}.parquet" for m in VIT_MEASUREMENTS],
+        tokens=f"{VIT}/tokens.parquet",
         histories=expand(f"{VIT}/training/{{model}}.parquet", model=VIT_MODEL_NAMES),
         pretrained=VIT_PRETRAINED_FILES,
         lib=library_of("../scripts/macros_vit.py"),

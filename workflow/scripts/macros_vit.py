@@ -254,6 +254,52 @@ with snakemake_job(snakemake):
         "vitRefTokens": native.loc[ref.name, "distance_tokens"],
     }
 
+    # The patch sweep at a fixed token count: the same grid on larger images, larger patches.
+    swept = pd.read_parquet(snakemake.input.tokens)
+    sweep = seed_means(swept).set_index("model")  # smallest image first
+    small, large = sweep.index[0], sweep.index[-1]
+    grid = s["token_sweep"]["grid"]
+    by_seed = swept.pivot_table(index="seed", columns="model", values="accuracy")
+    natives = raw["patch"][raw["patch"].kind == "native"]
+    native_by_seed = natives.pivot_table(index="seed", columns="model", values="accuracy")
+    finest, coarsest = ModelSpec("softmax", min(sizes)), ModelSpec("softmax", max(sizes))
+    size_effect = vv.accuracy_change(native_by_seed[coarsest.name], native_by_seed[finest.name])
+    token_effect = vv.accuracy_change(by_seed[large], by_seed[small])
+    values |= {
+        "vitSweepGrid": grid,
+        "vitSweepTokens": grid**2,
+        "vitSweepSizes": words(int(v) for v in sweep["size"]),
+        "vitSweepPatches": words(int(v) for v in sweep.patch),
+        "vitSweepSmallSize": int(sweep.loc[small, "size"]),
+        "vitSweepLargeSize": int(sweep.loc[large, "size"]),
+        "vitSweepAccSmall": sweep.loc[small, "accuracy"],
+        "vitSweepAccSmallCi": pm(sweep.loc[small, "accuracy_ci"]),
+        "vitSweepAccLarge": sweep.loc[large, "accuracy"],
+        "vitSweepAccLargeCi": pm(sweep.loc[large, "accuracy_ci"]),
+        "vitSweepTokensMin": sweep.distance_tokens.min(),
+        "vitSweepTokensMax": sweep.distance_tokens.max(),
+        "vitSweepPxMin": sweep.distance_px.min(),
+        "vitSweepPxMax": sweep.distance_px.max(),
+        "vitSweepMarginSmall": sweep.loc[small, "margin"],
+        "vitSweepMarginLarge": sweep.loc[large, "margin"],
+        "vitSweepDistancePhrase": vv.distance_unit(
+            vv.relative_spread(sweep.distance_tokens),
+            vv.relative_spread(sweep.distance_px),
+            sweep.lowest_layer_ratio.min(),  # layers' head means, averaged over seeds
+        ),
+        "vitFinest": finest.patch,
+        "vitCoarsest": coarsest.patch,
+        "vitFinestTokens": (s["data"]["size"] // finest.patch) ** 2,
+        "vitCoarsestTokens": (s["data"]["size"] // coarsest.patch) ** 2,
+        "vitFinestAcc": native.loc[finest.name, "accuracy"],
+        "vitFinestAccCi": pm(native.loc[finest.name, "accuracy_ci"]),
+        "vitCoarsestAcc": native.loc[coarsest.name, "accuracy"],
+        "vitCoarsestAccCi": pm(native.loc[coarsest.name, "accuracy_ci"]),
+        "vitSizeAccPhrase": size_effect,
+        "vitTokenAccPhrase": token_effect,
+        "vitPatchOrTokens": vv.patch_or_tokens(size_effect, token_effect),
+    }
+
     # Token norms: the high-norm population, without and with registers.
     patches = norms[norms.kind == "patch"]
     high = patches.groupby("model").high_norm_fraction.max()

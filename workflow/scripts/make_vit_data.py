@@ -1,5 +1,6 @@
 """Draw and cache the ViT experiment's images: the training set and the held-out images
-with their target and distractor masks."""
+with their target and distractor masks, at the experiment's image size or (the patch sweep at
+a fixed token count) at the size the rule's ``pixels`` names."""
 
 import torch
 
@@ -8,6 +9,7 @@ from anatomy.vit_data import make_dataset
 
 with snakemake_job(snakemake) as ctx:
     d = ctx.settings["data"]
-    data = make_dataset(d["train"], d["evaluation"], d["size"], ctx.seed, d["radius"], d["noise"])
+    size = int(getattr(snakemake.wildcards, "pixels", d["size"]))
+    data = make_dataset(d["train"], d["evaluation"], size, ctx.seed, d["radius"], d["noise"])
     data["meta"] = ctx.metadata()
     torch.save(data, snakemake.output.data)

@@ -1,0 +1,41 @@
+"""Table: the patch sweep at a fixed token count. Softmax models on the same token grid at
+larger images and patches (each on held-out images of its own size): accuracy, mean attention
+distance in pixels, in patches and as a share of the image side, and the final rollout's
+margin on the target. Means over the training seeds with their 95% intervals."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from anatomy.intervals import seed_means
+from anatomy.latex import code, fmt, fmt_int, tabular, with_interval
+from anatomy.runtime import snakemake_job
+
+with snakemake_job(snakemake):
+    table = seed_means(pd.read_parquet(snakemake.input.tables[0]))
+    rows = [
+        [
+            code(r.model),
+            fmt_int(r.size),
+            fmt_int(r.patch),
+            fmt_int(r.tokens),
+            with_interval(r.accuracy, r.accuracy_ci),
+            fmt(r.distance_px, 2),
+            with_interval(r.distance_tokens, r.distance_tokens_ci),
+            fmt(r.distance_image, 2),
+            with_interval(r.margin, r.margin_ci),
+        ]
+        for r in table.itertuples()
+    ]
+    header = [
+        "model",
+        "image (px)",
+        "patch",
+        "tokens",
+        "accuracy",
+        "distance (px)",
+        "(patches)",
+        "/ image side",
+        "rollout margin",
+    ]
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrr"))
