@@ -66,5 +66,5 @@ def test_the_token_sweep_verdicts():
         "lower", "no different"
     )
     assert vv.patch_or_tokens("lower", "higher").startswith("the patch size itself")
-    assert vv.patch_or_tokens("no different", "no different").startswith("accuracy follows neither")
+    assert "cannot be attributed" in vv.patch_or_tokens("no different", "no different")
     assert "one seed" in vv.patch_or_tokens("not comparable on one seed", "no different")
