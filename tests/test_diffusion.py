@@ -351,6 +351,71 @@ def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_thresho
     }
 
 
+def _layer_tables(effects: dict[str, tuple[float, float, float]]):
+    """Token maps (margin 0.5 in every layer) and ablations with the given uniform-map
+    effects ``layer -> (binding, drop_low, drop_high)`` against a base binding of 0.9."""
+    import pandas as pd
+
+    maps = pd.DataFrame(
+        [
+            {"layer": name, "word": word, "margin": 0.5, "iou": 0.5, "resolution": 8}
+            for name in effects
+            for word in ("colour1", "colour2")
+        ]
+    )
+    reads = dict(present=1.0, swapped=0.0, position=0.5)
+    ablations = pd.DataFrame(
+        [{"condition": "none", "layer": "none", "binding": 0.9, **reads}]
+        + [
+            {
+                "condition": kind,
+                "layer": name,
+                "binding": binding,
+                "binding_drop_low": low,
+                "binding_drop_high": high,
+                **reads,
+            }
+            for name, (binding, low, high) in effects.items()
+            for kind in ("uniform", "null")
+        ]
+    )
+    return maps, ablations
+
+
+def test_the_layer_map_of_each_named_model_counts_its_binding_seeds(tmp_path):
+    analysis = {"margin_threshold": 0.1, "effect_threshold": 0.05}
+    binds, flat = (0.6, 0.2, 0.4), (0.9, -0.02, 0.02)
+    runs = {
+        ("sparsemax", 0): {"a": binds, "b": flat},
+        ("sparsemax", 1): {"a": binds, "b": flat},
+        ("base_short", 0): {"a": binds, "b": binds},
+        ("base_short", 1): {"a": flat, "b": binds},
+    }
+    paths = []
+    for (model, seed), effects in runs.items():
+        folder = tmp_path / "variants" / model / f"seed{seed}"
+        folder.mkdir(parents=True)
+        for name, table in zip(("token_maps", "ablations"), _layer_tables(effects), strict=True):
+            table.to_parquet(folder / f"{name}.parquet")
+            paths.append(str(folder / f"{name}.parquet"))
+    per_seed = da.variant_layer_maps(paths, analysis)
+    assert len(per_seed) == 8 and set(per_seed.model) == {"sparsemax", "base_short"}
+    summary = da.variant_layer_summary(per_seed).set_index(["model", "layer"])
+    assert summary.loc[("sparsemax", "a"), "binding"] == 2
+    assert summary.loc[("sparsemax", "b"), "binding"] == 0
+    assert summary.loc[("base_short", "a"), "binding"] == 1
+    assert summary.loc[("base_short", "b"), ["binding", "seeds"]].tolist() == [2, 2]
+    assert summary.loc[("sparsemax", "a"), "cost"] == pytest.approx(0.3)
+    assert summary.loc[("base_short", "a"), "cost"] == pytest.approx(0.15)
+    phrase = da.variant_layer_phrase(da.variant_layer_summary(per_seed))
+    assert phrase.startswith("sparsemax: a bind in every seed") and "base_short: b bind" in phrase
+    # The base model's other seeds are read the same way, after the probed seed's tables.
+    seeds = da.seed_tables(0, *_layer_tables({"a": binds}), paths[2:4])
+    assert list(seeds) == [0, 1] and len(seeds[1][0]) == 4  # sparsemax seed 1: layers a, b
+    with pytest.raises(ValueError, match="one model"):
+        da.seed_tables(0, *_layer_tables({"a": binds}), paths)
+
+
 def test_an_ablation_drop_carries_its_paired_interval_over_prompts(trained):
     _, models = trained
     table = da.ablation_table(models["base"], DATA, SAMPLING, seed=0, prompts=6)

@@ -192,6 +192,13 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
             f"config: diffusion.data.size = {diffusion['data']['size']}: must be a multiple of "
             f"{downsample} (the UNet halves it {len(model['channels']) - 1} times)"
         )
+    trained = ["base_short", *diffusion["variants"]]
+    for name in diffusion["layer_map_variants"]:
+        if name not in trained:
+            raise ConfigError(
+                f"config: diffusion.layer_map_variants: {name!r} is not a trained model of the "
+                f"variants' budget (one of {trained})"
+            )
     pretrained = diffusion["pretrained"]
     if pretrained is not None and not diffusion_model_available(pretrained):
         raise ConfigError(

@@ -26,7 +26,7 @@ from anatomy.diffusion import (
     render,
     validation_prompts,
 )
-from anatomy.intervals import bootstrap_interval, paired_difference, seed_means
+from anatomy.intervals import bootstrap_interval, mean_ci, paired_difference, seed_means
 from anatomy.runtime import seed_of
 
 METRICS = ("present", "binding", "swapped", "position")
@@ -515,12 +515,75 @@ def seed_tables(
     """The token-map and ablation tables of every seed's base model, by seed: the probed
     model's (already read) and those the per-seed measurements wrote
     (``.../seed<N>/token_maps.parquet``, ``.../seed<N>/ablations.parquet``)."""
-    others: dict[int, dict[str, pd.DataFrame]] = {}
+    others = [tables for tables in model_seed_tables(paths).values()]
+    if len(others) > 1:
+        raise ValueError(f"one model's seeds expected, found {len(others)} folders")
+    return {probed_seed: (maps, ablations)} | (others[0] if others else {})
+
+
+def model_seed_tables(paths) -> dict[str, dict[int, tuple[pd.DataFrame, pd.DataFrame]]]:
+    """The token-map and ablation tables in ``.../<model>/seed<N>/<measurement>.parquet``
+    by model (the folder above the seed's) and seed, seeds in increasing order."""
+    found: dict[str, dict[int, dict[str, pd.DataFrame]]] = {}
     for path in paths:
-        others.setdefault(seed_of(path), {})[Path(path).stem] = pd.read_parquet(path)
-    return {probed_seed: (maps, ablations)} | {
-        seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(others.items())
+        path = Path(path)
+        by_seed = found.setdefault(path.parent.parent.name, {})
+        by_seed.setdefault(seed_of(path), {})[path.stem] = pd.read_parquet(path)
+    return {
+        model: {seed: (t["token_maps"], t["ablations"]) for seed, t in sorted(by_seed.items())}
+        for model, by_seed in found.items()
     }
+
+
+def variant_layer_maps(paths, analysis: dict) -> pd.DataFrame:
+    """The layer map of every model the paths hold, on each of its seeds: one row per model,
+    seed and layer, by the base model's rule (:func:`classify_layers`)."""
+    return pd.concat(
+        [
+            layer_map_over_seeds(tables, analysis).assign(model=model)
+            for model, tables in model_seed_tables(paths).items()
+        ],
+        ignore_index=True,
+    )
+
+
+def variant_layer_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Per model and layer (in the order given): the binding that uniform maps in that layer
+    alone cost, as the mean over seeds with its 95% interval over seeds (``cost``,
+    ``cost_ci``), and in how many of the seeds the rule labels it binding."""
+    rows = []
+    for (model, layer), part in per_seed.groupby(["model", "layer"], sort=False):
+        cost, half = mean_ci(part.uniform_binding_drop)
+        rows.append(
+            {
+                "model": model,
+                "layer": layer,
+                "name": part["name"].iloc[0],
+                "resolution": part.resolution.iloc[0],
+                "cost": cost,
+                "cost_ci": half,
+                "binding": int((part.role == "binding").sum()),
+                "seeds": part.seed.nunique(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def variant_layer_phrase(summary: pd.DataFrame, code=str) -> str:
+    """One clause per model: the layers the rule finds binding in every seed, or none, and
+    the largest mean cost of a single layer's uniform maps."""
+    clauses = []
+    for model, part in summary.groupby("model", sort=False):
+        always = list(part[part.binding == part.seeds]["name"])
+        top = part.loc[part.cost.idxmax()]
+        where = (
+            f"{', '.join(always)} bind in every seed" if always else "no layer binds in every seed"
+        )
+        clauses.append(
+            f"{code(model)}: {where}; the largest single-layer cost is {top.cost:.2f} "
+            f"({top['name']})"
+        )
+    return "; ".join(clauses)
 
 
 def layer_map_over_seeds(

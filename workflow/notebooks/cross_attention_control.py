@@ -189,6 +189,35 @@ ablations = pd.read_parquet("data/results/diffusion/ablations.parquet")
 da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
 
 # %% [markdown]
+# ## Retrained without routing, or with a normalizer that can say "only this word"
+#
+# A test-time ablation hands a trained model maps it never saw. The pipeline also retrains the
+# model at an equal budget (the variants' step count, every seed) with the routing removed
+# (uniform maps throughout training), with a global route that cannot place words (the pooled
+# text in the time embedding), and with cross-attention weights from sparse normalizers of the
+# operator registry (sparsemax, 1.5-entmax), whose rows put exact zeros on the other words.
+# The base model's weights at that step (`base_short`) are the comparison; each variant's
+# binding difference from it is paired by seed (same split, prompts and noise).
+
+# %%
+from anatomy.intervals import seed_means  # noqa: E402
+
+variants = pd.concat(
+    pd.read_parquet(p)
+    for p in sorted(Path("data/results/diffusion/variants").glob("seed*.parquet"))
+)
+print(
+    seed_means(variants.drop(columns="operator"))[
+        ["model", "binding", "binding_ci", "present", "miou"]
+    ]
+    .round(3)
+    .to_string(index=False)
+)
+da.normalizer_comparison(variants)[
+    ["operator", "binding", "binding_diff", "binding_diff_ci"]
+].round(3)
+
+# %% [markdown]
 # ## Reading the answer to Q3
 #
 # The maps are measured against known masks, the ablations against the same noise, so

@@ -145,6 +145,35 @@ rule measure_diffusion_seed:
         "../scripts/measure_diffusion.py"
 
 
+# The layer map of the models that diffusion.layer_map_variants names (base_short and the
+# normalizer variants, at the variants' budget), on every seed, by the same rule and prompts.
+LAYER_MAP_VARIANTS = [] if PRETRAINED else config["diffusion"]["layer_map_variants"]
+LAYER_MAP_VARIANT_FILES = [
+    f"{DIFF}/variants/{variant}/seed{seed}/{m}.parquet"
+    for variant in LAYER_MAP_VARIANTS
+    for seed in DIFF_SEEDS
+    for m in LAYER_MAP_MEASUREMENTS
+]
+
+
+use rule measure_diffusion_seed as measure_diffusion_variant_seed with:
+    input:
+        model=[f"{DIFF_MODELS}/{{variant}}/seed{{seed}}"],
+        lib=library_of("../scripts/measure_diffusion.py"),
+    output:
+        table=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.parquet",
+        extras=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.pt",
+        meta=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.json",
+    log:
+        f"{LOGS}/measure_diffusion/{{variant}}/seed{{seed}}/{{measurement}}.log",
+    benchmark:
+        f"{BENCHMARKS}/measure_diffusion/{{variant}}/seed{{seed}}/{{measurement}}.tsv"
+    wildcard_constraints:
+        variant="|".join(LAYER_MAP_VARIANTS) or "(?!)",
+        measurement="|".join(LAYER_MAP_MEASUREMENTS),
+        seed=r"\d+",
+
+
 rule compare_diffusion_variants:
     input:
         models=variant_models,
@@ -181,13 +210,17 @@ DIFF_FIGURES = [
     "diffusion_ablations",
     "diffusion_timesteps",
     "diffusion_word_swap",
-]
+] + ([] if PRETRAINED else ["diffusion_variants"])
 # The normalizer table when a sparse-normalizer variant is trained.
 NORMALIZER_VARIANTS = [v for v in config["diffusion"]["variants"] if v in ("sparsemax", "entmax15")]
-DIFF_TABLES = ["diffusion_layer_map", "diffusion_layer_prompts"] + (
-    []
-    if PRETRAINED
-    else ["diffusion_variants"] + (["diffusion_normalizers"] if NORMALIZER_VARIANTS else [])
+DIFF_TABLES = (
+    ["diffusion_layer_map", "diffusion_layer_prompts"]
+    + (
+        []
+        if PRETRAINED
+        else ["diffusion_variants"] + (["diffusion_normalizers"] if NORMALIZER_VARIANTS else [])
+    )
+    + (["diffusion_variant_layers"] if LAYER_MAP_VARIANTS else [])
 )
 PAPER_ASSETS["diffusion"] = (
     [f"figures/{name}.pdf" for name in DIFF_FIGURES]
@@ -209,6 +242,8 @@ DIFF_READ_FILES = {
     name: [f"{DIFF}/{m}.{ext}" for m in reads for ext in ("parquet", "pt")]
     for name, reads in DIFF_READS.items()
 }
+# Every model at the variants' budget, seed by seed, with the chance levels of the samples.
+DIFF_READ_FILES["diffusion_variants"] = DIFF_VARIANTS + [f"{DIFF}/samples.pt"]
 
 
 rule plot_diffusion:
@@ -236,6 +271,8 @@ rule tabulate_diffusion:
         tables=lambda w: (
             DIFF_VARIANTS
             if w.diffusion_table in ("diffusion_variants", "diffusion_normalizers")
+            else LAYER_MAP_VARIANT_FILES
+            if w.diffusion_table == "diffusion_variant_layers"
             else DIFF_READ_FILES[w.diffusion_table]
         ),
         seeds=lambda w: LAYER_MAP_SEED_FILES if w.diffusion_table == "diffusion_layer_map" else [],
@@ -252,7 +289,7 @@ rule tabulate_diffusion:
         # Only the settings a table's script reads: the layer map's rule and threshold.
         settings=lambda w: (
             {"analysis": config["diffusion"]["analysis"]}
-            if w.diffusion_table == "diffusion_layer_map"
+            if w.diffusion_table in ("diffusion_layer_map", "diffusion_variant_layers")
             else {}
         ),
         probed_seed=0 if PRETRAINED else DIFF_SEEDS[0],
@@ -268,6 +305,7 @@ rule write_diffusion_macros:
         extras=[f"{DIFF}/{m}.pt" for m in DIFF_MEASUREMENTS],
         variants=[] if PRETRAINED else DIFF_VARIANTS,
         seeds=LAYER_MAP_SEED_FILES,
+        variant_layers=LAYER_MAP_VARIANT_FILES,
         lib=library_of("../scripts/macros_diffusion.py"),
     output:
         tex=f"{GENERATED}/macros/diffusion.tex",

@@ -12,9 +12,12 @@ from anatomy.diffusion_analysis import (
     normalizer_comparison,
     role_counts,
     seed_tables,
+    variant_layer_maps,
+    variant_layer_phrase,
+    variant_layer_summary,
 )
 from anatomy.intervals import against_chance, compare_phrase, paired_difference, seed_means, wilson
-from anatomy.latex import format_values, macros, pm, seed_words, word_list
+from anatomy.latex import code, format_values, macros, pm, seed_words, word_list
 from anatomy.runtime import snakemake_job
 
 RELATION_CHANCE = 0.5
@@ -261,6 +264,12 @@ with snakemake_job(snakemake):
                     "binds as well as",
                     "has, on one seed, no interval and so no verdict against",
                 )
+
+    # The layer map of each model diffusion.layer_map_variants names, when it is measured.
+    if snakemake.input.variant_layers:
+        per_model = variant_layer_maps(snakemake.input.variant_layers, analysis)
+        values["diffVariantLayersShown"] = 1
+        values["diffVariantLayers"] = variant_layer_phrase(variant_layer_summary(per_model), code)
 
     Path(snakemake.output.tex).write_text(
         macros(format_values(values), header="written by write_diffusion_macros; do not edit")
