@@ -192,6 +192,21 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
             f"config: diffusion.data.size = {diffusion['data']['size']}: must be a multiple of "
             f"{downsample} (the UNet halves it {len(model['channels']) - 1} times)"
         )
+    from anatomy.operators import get, names  # plugins registered on import
+
+    for variant in diffusion["variants"]:
+        if variant in ("pooled", "uniform"):
+            continue
+        if variant not in names():
+            raise ConfigError(
+                f"config: diffusion.variants: {variant!r} is neither pooled, uniform nor a "
+                f"registered operator ({', '.join(names())})"
+            )
+        if get(variant).kernel.tied_qk:
+            raise ConfigError(
+                f"config: diffusion.variants: {variant!r} ties queries to keys, which "
+                "cross-attention (queries from the image, keys from the text) cannot do"
+            )
     trained = ["base_short", *diffusion["variants"]]
     for name in diffusion["layer_map_variants"]:
         if name not in trained:
@@ -221,6 +236,13 @@ def check_vit(vit: dict[str, Any]) -> None:
         raise ConfigError(
             f"config: vit.reference_patch = {vit['reference_patch']}: not one of"
             f" patch_sizes {vit['patch_sizes']}"
+        )
+    from anatomy.operators import names  # plugins registered on import
+
+    if vit["contrast_operator"] not in names():
+        raise ConfigError(
+            f"config: vit.contrast_operator = {vit['contrast_operator']!r}: not a registered "
+            f"operator ({', '.join(names())})"
         )
     grid = vit["token_sweep"]["grid"]
     for side in [size, *vit["token_sweep"]["sizes"]]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from anatomy.operators import get
+from anatomy.operators import ScaledDotProduct, get
 
 
 @dataclass
@@ -149,15 +149,21 @@ class ControlledAttnProcessor:
 
 def weights(operator: str, attn, query: Tensor, key: Tensor, attention_mask) -> Tensor:
     """Cross-attention weights ``(B h, Q, K)`` from the registry operator ``operator``:
-    diffusers' own softmax for ``softmax`` (bit for bit its ``AttnProcessor``), otherwise the
-    operator's normalizer on the same scaled scores, ``attn.scale`` times ``q . k`` plus the
-    additive mask."""
+    diffusers' own softmax for ``softmax`` (bit for bit its ``AttnProcessor``); for another
+    dot-product operator its normalizer on the same scores, ``attn.scale`` times ``q . k`` plus
+    the additive mask; for a feature-kernel operator (linear attention) its own weights, the
+    kernel's scores under its row normalizer."""
     if operator == "softmax":
         return attn.get_attention_scores(query, key, attention_mask)
-    scores = attn.scale * query @ key.transpose(-1, -2)
+    op = get(operator)
+    if isinstance(op.kernel, ScaledDotProduct):
+        scores = attn.scale * query @ key.transpose(-1, -2)
+        if attention_mask is not None:
+            scores = scores + attention_mask
+        return op.normalizer(scores.float()).to(query.dtype)
     if attention_mask is not None:
-        scores = scores + attention_mask
-    return get(operator).normalizer(scores.float()).to(query.dtype)
+        raise ValueError(f"operator {operator!r}: its kernel takes no additive attention mask")
+    return op.weights(query.float(), key.float()).to(query.dtype)
 
 
 def cross_attention_layers(unet) -> list[str]:

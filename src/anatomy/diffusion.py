@@ -33,16 +33,30 @@ from anatomy import shapes_data as sd
 from anatomy import training
 from anatomy.config import attention_levels
 from anatomy.cross_attention import ControllerState, Window, install
+from anatomy.operators import get as get_operator
+from anatomy.operators import names as operator_names
 
-# Variants whose cross-attention weights come from another registry operator than softmax.
+# The base model and the routing variants (pooled text in the time embedding, maps held
+# uniform) keep softmax weights; any other variant is named after the registry operator its
+# cross-attention weights come from (plugins included), e.g. the two sparse normalizers.
+ROUTING_VARIANTS = ("base", "pooled", "uniform")
 NORMALIZER_VARIANTS = ("sparsemax", "entmax15")
-VARIANTS = ("base", "pooled", "uniform", *NORMALIZER_VARIANTS)
+VARIANTS = (*ROUTING_VARIANTS, *NORMALIZER_VARIANTS)
 MAX_TOKENS = 12  # bos + "a red circle left of a blue square" + eos fits; padding after
 
 
 def operator_of(variant: str) -> str:
-    """The registry operator of a variant's cross-attention weights."""
-    return variant if variant in NORMALIZER_VARIANTS else "softmax"
+    """The registry operator of a variant's cross-attention weights: softmax for the base
+    model and the routing variants, the variant's own name otherwise (a registered operator
+    whose kernel can score queries against keys of another source: not a tied one)."""
+    if variant in ROUTING_VARIANTS:
+        return "softmax"
+    if get_operator(variant).kernel.tied_qk:  # raises for an unregistered name
+        raise ValueError(
+            f"variant {variant!r}: its kernel ties queries to keys, which cross-attention "
+            "(queries from the image, keys from the text) cannot do"
+        )
+    return variant
 
 
 def palette(data: dict) -> tuple[str, ...]:
@@ -64,8 +78,11 @@ def build(model: dict, data: dict, variant: str = "base"):
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r} (allowed: {', '.join(VARIANTS)})")
+    if variant not in ROUTING_VARIANTS and variant not in operator_names():
+        raise ValueError(
+            f"unknown variant {variant!r} (allowed: {', '.join(ROUTING_VARIANTS)} or a "
+            f"registered operator: {', '.join(operator_names())})"
+        )
     tokenizer = sd.WordTokenizer.for_captions(palette(data))
     width = model["text_width"]
     text = CLIPTextModel(
@@ -263,7 +280,7 @@ def train(
     if variant == "uniform":
         live.state.uniform = Window()
     live.state.operator = operator_of(variant)
-    if variant == "uniform" or variant in NORMALIZER_VARIANTS:
+    if variant == "uniform" or operator_of(variant) != "softmax":
         live.controlled()
     ema = copy.deepcopy(live)  # its processors share the copied state
     held_out = heldout_combinations(data, seed)

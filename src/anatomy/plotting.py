@@ -15,33 +15,74 @@ import matplotlib.ticker as mticker  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-# The note's operators always get the same colour, whatever subset a figure shows.
-OPERATOR_ORDER = [
-    "softmax",
-    "sparsemax",
-    "entmax15",
-    "sigmoid",
-    "hardmax",
-    "softmax-logn",
-    "relu",
-    "uniform",
-]
+# Every registered operator has one colour and one marker in every figure, from the registry:
+# its family picks the hues (operators.AttentionOperator.family), its place among the family's
+# operators in registration order picks one of them, so a plugin operator gets its own look
+# without an edit here. Dark tones first; tab20's hue pairs.
+FAMILY_COLOURS = {
+    "dense": ["#1f77b4", "#9467bd", "#17becf", "#aec7e8", "#c5b0d5", "#9edae5", "#e377c2"],
+    "sparse": ["#ff7f0e", "#d62728", "#8c564b", "#ffbb78", "#ff9896", "#c49c94"],
+    "kernel": ["#2ca02c", "#bcbd22", "#98df8a", "#dbdb8d", "#637939", "#b5cf6b"],
+    "content-free": ["#7f7f7f", "#c7c7c7"],
+}
+FAMILY_MARKERS = {"dense": "o", "sparse": "s", "kernel": "^", "content-free": "X"}
+# Names that are not the registry's (methods, conditions): a qualitative set of their own.
+OTHER_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+
+
+def registry_operator(name: str):
+    """The registered operator a figure's label stands for: an operator's own name, else the
+    first operator whose normalizer or kernel carries that name (``softmax-logn`` is
+    ``softmax_logn``'s normalizer); None for any other label."""
+    from anatomy import operators
+
+    if name in operators.OPERATORS:
+        return operators.OPERATORS[name]
+    for op in operators.OPERATORS.values():
+        if name in (op.normalizer.name, op.kernel.name):
+            return op
+    return None
+
+
+def operator_style(name: str) -> tuple[str, str] | None:
+    """``(colour, marker)`` of a registered operator (or of a normalizer or kernel's name),
+    None for a name the registry does not know."""
+    from anatomy import operators
+
+    op = registry_operator(name)
+    if op is None:
+        return None
+    family = [o.name for o in operators.OPERATORS.values() if o.family == op.family]
+    colours = FAMILY_COLOURS[op.family]
+    return colours[family.index(op.name) % len(colours)], FAMILY_MARKERS[op.family]
+
+
+def ordered_labels(names) -> list[str]:
+    """Labels in registry order (operators as registered), then the others sorted."""
+    from anatomy import operators
+
+    rank = {name: i for i, name in enumerate(operators.OPERATORS)}
+    known = [n for n in names if registry_operator(n) is not None]
+    known.sort(key=lambda n: rank[registry_operator(n).name])
+    return known + sorted(n for n in names if registry_operator(n) is None)
+
+
+def operator_palette(names) -> dict[str, str]:
+    """A fixed colour per label, stable across figures: the registry's for operators (and
+    their normalizers and kernels), a qualitative set in sorted order for other labels."""
+    names = ordered_labels(list(dict.fromkeys(names)))
+    others = iter(OTHER_COLOURS * (1 + len(names) // len(OTHER_COLOURS)))
+    return {n: (operator_style(n) or (next(others), None))[0] for n in names}
+
+
+def operator_markers(names) -> dict[str, str]:
+    """A marker per label: the operator's family's, a circle for other labels."""
+    return {n: (operator_style(n) or (None, "o"))[1] for n in names}
 
 
 def theme() -> None:
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
     plt.rcParams.update({"figure.dpi": 150, "savefig.bbox": "tight", "pdf.fonttype": 42})
-
-
-def operator_palette(names) -> dict[str, tuple]:
-    """A fixed colour per operator name, stable across figures."""
-    ordered = [n for n in OPERATOR_ORDER if n in names] + sorted(
-        n for n in names if n not in OPERATOR_ORDER
-    )
-    colours = sns.color_palette("colorblind", max(len(OPERATOR_ORDER), len(ordered)))
-    known = {n: colours[i] for i, n in enumerate(OPERATOR_ORDER)}
-    extra = iter(colours[len(OPERATOR_ORDER) :] + colours)
-    return {n: known.get(n) or next(extra) for n in ordered}
 
 
 def save(fig, pdf: str | Path, png: str | Path | None = None) -> None:
@@ -97,8 +138,9 @@ def line_panels(
         nrows, ncols, figsize=(3.3 * ncols + 1.4, height * nrows), squeeze=False, sharey=sharey
     )
     categorical = not pd.api.types.is_numeric_dtype(table[hue])
+    labels = ordered_labels(list(dict.fromkeys(table[hue]))) if categorical else None
     if palette is None and categorical:
-        palette = operator_palette(list(dict.fromkeys(table[hue])))
+        palette = operator_palette(labels)
     for index, ax in enumerate(axes.flat):
         if index >= len(panels):
             ax.set_visible(False)
@@ -110,9 +152,11 @@ def line_panels(
             x=x,
             y=y,
             hue=hue,
+            hue_order=labels,
             style=hue if categorical else None,
+            style_order=labels,
             palette=palette,
-            markers=categorical,
+            markers=operator_markers(labels) if categorical else False,
             dashes=True,
             markersize=4,
             errorbar=("ci", 95),

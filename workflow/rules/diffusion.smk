@@ -211,8 +211,8 @@ DIFF_FIGURES = [
     "diffusion_timesteps",
     "diffusion_word_swap",
 ] + ([] if PRETRAINED else ["diffusion_variants"])
-# The normalizer table when a sparse-normalizer variant is trained.
-NORMALIZER_VARIANTS = [v for v in config["diffusion"]["variants"] if v in ("sparsemax", "entmax15")]
+# The normalizer table when a variant takes its weights from another registry operator.
+NORMALIZER_VARIANTS = [v for v in config["diffusion"]["variants"] if v not in ("pooled", "uniform")]
 DIFF_TABLES = (
     ["diffusion_layer_map", "diffusion_layer_prompts"]
     + (
