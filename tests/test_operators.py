@@ -209,3 +209,22 @@ def test_l2_kernel_known_value():
     k = torch.tensor([[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
     scores = operators.get("l2").kernel.scores(q, k)
     assert torch.allclose(scores, torch.tensor([[-1.0, 0.0]], dtype=torch.float64)), scores
+
+
+def test_the_tied_kernel_rule_lives_in_the_operator_and_every_model_follows_it():
+    from anatomy import vit
+    from anatomy.model import ModelConfig, TinyTransformer
+
+    l2, softmax = operators.get("l2"), operators.get("softmax")
+    drawn = []
+    assert l2.key_projection("q", lambda: drawn.append(1)) == "q" and not drawn  # nothing drawn
+    assert softmax.key_projection("q", lambda: "k") == "k"
+    cfg = ModelConfig(vocab=4, classes=2, operator="l2", d_model=8, heads=2, layers=1)
+    block = TinyTransformer(cfg).blocks[0].attention
+    assert block.k is block.q
+    # The ViT's fused projection: with a tied kernel its keys are its queries.
+    net = vit.build_vit(8, 4, 8, 1, 2, 3, operator="l2").eval()
+    maps = vit.capture(net, torch.randn(2, 3, 8, 8))[0]  # (B, h, N, N)
+    # -|q_i - q_j|^2 is largest on the diagonal: every token weights itself most.
+    eye = torch.arange(maps.shape[-1])
+    assert (maps.argmax(-1) == eye).all()

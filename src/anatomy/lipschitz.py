@@ -20,8 +20,7 @@ DTYPE = torch.float64
 def jacobian_norm(operator_name: str, x, w_q, w_k, w_v) -> float:
     """Spectral norm of d f(X) / d X for ``f(X) = A(X W_q, X W_k) X W_v``; ``x (n, d)``."""
     op = operators.get(operator_name)
-    if op.kernel.tied_qk:
-        w_k = w_q
+    w_k = op.key_projection(w_q, lambda: w_k)
 
     def f(flat):
         h = flat.reshape(x.shape)

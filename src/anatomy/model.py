@@ -37,11 +37,9 @@ class Attention(nn.Module):
         self.heads, self.d_head = cfg.heads, cfg.d_model // cfg.heads
         self.operator = operators.get(cfg.operator)
         self.q = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
-        # Tied kernels (L2) need W_K = W_Q: they share the query projection.
-        self.k = (
-            self.q
-            if self.operator.kernel.tied_qk
-            else nn.Linear(cfg.d_model, cfg.d_model, bias=False)
+        # Tied kernels (L2) share the query projection.
+        self.k = self.operator.key_projection(
+            self.q, lambda: nn.Linear(cfg.d_model, cfg.d_model, bias=False)
         )
         self.v = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
         self.out = nn.Linear(cfg.d_model, cfg.d_model, bias=False)

@@ -319,6 +319,12 @@ class AttentionOperator:
             return "kernel"
         return "sparse" if self.normalizer.sparse else "dense"
 
+    def key_projection(self, query, make_key):
+        """The key projection of a model with this operator: the query projection itself when
+        the kernel's guarantees need ``W_K = W_Q`` (the one place that rule is written), else
+        ``make_key()``, called only then, so a tied model draws no key weights."""
+        return query if self.kernel.tied_qk else make_key()
+
     def weights(self, q: Tensor, k: Tensor, mask: Tensor | None = None) -> Tensor:
         """The weight (routing) matrix, shape ``(..., n_q, n_k)``."""
         return self.normalizer(self.kernel.scores(q, k), mask)

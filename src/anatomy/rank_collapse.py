@@ -49,9 +49,8 @@ class RandomLayer:
             )
 
         self.operator = operators.get(operator)
-        self.w_q, self.w_k, self.w_v = w(d, d), w(d, d), w(d, d)
-        if self.operator.kernel.tied_qk:
-            self.w_k = self.w_q
+        w_q, w_k, w_v = w(d, d), w(d, d), w(d, d)
+        self.w_q, self.w_k, self.w_v = w_q, self.operator.key_projection(w_q, lambda: w_k), w_v
         self.w_1, self.w_2 = w(d, 4 * d, math.sqrt(2)), w(4 * d, d)
         self.skip = variant.startswith("skip")
         self.attention = not variant.endswith("_only")  # "..._only": the MLP stack alone

@@ -31,8 +31,7 @@ def flip_sensitivity(operator_name: str, n: int, d: int, generator) -> dict[str,
     w_q, w_k, w_v = (
         torch.randn(d, d, generator=generator, dtype=DTYPE) / math.sqrt(d) for _ in range(3)
     )
-    if op.kernel.tied_qk:
-        w_k = w_q
+    w_k = op.key_projection(w_q, lambda: w_k)
     bits = torch.randint(0, 2, (n,), generator=generator)
     flipped = bits.expand(n, n).clone()
     flipped[torch.arange(n), torch.arange(n)] ^= 1  # row j has bit j flipped

@@ -182,11 +182,10 @@ class SelfAttentionLayer:
     def __init__(self, operator_name: str, d: int, generator, positions: Tensor | None = None):
         self.operator = operators.get(operator_name)
         scale = 1.0 / math.sqrt(d)
-        self.w_q, self.w_k, self.w_v = (
+        w_q, w_k, w_v = (
             torch.randn(d, d, generator=generator, dtype=DTYPE) * scale for _ in range(3)
         )
-        if self.operator.kernel.tied_qk:
-            self.w_k = self.w_q
+        self.w_q, self.w_k, self.w_v = w_q, self.operator.key_projection(w_q, lambda: w_k), w_v
         self.positions = positions
 
     def _inputs(self, x: Tensor) -> Tensor:

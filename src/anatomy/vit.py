@@ -75,6 +75,7 @@ class RegistryAttention(nn.Module):
         B, N, C = x.shape
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # (B, h, N, d_h)
+        k = self.operator.key_projection(q, lambda: k)  # a tied kernel reads q as its keys
         weights = self.attn_drop(self.operator.weights(q, k))  # (B, h, N, N)
         out = (weights @ v).transpose(1, 2).reshape(B, N, C)
         return self.proj_drop(self.proj(out))
