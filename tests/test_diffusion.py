@@ -312,53 +312,17 @@ def test_disjoint_prompt_changes_every_attribute():
     assert (a != b).all()
 
 
-def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_threshold():
+def _layer_tables(effects: dict[str, tuple[float, float, float]], margins=None):
+    """Token maps (margin 0.5 in every layer unless ``margins`` says otherwise) and ablations
+    with the given uniform-map effects ``layer -> (binding, drop_low, drop_high)`` against a
+    base binding of 0.9."""
     import pandas as pd
 
-    layers = ("a", "b", "c", "d")
+    margins = margins or {}
     maps = pd.DataFrame(
         [
-            {"layer": name, "word": word, "margin": margin, "iou": 0.5}
-            for name, margin in zip(layers, (0.5, 0.5, 0.0, 0.5), strict=True)
-            for word in ("colour1", "colour2")
-        ]
-    )
-    reads = dict(present=1.0, swapped=0.0, position=0.5)
-    # (binding with uniform maps, the 95% interval of the drop from 0.9)
-    effects = {"a": (0.5, 0.3, 0.5), "b": (0.9, -0.04, 0.04), "c": (0.5, 0.3, 0.5)}
-    effects["d"] = (0.8, 0.01, 0.19)  # a drop of 0.1, but the interval contains 0.05
-    ablations = pd.DataFrame(
-        [{"condition": "none", "layer": "none", "binding": 0.9, **reads}]
-        + [
-            {
-                "condition": kind,
-                "layer": name,
-                "binding": binding,
-                "binding_drop_low": low,
-                "binding_drop_high": high,
-                **reads,
-            }
-            for name, (binding, low, high) in effects.items()
-            for kind in ("uniform", "null")
-        ]
-    )
-    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4, "d": 4}, 0.1, 0.05)
-    assert roles.set_index("layer").role.to_dict() == {
-        "a": "binding",  # its maps sit on the object and removing its routing costs binding
-        "b": "modulation",  # maps on the object, but nothing depends on them
-        "c": "modulation",  # removing it costs binding, but its maps do not locate the word
-        "d": "undecided",  # the prompts cannot tell its cost from the threshold
-    }
-
-
-def _layer_tables(effects: dict[str, tuple[float, float, float]]):
-    """Token maps (margin 0.5 in every layer) and ablations with the given uniform-map
-    effects ``layer -> (binding, drop_low, drop_high)`` against a base binding of 0.9."""
-    import pandas as pd
-
-    maps = pd.DataFrame(
-        [
-            {"layer": name, "word": word, "margin": 0.5, "iou": 0.5, "resolution": 8}
+            {"layer": name, "word": word, "margin": margins.get(name, 0.5), "iou": 0.5}
+            | {"resolution": 8}
             for name in effects
             for word in ("colour1", "colour2")
         ]
@@ -380,6 +344,20 @@ def _layer_tables(effects: dict[str, tuple[float, float, float]]):
         ]
     )
     return maps, ablations
+
+
+def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_threshold():
+    # (binding with uniform maps, the 95% interval of the drop from 0.9)
+    effects = {"a": (0.5, 0.3, 0.5), "b": (0.9, -0.04, 0.04), "c": (0.5, 0.3, 0.5)}
+    effects["d"] = (0.8, 0.01, 0.19)  # a drop of 0.1, but the interval contains 0.05
+    maps, ablations = _layer_tables(effects, margins={"c": 0.0})
+    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4, "d": 4}, 0.1, 0.05)
+    assert roles.set_index("layer").role.to_dict() == {
+        "a": "binding",  # its maps sit on the object and removing its routing costs binding
+        "b": "modulation",  # maps on the object, but nothing depends on them
+        "c": "modulation",  # removing it costs binding, but its maps do not locate the word
+        "d": "undecided",  # the prompts cannot tell its cost from the threshold
+    }
 
 
 def test_the_layer_map_of_each_named_model_counts_its_binding_seeds(tmp_path):

@@ -122,16 +122,21 @@ def test_a_map_on_the_target_scores_jaccard_one_and_full_margin():
     assert vm.object_scores(uniform, objects, 4, 0.6)["mass_target"] == pytest.approx(1 / 16)
 
 
-def test_measurements_on_tiny_models(tmp_path):
-    objects = _objects(8)
+def _checkpoints(specs, folder) -> list:
+    """Untrained checkpoints of ``specs`` in ``folder`` (seed 0 each), their paths."""
     paths = []
-    for spec in vit.model_specs(SETTINGS):
+    for spec in specs:
         torch.manual_seed(0)
         model = vit.build_from_spec(spec, SETTINGS)
-        path = tmp_path / f"{spec.name}.pt"
+        path = folder / f"{spec.name}.pt"
         vit.save_checkpoint(path, spec, SETTINGS, model.state_dict(), model)
         paths.append(path)
-    models = vm.load_models(paths)
+    return paths
+
+
+def test_measurements_on_tiny_models(tmp_path):
+    objects = _objects(8)
+    models = vm.load_models(_checkpoints(vit.model_specs(SETTINGS), tmp_path))
     found, extras = vm.measure_objects(models, objects, SETTINGS, seed=0)
     assert set(found.kind) == {"cls", "rollout", "random", "brightness", "objects", "position"}
     assert (found.margin_low <= found.margin + 1e-12).all()
@@ -147,13 +152,7 @@ def test_measurements_on_tiny_models(tmp_path):
     assert sorted(repatched.patch) == [2, 8] and (repatched.trained_patch == 4).all()
     assert set(patch.tokens) == {64, 16, 4}
     # The token sweep: each model on images of its own size, the same grid throughout.
-    sweep = []
-    for spec in vit.token_sweep_specs(SETTINGS):
-        torch.manual_seed(0)
-        model = vit.build_from_spec(spec, SETTINGS)
-        path = tmp_path / f"{spec.name}.pt"
-        vit.save_checkpoint(path, spec, SETTINGS, model.state_dict(), model)
-        sweep.append(path)
+    sweep = _checkpoints(vit.token_sweep_specs(SETTINGS), tmp_path)
     sized = {16: objects, 32: _objects(8, size=32, patch=8)}
     tokens, _ = vm.measure_tokens(vm.load_models(sweep), sized, SETTINGS, seed=0)
     assert list(tokens["size"]) == [16, 32] and list(tokens.patch) == [4, 8]
