@@ -386,7 +386,7 @@ def test_the_layer_map_of_each_named_model_counts_its_binding_seeds(tmp_path):
     assert summary.loc[("sparsemax", "a"), "cost"] == pytest.approx(0.3)
     assert summary.loc[("base_short", "a"), "cost"] == pytest.approx(0.15)
     phrase = da.variant_layer_phrase(da.variant_layer_summary(per_seed))
-    assert phrase.startswith("sparsemax: a bind in every seed") and "base_short: b bind" in phrase
+    assert phrase.startswith("sparsemax: a binds in every seed") and "base_short: b binds" in phrase
     # The base model's other seeds are read the same way, after the probed seed's tables.
     seeds = da.seed_tables(0, *_layer_tables({"a": binds}), paths[2:4])
     assert list(seeds) == [0, 1] and len(seeds[1][0]) == 4  # sparsemax seed 1: layers a, b

@@ -54,10 +54,14 @@ def test_a_plugin_operator_reaches_the_zoo_the_vit_and_the_unet(plugin):
     assert torch.allclose(attention.last_weights.sum(-1), torch.ones(2, 2, 9), atol=1e-6)
     # The ViT: timm's attention through the registry operator, read through timm's hooks.
     net = vit.build_vit(16, 4, 16, 1, 2, 3, operator="half_softmax").eval()
-    maps = vit.capture(net, torch.randn(2, 3, 16, 16))[0]
+    images = torch.randn(2, 3, 16, 16)
+    maps = vit.capture(net, images)[0]
     softmax_net = vit.build_vit(16, 4, 16, 1, 2, 3, operator="softmax").eval()
     softmax_net.load_state_dict(net.state_dict())
-    assert not torch.allclose(maps, vit.capture(softmax_net, torch.randn(2, 3, 16, 16))[0])
+    softmax_maps = vit.capture(softmax_net, images)[0]
+    # The same weights and images: the plugin's maps are softmax's at temperature 2, flatter.
+    entropy = lambda p: -(p * p.log()).sum(-1).mean()  # noqa: E731
+    assert entropy(maps) > entropy(softmax_maps)
     assert torch.allclose(maps.sum(-1), torch.ones_like(maps.sum(-1)), atol=1e-5)
     # The UNet: a diffusion variant named after the operator trains with its weights.
     from test_diffusion import SETTINGS
@@ -72,8 +76,10 @@ def test_a_plugin_operator_reaches_the_zoo_the_vit_and_the_unet(plugin):
     # The configuration accepts it as a variant, and refuses what is not registered.
     training = {**SETTINGS["training"], "variant_steps": 4}
     diffusion = {**SETTINGS, "training": training, "pretrained": None, "layer_map_variants": []}
-    config.check_diffusion({**diffusion, "variants": ["uniform", "half_softmax"]})
+    config.check_diffusion({**diffusion, "variants": ["pooled", "uniform", "half_softmax"]})
     with pytest.raises(config.ConfigError, match="registered operator"):
-        config.check_diffusion({**diffusion, "variants": ["quarter_softmax"]})
+        config.check_diffusion({**diffusion, "variants": ["pooled", "uniform", "quarter_softmax"]})
     with pytest.raises(config.ConfigError, match="ties queries to keys"):
-        config.check_diffusion({**diffusion, "variants": ["l2"]})
+        config.check_diffusion({**diffusion, "variants": ["pooled", "uniform", "l2"]})
+    with pytest.raises(config.ConfigError, match="pooled and uniform"):
+        config.check_diffusion({**diffusion, "variants": ["half_softmax"]})

@@ -62,9 +62,7 @@ def test_the_token_sweep_verdicts():
     assert vv.accuracy_change([0.9, 0.7, 0.8], [0.8, 0.8, 0.8]) == "no different"
     assert "one seed" in vv.accuracy_change([0.9], [0.8])
     # Which factor accuracy follows.
-    assert "number of tokens, not with the patch size" in vv.patch_or_tokens(
-        "lower", "no different"
-    )
+    assert "together do" in vv.patch_or_tokens("lower", "no different")
     assert vv.patch_or_tokens("lower", "higher").startswith("the patch size itself")
     assert "cannot be attributed" in vv.patch_or_tokens("no different", "no different")
     assert "one seed" in vv.patch_or_tokens("not comparable on one seed", "no different")

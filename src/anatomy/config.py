@@ -194,6 +194,11 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
         )
     from anatomy.operators import get, names  # plugins registered on import
 
+    if diffusion["pretrained"] is None and not {"pooled", "uniform"} <= set(diffusion["variants"]):
+        raise ConfigError(
+            f"config: diffusion.variants = {diffusion['variants']}: must hold pooled and uniform "
+            "(the section's routing comparison reads both); add other variants beside them"
+        )
     for variant in diffusion["variants"]:
         if variant in ("pooled", "uniform"):
             continue
@@ -239,6 +244,11 @@ def check_vit(vit: dict[str, Any]) -> None:
         )
     from anatomy.operators import names  # plugins registered on import
 
+    if vit["contrast_operator"] == "softmax":
+        raise ConfigError(
+            "config: vit.contrast_operator = 'softmax': the contrast is another normalizer than "
+            "the reference model's"
+        )
     if vit["contrast_operator"] not in names():
         raise ConfigError(
             f"config: vit.contrast_operator = {vit['contrast_operator']!r}: not a registered "

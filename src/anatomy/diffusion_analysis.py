@@ -572,17 +572,22 @@ def variant_layer_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
 def variant_layer_phrase(summary: pd.DataFrame, code=str) -> str:
     """One clause per model: the layers the rule finds binding in every seed, or none, and
     the largest mean cost of a single layer's uniform maps."""
+    from anatomy.latex import word_list
+
     clauses = []
     for model, part in summary.groupby("model", sort=False):
-        always = list(part[part.binding == part.seeds]["name"])
+        always = [code(name) for name in part[part.binding == part.seeds]["name"]]
+        if not always:
+            where = "no layer binds in every seed"
+        else:
+            where = f"{word_list(always)} {'binds' if len(always) == 1 else 'bind'} in every seed"
         top = part.loc[part.cost.idxmax()]
-        where = (
-            f"{', '.join(always)} bind in every seed" if always else "no layer binds in every seed"
+        cost = (
+            f"the largest single-layer cost is {top.cost:.2f} ({code(top['name'])})"
+            if top.cost > 0
+            else "no single layer's uniform maps cost binding"
         )
-        clauses.append(
-            f"{code(model)}: {where}; the largest single-layer cost is {top.cost:.2f} "
-            f"({top['name']})"
-        )
+        clauses.append(f"{code(model)}: {where}; {cost}")
     return "; ".join(clauses)
 
 

@@ -298,9 +298,9 @@ def measure_patch(models: dict, objects: Objects, s: dict, seed: int):
 
 def measure_tokens(models: dict, objects: dict[int, Objects], s: dict, seed: int):
     """The patch sweep at a fixed token count: every model of the sweep on held-out images of
-    its own size (``objects`` by image side), smallest image first. The images hold the same
-    kind of scene at every size (object radii are shares of the side), so along the sweep only
-    the pixels inside a patch change, not the token grid the objects fall on."""
+    its own size (``objects`` by image side), smallest image first. The scenes come from the
+    same distribution at every size (object radii are shares of the side), so along the sweep an
+    object covers about as many tokens and what changes is the pixels inside a patch."""
     share = s["analysis"]["share"]
     rows = []
     for spec, trained, _ in models.values():

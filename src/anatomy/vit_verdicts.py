@@ -123,8 +123,9 @@ def relative_spread(values: Sequence[float]) -> float:
 def distance_unit(spread_patches: float, spread_pixels: float, lowest_ratio: float) -> str:
     """What attention distance keeps along the sweep where only the patch size changes (the
     same token grid on larger images): its length in patches, in pixels, or neither. Uniform
-    attention over one grid keeps its length in patches by construction, so when no model of
-    the sweep has a layer below ``LOCAL_RATIO`` of the uniform distance the phrase says so."""
+    attention over one grid keeps its length in patches by construction, so when the lowest
+    layer of every model of the sweep (head means, averaged over seeds) stays above
+    ``LOCAL_RATIO`` of the uniform distance the phrase says so."""
     if spread_patches < KEEP_SHARE * spread_pixels:
         unit = "keeps its length in patches (the same share of the image), not in pixels"
         if lowest_ratio > LOCAL_RATIO:
@@ -154,8 +155,8 @@ def patch_or_tokens(fixed_size: str, fixed_tokens: str) -> str:
         return "the patch size itself changes accuracy, at a fixed number of tokens"
     if fixed_size != "no different":
         return (
-            "the accuracy change along the patch sizes at one image size comes with the number "
-            "of tokens, not with the patch size"
+            "at a fixed number of tokens the patch size resolves no change in accuracy, where "
+            "at one image size patch size and number of tokens together do"
         )
     return (
         "the seeds resolve no accuracy difference along either sweep, so accuracy cannot be "

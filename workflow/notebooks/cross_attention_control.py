@@ -202,20 +202,15 @@ da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3
 # %%
 from anatomy.intervals import seed_means  # noqa: E402
 
-variants = pd.concat(
-    pd.read_parquet(p)
-    for p in sorted(Path("data/results/diffusion/variants").glob("seed*.parquet"))
-)
-print(
-    seed_means(variants.drop(columns="operator"))[
-        ["model", "binding", "binding_ci", "present", "miou"]
-    ]
-    .round(3)
-    .to_string(index=False)
-)
-da.normalizer_comparison(variants)[
-    ["operator", "binding", "binding_diff", "binding_diff_ci"]
-].round(3)
+found = sorted(Path("data/results/diffusion/variants").glob("seed*.parquet"))
+if found:
+    variants = pd.concat(pd.read_parquet(p) for p in found)
+    means = seed_means(variants.drop(columns="operator"))
+    print(means[["model", "binding", "binding_ci", "present", "miou"]].round(3).to_string())
+    normalizers = da.normalizer_comparison(variants)
+    print(normalizers[["operator", "binding", "binding_diff", "binding_diff_ci"]].round(3))
+else:  # a pretrained UNet (diffusion.pretrained): no variants are trained
+    print("no retrained variants: this run probes a pretrained UNet")
 
 # %% [markdown]
 # ## Reading the answer to Q3

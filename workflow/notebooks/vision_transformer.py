@@ -231,10 +231,11 @@ for p in settings["patch_sizes"]:
 # Re-patchifying and the sweep over patch sizes at one image size both change two things at
 # once: the pixels in a patch and the number of tokens the attention rows spread over. The
 # pipeline separates them with models trained on the **same token grid** at larger images and
-# proportionally larger patches (`vit.token_sweep`). The scenes are drawn at every size with radii
-# in shares of the side, so the objects fall on the same tokens; only what a patch contains
-# changes. If accuracy and attention distance in patches stay put along this sweep, what moved
-# them along the patch sizes at one image size was the sequence length, not the patch.
+# proportionally larger patches (`vit.token_sweep`). The scenes come from the same distribution at
+# every size (radii and positions in shares of the side), so an object covers about as many tokens
+# at every size; what changes is how many pixels a patch holds. If accuracy and attention
+# distance in patches stay put along this sweep while they move along the patch sizes at one
+# image size, the patch size alone is not what moved them.
 
 # %%
 from anatomy.intervals import seed_means  # noqa: E402

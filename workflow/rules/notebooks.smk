@@ -6,7 +6,7 @@ NOTEBOOK_INPUTS = {
         f"{DIFF}/token_maps.parquet",
         f"{DIFF}/token_maps.json",
         f"{DIFF}/ablations.parquet",
-        *DIFF_VARIANTS,
+        *([] if PRETRAINED else DIFF_VARIANTS),
     ],
     "mathematical_properties": [f"{ZOO}/parity_learnability.parquet", f"{ZOO}/parity_learnability.json"],
     "message_passing": [f"{RESULTS}/{EQ}/adjacency.pt"],

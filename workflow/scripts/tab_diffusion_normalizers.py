@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.diffusion_analysis import normalizer_comparison
-from anatomy.latex import fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt_int, tabular, with_interval
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -25,7 +25,7 @@ with snakemake_job(snakemake):
     ]
     rows = [
         [
-            r.operator,
+            code(r.operator),
             fmt_int(r.steps),
             with_interval(r.present, r.present_ci),
             with_interval(r.binding, r.binding_ci),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt_int, tabular, with_interval
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -27,7 +27,7 @@ with snakemake_job(snakemake):
     header = ["model", "steps", "final loss", "colours present", "binding", "swapped", "position"]
     rows = [
         [
-            LABEL.get(r.model, r.model),
+            LABEL.get(r.model, code(r.model)),
             fmt_int(r.steps),
             cell(r, "final_loss", 3),
             cell(r, "present", 2),
