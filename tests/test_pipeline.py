@@ -213,10 +213,14 @@ def test_a_pretrained_model_is_probed_without_training_or_variants(work):
 def test_vit_models_maps_and_tables_reach_the_note(work):
     checkpoints = list((work / "data/models/vit").glob("*/seed*.pt"))
     models = sorted({p.parent.name for p in checkpoints})
+    # The five models of the experiment and the token sweep's model on 32-pixel images.
     assert models == sorted(
         ["softmax_p2", "softmax_p4", "softmax_p8", "sparsemax_p4", "softmax_p4_reg2"]
+        + ["softmax_p8_s32"]
     )
-    assert sorted(p.name for p in checkpoints) == sorted(["seed0.pt", "seed1.pt"] * 5)
+    assert sorted(p.name for p in checkpoints) == sorted(["seed0.pt", "seed1.pt"] * 6)
+    sweep = (work / "paper/generated/tables/vit_tokens.tex").read_text()
+    assert r"softmax\_p4}&16&4&16" in sweep and r"softmax\_p8\_s32}&32&8&16" in sweep
     objects = pd.read_parquet(work / "data/results/vit/objects.parquet")
     assert set(objects.seed) == {0, 1}
     jaccard = (work / "paper/generated/tables/vit_jaccard.tex").read_text()
@@ -236,7 +240,7 @@ def test_changing_a_vit_analysis_never_retrains(work):
     assert "train_vit" not in jobs and "make_vit_data" not in jobs, jobs
     assert jobs.get("measure_vit", 0) >= 1 and "compile_note" in jobs
     jobs = planned(work, "--config", "vit={training: {steps: 11}}")
-    assert jobs.get("train_vit") == 5 and "make_vit_data" not in jobs, jobs
+    assert jobs.get("train_vit") == 6 and "make_vit_data" not in jobs, jobs
 
 
 def test_pretrained_vits_are_probed_beside_the_tiny_ones(work):
@@ -396,9 +400,13 @@ def rule_scripts(root: Path) -> dict[str, str]:
     """Each rule's script, as its rule file names it (a template with {wildcards.x})."""
     scripts = {}
     pattern = r'^rule (\w+):\n(?:(?!rule ).*\n)*?\s+script:\n\s+"([^"]+)"'
-    for smk in (root / "workflow/rules").glob("*.smk"):
-        for name, script in re.findall(pattern, smk.read_text(), re.M):
+    texts = [smk.read_text() for smk in (root / "workflow/rules").glob("*.smk")]
+    for text in texts:
+        for name, script in re.findall(pattern, text, re.M):
             scripts[name] = "workflow/rules/" + script
+    for text in texts:  # `use rule base as name with:` keeps the base rule's script
+        for base, name in re.findall(r"^use rule (\w+) as (\w+) with:", text, re.M):
+            scripts[name] = scripts[base]
     return scripts
 
 
