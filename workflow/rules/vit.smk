@@ -45,15 +45,15 @@ use rule make_vit_data as make_vit_sized_data with:
         pixels="|".join(VIT_SIZES),
 
 
-def vit_data(model):
-    """The images a model trains and is measured on: its own size's, or the experiment's."""
-    size = ModelSpec.parse(model).size
-    return f"{VIT}/sizes/data_{size}.pt" if size else rules.make_vit_data.output.data
-
 
 rule train_vit:
     input:
-        data=lambda w: vit_data(w.model),
+        # A sweep model's own image size, else the experiment's images.
+        data=lambda w: (
+            f"{VIT}/sizes/data_{ModelSpec.parse(w.model).size}.pt"
+            if ModelSpec.parse(w.model).size
+            else rules.make_vit_data.output.data
+        ),
         lib=library_of("../scripts/train_vit.py"),
     output:
         models=[f"{VIT_MODELS}/{{model}}/{name}" for name in VIT_SEED_FILES],
