@@ -81,34 +81,47 @@ def associative_recall(batch: int, size: int, g) -> Batch:
     return Batch(tokens, targets, source)
 
 
-MAGNITUDES, FEATURES = 32, 4
+# max-retrieval: item groups, magnitudes, features; queries per sequence
+GROUPS, MAGNITUDES, FEATURES, MAX_QUERIES = 16, 6, 8, 8
 
 
 def max_retrieval(batch: int, size: int, g) -> Batch:
-    """Items ``(magnitude, feature)`` and a final query: answer the feature of the largest.
+    """``(g1,m1,f1) ... (gn,mn,fn) q1 ... q8``: n items, each one token holding a group, a
+    magnitude and a feature, then eight queries, each a group; answer the feature of the
+    largest item of the queried group.
 
-    The largest magnitude is itself random, and the FEATURES largest items hold consecutive
-    magnitudes (top, top - 1, ...) and every feature once; the other items lie below them
-    with random features. No token id marks the answer, and the features of the large items
-    say nothing about it: finding it means ordering items one magnitude step apart, which a
-    comparison of scores does and an average of the items (``uniform``) cannot do sharply.
-    The answer's position is uniform over the items, its feature uniform over FEATURES."""
-    runners = min(FEATURES, size)  # the top items, one magnitude step apart
-    top_magnitude = torch.randint(runners, MAGNITUDES, (batch, 1), generator=g)
-    floor = top_magnitude - runners + 1  # the others lie in [0, floor), floor >= 1
-    magnitude = (torch.rand(batch, size, generator=g) * floor).long()
+    Max-retrieval in the multi-query form of recall: the answer is found by a comparison of
+    magnitudes among the items a query selects. Every group has one largest item and all
+    sixteen share one magnitude, itself random (1 to MAGNITUDES - 1); the other items lie
+    below it, with random groups and features. The largest items carry every feature
+    GROUPS / FEATURES times, so neither the bag of features nor the largest magnitude alone
+    says anything about an answer: an operator that pools the context without matching the
+    query's group (``uniform``) is left with chance, 1 / FEATURES, and what its width can store
+    of the sixteen (group, feature) bindings. The answer's position is uniform over the items,
+    its feature uniform over FEATURES. Needs ``size >= GROUPS``."""
+    if size < GROUPS:
+        raise ValueError(f"max_retrieval needs at least {GROUPS} items, got {size}")
+    top = torch.randint(1, MAGNITUDES, (batch, 1), generator=g)  # the groups' shared maximum
+    group = torch.randint(0, GROUPS, (batch, size), generator=g)
+    magnitude = (torch.rand(batch, size, generator=g) * top).long()  # the others: below it
     feature = torch.randint(0, FEATURES, (batch, size), generator=g)
-    order = torch.rand(batch, size, generator=g).argsort(-1)[:, :runners]  # who is on top
-    features = torch.rand(batch, FEATURES, generator=g).argsort(-1)[:, :runners]  # distinct
-    magnitude.scatter_(1, order, top_magnitude - torch.arange(runners))
-    feature.scatter_(1, order, features)
-    top = order[:, 0]
-    query = torch.full((batch, 1), MAGNITUDES * FEATURES)
-    tokens = torch.cat([magnitude * FEATURES + feature, query], 1)
-    targets, source = _empty(batch, size + 1)
-    targets[:, -1] = features[:, 0]
-    source[:, -1] = top
+    tops = torch.rand(batch, size, generator=g).argsort(-1)[:, :GROUPS]  # group i's largest
+    top_feature = torch.rand(batch, GROUPS, generator=g).argsort(-1) % FEATURES  # balanced
+    group.scatter_(1, tops, torch.arange(GROUPS).expand(batch, GROUPS))
+    magnitude.scatter_(1, tops, top.expand(batch, GROUPS))
+    feature.scatter_(1, tops, top_feature)
+    asked = torch.randint(0, GROUPS, (batch, MAX_QUERIES), generator=g)
+    items = (group * MAGNITUDES + magnitude) * FEATURES + feature
+    tokens = torch.cat([items, GROUPS * MAGNITUDES * FEATURES + asked], 1)
+    targets, source = _empty(batch, size + MAX_QUERIES)
+    targets[:, size:] = top_feature.gather(1, asked)
+    source[:, size:] = tops.gather(1, asked)
     return Batch(tokens, targets, source)
+
+
+def max_item(token: int) -> tuple[int, int, int]:
+    """A max-retrieval item token as ``(group, magnitude, feature)``."""
+    return token // (MAGNITUDES * FEATURES), token // FEATURES % MAGNITUDES, token % FEATURES
 
 
 def reverse(batch: int, size: int, g) -> Batch:
@@ -185,12 +198,12 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             "max_retrieval",
-            MAGNITUDES * FEATURES + 1,
+            GROUPS * MAGNITUDES * FEATURES + GROUPS,
             FEATURES,
             False,
             False,
-            (4, 16),
-            "return the feature of the largest item",
+            (GROUPS, 24),
+            "return the feature of the queried group's largest item",
         ),
         Task("reverse", 8, 8, False, True, (4, 16), "output the sequence reversed"),
         Task("copy", 10, 8, False, True, (4, 16), "copy the sequence after a separator"),

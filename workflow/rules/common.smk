@@ -5,6 +5,8 @@ import sys
 from glob import glob
 from pathlib import Path
 
+from snakemake import benchmark as snakemake_benchmark
+
 from anatomy.dependencies import function_library, script_library, with_plugins
 from anatomy.runtime import CODE_PATHS, git_commit
 from anatomy.config import (
@@ -180,6 +182,14 @@ def check_tex_before_jobs(planned_jobs):
 
 
 DRIVER = {}  # what the driver measures about its own run
+
+# Snakemake samples a benchmarked job 30 times at 0.5-s intervals, then every 30 s; each sample
+# reads the job's /proc smaps, which for a torch process costs the driver about 0.2 CPU-s. In
+# the 71-minute default run of stop 28 that was 611 CPU-s of the driver (py-spy: mostly
+# psutil's smaps parsing), taken from the two cores the jobs train on. One sample at the start
+# and then every 30 s keeps each job's wall time exact; its CPU time and memory are sampled
+# every 30 s (a job shorter than that reports 0 for both).
+snakemake_benchmark.BENCHMARK_INTERVAL_SHORT = snakemake_benchmark.BENCHMARK_INTERVAL
 
 
 onstart:

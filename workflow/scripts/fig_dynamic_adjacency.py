@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from anatomy import plotting
 from anatomy.artifacts import load_torch
 from anatomy.runtime import snakemake_job
-from anatomy.tasks import FEATURES, KEYS, VALUES
+from anatomy.tasks import FEATURES, GROUPS, KEYS, MAGNITUDES, VALUES, max_item
 
 with snakemake_job(snakemake):
     blob = load_torch(snakemake.input.tables[0])
@@ -22,10 +22,14 @@ with snakemake_job(snakemake):
     )
 
     def labels(tokens):
-        """Max-retrieval: items show their magnitude, "?" is the query. Recall: pairs show
+        """Max-retrieval: items show ``group:magnitude``, queries ``?group``. Recall: pairs show
         ``key:value``, queries ``?key``."""
         if blob["task"] == "max_retrieval":
-            return [str(int(t) // FEATURES) for t in tokens[:-1]] + ["?"]
+            queries = GROUPS * MAGNITUDES * FEATURES
+            return [
+                "{}:{}".format(*max_item(int(t))[:2]) if t < queries else f"?{int(t) - queries}"
+                for t in tokens
+            ]
         if blob["task"] == "associative_recall":
             return [
                 f"{int(t) // VALUES}:{int(t) % VALUES}"

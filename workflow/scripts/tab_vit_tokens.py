@@ -1,7 +1,8 @@
 """Table: the patch sweep at a fixed token count. Softmax models on the same token grid at
 larger images and patches (each on held-out images of its own size): accuracy, mean attention
 distance in pixels, in patches and as a share of the image side, and the final rollout's
-margin on the target. Means over the training seeds with their 95% intervals."""
+margin on the target. Means over the training seeds with their 95% intervals; chance is one
+over the number of shapes (the labels are drawn uniformly)."""
 
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 from anatomy.intervals import seed_means
 from anatomy.latex import code, fmt, fmt_int, tabular, with_interval
 from anatomy.runtime import snakemake_job
+from anatomy.shapes_data import SHAPES
 
 with snakemake_job(snakemake):
     table = seed_means(pd.read_parquet(snakemake.input.tables[0]))
@@ -20,6 +22,7 @@ with snakemake_job(snakemake):
             fmt_int(r.patch),
             fmt_int(r.tokens),
             with_interval(r.accuracy, r.accuracy_ci),
+            fmt(1 / len(SHAPES), 2),
             fmt(r.distance_px, 2),
             with_interval(r.distance_tokens, r.distance_tokens_ci),
             fmt(r.distance_image, 2),
@@ -33,9 +36,10 @@ with snakemake_job(snakemake):
         "patch",
         "tokens",
         "accuracy",
+        "chance",
         "distance (px)",
         "(patches)",
         "/ image side",
         "rollout margin",
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrr"))
+    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrrr"))
