@@ -160,6 +160,36 @@ def test_layer_b_speed_benchmark_and_dynamic_adjacency_reach_the_note(work):
         assert (work / f"data/notebooks/{name}.html").exists()
 
 
+def test_every_figure_is_drawn_at_the_width_the_note_prints_it(work):
+    # The note includes figures at natural size (tests/test_plotting.py), so the printed scale
+    # of a figure is 1 exactly when its page fits the text block: at most the text width, and
+    # none shrunk to a stamp.
+    from anatomy.plotting import TEXT_WIDTH, page_size
+
+    figures = sorted((work / "figures").glob("*.pdf"))
+    assert len(figures) >= 25
+    for pdf in figures:
+        w, _ = page_size(pdf)
+        assert 0.3 * TEXT_WIDTH * 72 <= w <= TEXT_WIDTH * 72 + 0.5, (pdf.name, w)
+
+
+def test_every_executed_notebook_shows_at_least_the_figures_its_cells_draw(work):
+    # A cell that makes a figure (plt.subplots, plotting.image_grid) shows it inline; a loop
+    # may show more than one.
+    import json
+
+    for source in sorted((work / "workflow/notebooks").glob("*.py")):
+        cells = source.read_text().split("# %%")
+        drawing = sum(("plt.subplots(" in c or "image_grid(" in c) for c in cells)
+        notebook = json.loads((work / f"data/notebooks/{source.stem}.ipynb").read_text())
+        images = sum(
+            "image/png" in output.get("data", {})
+            for cell in notebook["cells"]
+            for output in cell.get("outputs", [])
+        )
+        assert images >= drawing > 0, (source.stem, images, drawing)
+
+
 def test_diffusion_models_are_saved_in_the_diffusers_layout_one_per_seed(work):
     variants = ("base", "base_short", "pooled", "uniform", "sparsemax", "entmax15")
     for variant in variants:

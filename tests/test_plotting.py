@@ -51,3 +51,76 @@ def test_every_registered_operator_has_its_own_colour_and_its_family_marker(monk
     extended = plotting.operator_palette(operators.names())
     assert len(set(extended.values())) == len(extended)
     assert extended["plugin_sparse"] in plotting.FAMILY_COLOURS["sparse"]
+
+
+# ---- one figure geometry --------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("width", [1.0, 0.6])
+def test_a_figure_is_saved_at_the_width_it_is_printed_at(tmp_path, width):
+    import matplotlib.pyplot as plt
+
+    plotting.theme()
+    fig, ax = plt.subplots(figsize=(9.5, 2.8))  # drawn wider than the page, as figures were
+    ax.plot([1, 2, 3], [3, 1, 2], label="softmax")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+    plotting.save(fig, tmp_path / "f.pdf", tmp_path / "f.png", width=width)
+    w, h = plotting.page_size(tmp_path / "f.pdf")
+    assert w == pytest.approx(width * plotting.TEXT_WIDTH * 72, abs=0.5)  # no bbox trimming
+    assert h == pytest.approx(w * 2.8 / 9.5, abs=0.5)  # the aspect ratio kept
+    with pytest.raises(ValueError, match="share of the text width"):
+        plotting.save(plt.figure(), tmp_path / "g.pdf", width=1.2)
+
+
+def test_ticks_legends_and_labels_print_between_7_and_9_points():
+    import matplotlib.pyplot as plt
+
+    plotting.theme()
+    for key in ("xtick.labelsize", "ytick.labelsize", "legend.fontsize", "axes.labelsize"):
+        assert 7 <= plt.rcParams[key] <= 9, key
+    assert plotting.SMALL >= 7
+
+
+def test_no_figure_script_sets_text_smaller_than_the_smallest_printed_size():
+    import re
+
+    for script in sorted((ROOT / "workflow/scripts").glob("fig_*.py")):
+        for size in re.findall(r"fontsize=([0-9.]+)", script.read_text()):
+            assert float(size) >= plotting.SMALL, f"{script.name}: fontsize={size}"
+
+
+def test_the_note_includes_every_figure_at_its_natural_size_in_a_text_block_of_that_width():
+    # Figures are drawn at their printed width (plotting.save), so the note must not scale
+    # them; the text block plotting.TEXT_WIDTH assumes is the one main.tex sets.
+    import re
+
+    main = (ROOT / "paper/main.tex").read_text()
+    assert re.search(r"\\documentclass\[11pt\]\{article\}", main)  # letter paper: 8.5 in
+    assert "margin=1in" in main and 8.5 - 2 * 1.0 == plotting.TEXT_WIDTH
+    includes = 0
+    for section in sorted((ROOT / "paper").rglob("*.tex")):
+        for options in re.findall(r"\\includegraphics(\[[^\]]*\])?\{", section.read_text()):
+            includes += 1
+            assert not options, f"{section.name}: \\includegraphics{options} scales a figure"
+    assert includes >= 25
+
+
+def test_a_log_axis_inside_one_decade_still_has_tick_labels(tmp_path):
+    # The speed figure's memory panel spanned less than a decade and printed no y labels.
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"n": [16, 64, 256] * 2, "mib": [2.0, 3.0, 7.0, 2.5, 4.0, 8.0], "op": ["a"] * 3 + ["b"] * 3}
+    )
+    fig, axes = plotting.line_panels(table, "n", "mib", hue="op")
+    fig.canvas.draw()
+    ax = axes[0, 0]
+    low, high = ax.get_ylim()
+    shown = [
+        t.get_text()
+        for t in ax.yaxis.get_majorticklabels() + ax.yaxis.get_minorticklabels()
+        if t.get_text() and low <= t.get_position()[1] <= high
+    ]
+    assert len(shown) >= 2, shown

@@ -11,6 +11,11 @@ import os
 import sys
 from pathlib import Path
 
+PLAIN_WARNINGS = """import warnings
+
+warnings.formatwarning = lambda message, category, *where, **_: f"{category.__name__}: {message}\\n"
+"""
+
 
 class NotebookError(RuntimeError):
     """A cell failed; ``str()`` names the notebook and the error in one line."""
@@ -32,6 +37,9 @@ def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int)
         "display_name": "Python 3",
         "language": "python",
     }
+    # Warnings from installed packages name their file, which is this machine's environment
+    # path: a first cell, run and then removed, prints them as "Category: message" alone.
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(PLAIN_WARNINGS))
     try:
         ExecutePreprocessor(timeout=timeout_s, kernel_name="python3").preprocess(
             notebook, {"metadata": {"path": str(Path.cwd())}}
@@ -39,6 +47,7 @@ def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int)
     except Exception as error:  # nbclient's CellExecutionError carries the whole traceback
         last = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
         raise NotebookError(f"notebook {source} failed: {type(error).__name__}: {last}") from error
+    notebook.cells.pop(0)
     ipynb.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, ipynb)
     body, _ = HTMLExporter().from_notebook_node(notebook)

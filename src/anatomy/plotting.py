@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display on a pipeline machine
+if "ipykernel" not in sys.modules:  # a notebook's kernel keeps its inline backend (figures shown)
+    matplotlib.use("Agg")  # no display on a pipeline machine
 
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
@@ -80,19 +82,62 @@ def operator_markers(names) -> dict[str, str]:
     return {n: (operator_style(n) or (None, "o"))[1] for n in names}
 
 
+# One figure geometry. The note's text block is 6.5 inches wide (paper/main.tex: article on
+# letter paper, 1-inch margins), every figure is drawn at the width it is printed at (a share of
+# the text width, :func:`save`) and the note includes it at its natural size, so the sizes below
+# are the printed sizes: 7.5-pt ticks and legends, 8-pt labels beside the note's 11-pt text.
+TEXT_WIDTH = 6.5  # inches
+SMALL = 7.0  # the smallest text any figure prints (annotations, image titles), in points
+FONT_SIZES = {
+    "font.size": 8.0,
+    "axes.labelsize": 8.0,
+    "axes.titlesize": 8.0,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.fontsize": 7.5,
+    "legend.title_fontsize": 7.5,
+    "figure.titlesize": 8.5,
+}
+
+
 def theme() -> None:
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
-    plt.rcParams.update({"figure.dpi": 150, "savefig.bbox": "tight", "pdf.fonttype": 42})
+    sns.set_theme(context="paper", style="whitegrid", rc=FONT_SIZES)
+    plt.rcParams.update(
+        {"figure.dpi": 150, "savefig.bbox": "standard", "pdf.fonttype": 42, **FONT_SIZES}
+    )
 
 
-def save(fig, pdf: str | Path, png: str | Path | None = None) -> None:
-    """Save a figure as PDF (for the note) and PNG (a preview), without timestamps."""
+def save(fig, pdf: str | Path, png: str | Path | None = None, width: float = 1.0) -> None:
+    """Save a figure as PDF (for the note) and PNG (a preview), without timestamps, drawn at
+    the width it is printed at: ``width`` times the note's text width, its aspect ratio kept,
+    laid out again at that size (so the fonts print at :data:`FONT_SIZES`). The PDF's page is
+    exactly that wide; the note includes it at natural size (``\\includegraphics{name}``)."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    if not 0 < width <= 1:
+        raise ValueError(f"a figure's width is a share of the text width in (0, 1], got {width}")
+    drawn_w, drawn_h = fig.get_size_inches()
+    printed = width * TEXT_WIDTH
+    fig.set_size_inches(printed, drawn_h * printed / drawn_w)
+    fig.tight_layout(pad=0.3)
     Path(pdf).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(pdf, metadata={"CreationDate": None, "Creator": None, "Producer": None})
+    fig.savefig(
+        pdf, bbox_inches=None, metadata={"CreationDate": None, "Creator": None, "Producer": None}
+    )
     if png:
-        fig.savefig(png, metadata={"Software": None})
+        fig.savefig(png, bbox_inches=None, metadata={"Software": None})
     plt.close(fig)
+
+
+def page_size(pdf: str | Path) -> tuple[float, float]:
+    """Width and height in points of a PDF's first page, from its MediaBox (figures saved by
+    :func:`save`: matplotlib writes the box uncompressed)."""
+    import re
+
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.\s-]+)\]", Path(pdf).read_bytes())
+    if box is None:
+        raise ValueError(f"{pdf}: no MediaBox")
+    x0, y0, x1, y1 = (float(v) for v in box.group(1).split())
+    return x1 - x0, y1 - y0
 
 
 def log_limits(values, quantile: float = 0.05) -> tuple[float, float]:
@@ -171,16 +216,19 @@ def line_panels(
             ylabel=(ylabel if ylabel is not None else y) if index % ncols == 0 else "",
         )
         for axis, is_log in ((ax.xaxis, logx), (ax.yaxis, logy)):
-            if is_log:  # plain numbers on log axes, no crowded minor labels
+            if is_log:  # plain numbers on log axes; minor ticks labelled only where the
+                # view spans a decade or less (else an axis inside one decade has no labels)
                 axis.set_major_formatter(mticker.LogFormatterSciNotation())
-                axis.set_minor_formatter(mticker.NullFormatter())
+                axis.set_minor_formatter(
+                    mticker.LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(1, 0.4))
+                )
         if ylim is not None:
             ax.set_ylim(*ylim)
         if panel is not None:
             ax.set_title(f"{col}: {panel}")
     legend_ax = axes.flat[ncols - 1]
     if legend_ax.get_legend() is not None:
-        sns.move_legend(legend_ax, "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title=hue)
+        sns.move_legend(legend_ax, "upper left", bbox_to_anchor=(1.02, 1), title=hue)
     fig.tight_layout()
     return fig, axes
 
@@ -208,7 +256,7 @@ def zoo_metric(metrics, metric: str, ylabel: str, logy: bool = False, shade_trai
     return fig
 
 
-def show_image(ax, image, title: str | None = None, fontsize: float = 5.5) -> None:
+def show_image(ax, image, title: str | None = None, fontsize: float = SMALL) -> None:
     """One image ``(3, H, W)`` in [-1, 1], pixels kept sharp, no axes."""
     ax.imshow(((image.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy(), interpolation="nearest")
     ax.set_xticks([]), ax.set_yticks([])

@@ -23,4 +23,4 @@ with snakemake_job(snakemake):
         xlabel=r"$\alpha$",
         ylabel="relative error",
     )
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.6)

@@ -24,4 +24,4 @@ with snakemake_job(snakemake):
         ylabel="",
         sharey=False,
     )
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.8)

@@ -50,7 +50,7 @@ with snakemake_job(snakemake):
     axes[2].set(
         xlabel="noise timestep (999 = pure noise)", ylabel="binding margin (IoU own - other)"
     )
-    axes[2].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
-    sns.move_legend(axes[0], "lower left", fontsize=6, title=None)
+    axes[2].legend(fontsize=plotting.SMALL, loc="upper left", bbox_to_anchor=(1.02, 1))
+    sns.move_legend(axes[0], "lower left", fontsize=plotting.SMALL, title=None)
     fig.tight_layout()
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

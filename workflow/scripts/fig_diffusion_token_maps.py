@@ -38,7 +38,7 @@ with snakemake_job(snakemake):
                 )
                 ax.set_xticks([]), ax.set_yticks([])
                 if r == 0:
-                    ax.set_title(name, fontsize=6, pad=2)
+                    ax.set_title(name, fontsize=plotting.SMALL, pad=2)
     fig.suptitle(f"token maps at timestep {extras['timestep']}", fontsize=7, y=1.0)
     fig.tight_layout(pad=0.2)
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

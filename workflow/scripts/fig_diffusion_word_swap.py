@@ -28,8 +28,8 @@ with snakemake_job(snakemake):
         for r, tau in enumerate(taus, start=1):
             plotting.show_image(axes[r, c], grids[tau][c])
     for r, tau in enumerate(taus, start=1):
-        axes[r, 0].set_ylabel(f"tau={tau:g}", fontsize=6)
-    axes[0, 0].set_ylabel("source", fontsize=6)
+        axes[r, 0].set_ylabel(f"tau={tau:g}", fontsize=plotting.SMALL)
+    axes[0, 0].set_ylabel("source", fontsize=plotting.SMALL)
     ax = sub[1].subplots()
     ax.plot(table.tau, table.edit_binding, marker="o", label="edit binds the new colour")
     ax.plot(
@@ -39,5 +39,5 @@ with snakemake_job(snakemake):
         table.tau, table.layout_iou_edited, marker="^", label="layout kept (IoU, edited object)"
     )
     ax.set(xlabel="tau (share of steps with source maps)", ylim=(-0.02, 1.02))
-    ax.legend(fontsize=5.5, loc="lower left")
+    ax.legend(fontsize=plotting.SMALL, loc="lower left")
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -70,7 +70,9 @@ with snakemake_job(snakemake):
             for i, (x, y) in enumerate(xy):
                 face = "tab:red" if i == n - 1 else ("gold" if i == source else "white")
                 graph.scatter([x], [y], s=210, color=face, edgecolor="black", zorder=3, lw=0.6)
-                graph.text(x, y, names[i], ha="center", va="center", fontsize=5, zorder=4)
+                graph.text(
+                    x, y, names[i], ha="center", va="center", fontsize=plotting.SMALL, zorder=4
+                )
             graph.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal", xticks=[], yticks=[])
             graph.grid(False)
             ok = bool(entry["correct"][e].all())
@@ -78,8 +80,8 @@ with snakemake_job(snakemake):
                 f"{entry['operator']}, input {e + 1} ({'right' if ok else 'wrong'})", fontsize=8
             )
             im = matrix.imshow(w.numpy(), vmin=0, vmax=1, cmap="magma_r")
-            matrix.set_xticks(range(n), names, fontsize=6)
-            matrix.set_yticks(range(n), names, fontsize=6)
+            matrix.set_xticks(range(n), names, fontsize=plotting.SMALL)
+            matrix.set_yticks(range(n), names, fontsize=plotting.SMALL)
             matrix.set_xlabel("key", fontsize=7)
             matrix.set_ylabel("query", fontsize=7)
             matrix.grid(False)

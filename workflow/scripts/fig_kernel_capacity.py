@@ -22,4 +22,4 @@ with snakemake_job(snakemake):
     for kernel, dim in table.groupby("kernel").feature_dim.first().items():
         if kernel != "softmax":  # softmax has no finite feature map
             ax.axvline(dim, color=palette[kernel], lw=0.7, ls=":")
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.8)

@@ -24,4 +24,4 @@ with snakemake_job(snakemake):
     twin.set_ylabel("construction's margin", color="tab:red")
     twin.grid(False)
     ax.legend(loc="lower left", fontsize=7)
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.7)

@@ -26,4 +26,4 @@ with snakemake_job(snakemake):
     )
     left.legend(fontsize=7)
     fig.tight_layout()
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.85)

@@ -71,4 +71,4 @@ with snakemake_job(snakemake):
                 ax.set_title(f"distractor noise std {noise:g}, gap {gap:g}")
     axes[0, 0].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.92)

@@ -41,11 +41,11 @@ with snakemake_job(snakemake):
             0.03,
             f"uniform = {uniform:.1f} px\n= {uniform / patch:.1f} patches",
             transform=ax.transAxes,
-            fontsize=5.5,
+            fontsize=plotting.SMALL,
         )
     axes[0, 0].set_ylabel("distance / uniform")
     # From 0, where a local head would sit.
     axes[0, 0].set_ylim(0, max(1.1, table.distance_ratio.max() * 1.05))
-    axes[0, -1].legend(fontsize=6, loc="upper right")
+    axes[0, -1].legend(fontsize=plotting.SMALL, loc="upper right")
     fig.tight_layout(pad=0.3)
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -38,6 +38,6 @@ with snakemake_job(snakemake):
                 )
                 ax.set_xticks([]), ax.set_yticks([])
                 if r == 0:
-                    ax.set_title(model, fontsize=5.5, pad=2)
+                    ax.set_title(model, fontsize=plotting.SMALL, pad=2)
     fig.tight_layout(pad=0.15)
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.9)

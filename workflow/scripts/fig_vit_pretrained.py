@@ -25,8 +25,8 @@ with snakemake_job(snakemake):
         ax.scatter(dist.layer, dist.distance_px, s=5, alpha=0.6, linewidths=0)
         mean = dist.groupby("layer").distance_px.mean()
         ax.plot(mean.index, mean.values, lw=1.2)
-        ax.set_ylabel("distance (px)", fontsize=6)
-        ax.set_title(name, fontsize=6)
+        ax.set_ylabel("distance (px)", fontsize=plotting.SMALL)
+        ax.set_title(name, fontsize=plotting.SMALL)
         if r == len(tables) - 1:
             ax.set_xlabel("layer")
         images = extra["images"]
@@ -43,6 +43,6 @@ with snakemake_job(snakemake):
                 ax.imshow(heat.numpy(), cmap="magma", alpha=0.6)
                 ax.set_xticks([]), ax.set_yticks([])
                 if r == 0:
-                    ax.set_title("[CLS]" if kind == "cls" else "rollout", fontsize=6)
+                    ax.set_title("[CLS]" if kind == "cls" else "rollout", fontsize=plotting.SMALL)
     fig.tight_layout(pad=0.3)
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -59,6 +59,6 @@ with snakemake_job(snakemake):
                 ax.set_xlabel("shift (patches of the model)")
     axes[1, 0].axhline(1.0, color="0.3", lw=0.7, ls=":")
     axes[1, 1].axhline(1.0, color="0.3", lw=0.7, ls=":")
-    axes[0, -1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
+    axes[0, -1].legend(fontsize=plotting.SMALL, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout(pad=0.3)
-    plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
+    plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.9)

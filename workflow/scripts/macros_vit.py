@@ -33,6 +33,7 @@ with snakemake_job(snakemake):
         return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
     values = {
+        "vitMapRows": s["analysis"]["examples"],  # held-out images per kind in Figure vit_maps
         "vitSize": s["data"]["size"],
         "vitTrainImages": s["data"]["train"],
         "vitEvalImages": s["data"]["evaluation"],
