@@ -15,6 +15,7 @@ from conftest import tracked_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ["--configfile", "config/smoke.yaml"]
+README = ROOT / "README.md"
 # What only the machine that drives Snakemake needs, not the jobs.
 DRIVER_ONLY = {"snakemake-executor-plugin-slurm"}
 
@@ -96,12 +97,29 @@ def test_conda_deployment_plans_the_whole_dag(source, tmp_path):
 
 
 @pytest.mark.slow
-def test_slurm_profile_plans_the_whole_dag(source):
-    out = plan(
-        source,
-        "--workflow-profile",
-        "profiles/slurm",
-        "--default-resources",
-        "slurm_account=x",
-    )
+def test_slurm_profile_plans_the_whole_dag(source, monkeypatch):
+    monkeypatch.setenv("SLURM_ACCOUNT", "lab42")
+    out = plan(source, "--workflow-profile", "profiles/slurm")
     assert WHOLE_DAG <= set(re.findall(r"^(\w+)\s+\d+$", out, flags=re.M)), out[-2000:]
+
+
+@pytest.mark.slow
+def test_the_readmes_slurm_command_keeps_every_jobs_runtime_and_the_account(source, monkeypatch):
+    # A command-line --default-resources would replace the profile's block: every job must
+    # still carry a runtime (minutes), and the account from the environment.
+    monkeypatch.setenv("SLURM_ACCOUNT", "lab42")
+    command = re.search(r"SLURM_ACCOUNT=<account> snakemake (.+)", README.read_text()).group(1)
+    env = dict(os.environ)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", *command.split(), *SMOKE],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = re.findall(r"^\s+resources: (.+)$", result.stdout + result.stderr, flags=re.M)
+    assert len(jobs) > 50
+    for resources in jobs:
+        assert re.search(r"\bruntime=\d+", resources), resources
+        assert "slurm_account=lab42" in resources, resources

@@ -123,3 +123,23 @@ def test_word_list_joins_like_prose():
     assert word_list(["a"]) == "a"
     assert word_list(["a", "b"]) == "a and b"
     assert word_list(["a", "b", "c"]) == "a, b and c"
+
+
+def test_a_sub_header_sits_above_the_rule_with_a_rule_under_each_group():
+    from anatomy.latex import tabular
+
+    sub = ["", "in", "far", "in", "far"]
+    tex = tabular(["op", ("recall", 2), ("max", 2)], [["a", "1", "2", "3", "4"]], "lrrrr", sub)
+    lines = tex.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("&in&far"))
+    assert row < next(i for i, line in enumerate(lines) if line.startswith(r"\midrule"))
+    assert r"\cmidrule(lr){2-3}" in tex and r"\cmidrule(lr){4-5}" in tex
+
+
+def test_a_long_table_repeats_its_header_on_every_page():
+    from anatomy.latex import longtable
+
+    tex = longtable(["file", "rule"], [["a", "b"]] * 3, "ll")
+    assert tex.index(r"\endhead") < tex.index("a&b") and tex.index("file&rule") < tex.index(
+        r"\endhead"
+    )

@@ -318,13 +318,20 @@ def test_the_archive_compiles_alone_to_the_same_pdf(work):
 
 def test_provenance_names_every_figure_and_table_of_the_note(work):
     text = (work / "paper/generated/tables/provenance.tex").read_text()
-    for asset in ("figures/vit\\_maps.pdf", "tables/zoo.tex", "macros/diffusion.tex"):
+    for asset in ("vit\\_maps.pdf", "zoo.tex", "diffusion.tex"):
         assert asset in text, asset
     assert "plot\\_vit" in text and "fig\\_vit\\_maps.py" in text
     pdf_text = subprocess.run(
-        ["pdftotext", str(work / PDF), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-layout", str(work / PDF), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Provenance" in pdf_text and "tabulate_vit" in pdf_text
+    # From figure to code: a link under every figure and table, and the appendix's rows name
+    # the figure or table they made, by number.
+    flat = " ".join(pdf_text.split())
+    assert "code: fig_vit_maps.py (rule plot_vit)" in flat
+    assert "code: tab_zoo.py (rule tabulate_zoo)" in flat
+    assert re.search(r"Figure \d+ +vit_maps\.pdf +plot_vit", pdf_text)
+    assert re.search(r"Table \d+ +zoo\.tex +tabulate_zoo", pdf_text)
 
 
 def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):

@@ -99,12 +99,13 @@ def test_the_note_includes_every_figure_at_its_natural_size_in_a_text_block_of_t
     main = (ROOT / "paper/main.tex").read_text()
     assert re.search(r"\\documentclass\[11pt\]\{article\}", main)  # letter paper: 8.5 in
     assert "margin=1in" in main and 8.5 - 2 * 1.0 == plotting.TEXT_WIDTH
-    includes = 0
-    for section in sorted((ROOT / "paper").rglob("*.tex")):
-        for options in re.findall(r"\\includegraphics(\[[^\]]*\])?\{", section.read_text()):
-            includes += 1
-            assert not options, f"{section.name}: \\includegraphics{options} scales a figure"
-    assert includes >= 25
+    for tex in sorted((ROOT / "paper").rglob("*.tex")):
+        for options in re.findall(r"\\includegraphics(\[[^\]]*\])?\{", tex.read_text()):
+            assert not options, f"{tex.name}: \\includegraphics{options} scales a figure"
+    # The sections set every figure and generated table with its link to the code (main.tex).
+    sections = "".join(p.read_text() for p in sorted((ROOT / "paper/sections").glob("*.tex")))
+    assert "\\includegraphics" not in sections and "\\input{generated/tables/" not in sections
+    assert sections.count("\\sourcedgraphics{") >= 25
 
 
 def test_a_log_axis_inside_one_decade_still_has_tick_labels(tmp_path):

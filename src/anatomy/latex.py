@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pylatex import MultiColumn, NoEscape, Tabular
+from pylatex import LongTable, MultiColumn, NoEscape, Tabular
 from pylatex.base_classes import UnsafeCommand
 
 MACRO_NAME = re.compile(r"^[A-Za-z]+$")  # TeX control words are letters only
@@ -116,19 +116,46 @@ def write_macros(values: Mapping, tex: str | Path, values_file: str | Path, head
     Path(values_file).write_text(json.dumps(plain, sort_keys=True, indent=1) + "\n")
 
 
-def tabular(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> str:
-    """A booktabs tabular; cells are LaTeX already (no escaping). A header cell may be a
-    ``(text, span)`` pair, centred over ``span`` columns."""
-    table = Tabular(align, booktabs=True)
-    table.add_row(
-        [
-            MultiColumn(h[1], align="c", data=NoEscape(h[0]))
-            if isinstance(h, tuple)
-            else NoEscape(h)
-            for h in header
-        ]
-    )
+def _header_cells(header: Sequence) -> list:
+    return [
+        MultiColumn(h[1], align="c", data=NoEscape(h[0])) if isinstance(h, tuple) else NoEscape(h)
+        for h in header
+    ]
+
+
+def _add_header(table, header: Sequence, subheader: Sequence | None) -> None:
+    """The header row, then (if given) a sub-header row under it with a rule under each group
+    of spanned columns; both above the header's rule, so that no header sits in the body."""
+    table.add_row(_header_cells(header))
+    if subheader is not None:
+        column = 1
+        for cell in header:
+            span = cell[1] if isinstance(cell, tuple) else 1
+            if span > 1:
+                table.append(NoEscape(rf"\cmidrule(lr){{{column}-{column + span - 1}}}"))
+            column += span
+        table.add_row([NoEscape(str(c)) for c in subheader])
     table.add_hline()
+
+
+def tabular(
+    header: Sequence, rows: Sequence[Sequence[str]], align: str, subheader: Sequence | None = None
+) -> str:
+    """A booktabs tabular; cells are LaTeX already (no escaping). A header cell may be a
+    ``(text, span)`` pair, centred over ``span`` columns; ``subheader`` is a second header row
+    (say, "in" and "far" under each task), set above the header's rule."""
+    table = Tabular(align, booktabs=True)
+    _add_header(table, header, subheader)
+    for row in rows:
+        table.add_row([NoEscape(str(c)) for c in row])
+    return table.dumps() + "\n"
+
+
+def longtable(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> str:
+    """A booktabs longtable whose header is repeated at the top of every page it runs onto."""
+    table = LongTable(align, booktabs=True)
+    _add_header(table, header, None)
+    table.end_table_header()
     for row in rows:
         table.add_row([NoEscape(str(c)) for c in row])
     return table.dumps() + "\n"

@@ -15,7 +15,7 @@ with snakemake_job(snakemake):
     tasks = list(dict.fromkeys(task for task, _ in table.columns))
     header = ["operator"] + [(SHORT_NAMES.get(t, t), 2) for t in tasks]
     sub = [""] + ["in", "far"] * len(tasks)
-    rows = [sub] + [
+    rows = [
         [code(op)]
         + [
             fmt(float(m), 2) + ("" if pd.isna(h) else rf"${{\pm}}${fmt(float(h), 1)}")
@@ -23,4 +23,6 @@ with snakemake_job(snakemake):
         ]
         for op in table.index
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "rr" * len(tasks)))
+    Path(snakemake.output.tex).write_text(
+        tabular(header, rows, "l" + "rr" * len(tasks), subheader=sub)
+    )
