@@ -49,3 +49,62 @@ def test_an_executed_notebook_prints_no_path_of_the_machine_that_ran_it(tmp_path
     printed = "".join("".join(o.get("text", [])) for o in cells[0]["outputs"])
     assert "FutureWarning: old API" in printed and "done" in printed
     assert "/opt/env" not in printed
+
+
+def test_notebook_math_is_rendered_to_mathml_with_no_script_from_the_network(tmp_path):
+    source = tmp_path / "math.py"
+    source.write_text(
+        "# %% [markdown]\n# Attention: $\\mathrm{softmax}(QK^\\top/\\sqrt d)V$, and\n#\n"
+        "# $$\\sum_j A_{ij} = 1$$\n#\n# a price of \\$5.\n\n# %%\nprint(1)\n"
+    )
+    execute(source, tmp_path / "m.ipynb", tmp_path / "m.html", threads=1, timeout_s=120)
+    html = (tmp_path / "m.html").read_text()
+    assert html.count("<math") == 2 and 'display="block"' in html
+    assert "mathjax" not in html.lower() and "anatomymath" not in html
+    assert "$5" in html or "\\$5" in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "attention_is_all_you_need",
+        "mathematical_properties",
+        "performer_kernels",
+        "message_passing",
+        "vision_transformer",
+        "cross_attention_control",
+    ],
+)
+def test_every_formula_of_the_pipelines_notebooks_renders_offline(name):
+    from pathlib import Path
+
+    import jupytext
+
+    from anatomy.notebooks import offline_math
+
+    root = Path(__file__).resolve().parents[1]
+    _, formulas = offline_math(jupytext.read(root / f"workflow/notebooks/{name}.py"))
+    assert all(m.startswith("<math") for m in formulas.values())
+
+
+def test_a_notebook_reads_the_pipelines_outputs_by_name_from_its_rule(tmp_path):
+    import json
+
+    from anatomy.notebooks import inputs
+
+    (tmp_path / "nb.inputs.json").write_text(json.dumps({"table": "data/results/x.parquet"}))
+    assert inputs("nb", tmp_path) == {"table": "data/results/x.parquet"}
+    with pytest.raises(FileNotFoundError, match="snakemake --cores 1 data/notebooks/other.html"):
+        inputs("other", tmp_path)
+
+
+def test_no_notebook_spells_a_path_of_the_pipelines_outputs():
+    # Paths come from the rule (anatomy.notebooks.inputs); prose may name them.
+    from pathlib import Path
+
+    for source in sorted((Path(__file__).resolve().parents[1] / "workflow/notebooks").glob("*.py")):
+        code = [
+            line for line in source.read_text().splitlines() if not line.lstrip().startswith("#")
+        ]
+        for line in code:
+            assert '"data/' not in line and "'data/" not in line, f"{source.name}: {line.strip()}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,20 @@ warnings.formatwarning = lambda message, category, *where, **_: f"{category.__na
 
 class NotebookError(RuntimeError):
     """A cell failed; ``str()`` names the notebook and the error in one line."""
+
+
+def inputs(name: str, folder: str | Path = "data/notebooks") -> dict:
+    """The pipeline outputs notebook ``name`` reads, by name: written by its rule
+    (``execute_notebook``, from ``NOTEBOOK_INPUTS`` in workflow/rules/notebooks.smk) to
+    ``data/notebooks/<name>.inputs.json`` before it runs."""
+    import json
+
+    path = Path(folder) / f"{name}.inputs.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: run `snakemake --cores 1 data/notebooks/{name}.html` once"
+        )
+    return json.loads(path.read_text())
 
 
 def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int) -> None:
@@ -50,8 +65,44 @@ def execute(source: Path, ipynb: Path, html: Path, threads: int, timeout_s: int)
     notebook.cells.pop(0)
     ipynb.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, ipynb)
-    body, _ = HTMLExporter().from_notebook_node(notebook)
-    html.write_text(body)
+    shown, formulas = offline_math(notebook)
+    body, _ = HTMLExporter().from_notebook_node(shown)
+    for token, mathml in formulas.items():
+        body = body.replace(token, mathml)
+    html.write_text(MATHJAX_LOADER.sub("", body))
+
+
+# Math in markdown cells: $$display$$ and $inline$ (not \$, not "$ 5 and $ 6").
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$", re.S)
+# nbconvert's script that loads MathJax from a CDN: blank on a machine offline, so dropped.
+MATHJAX_LOADER = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+
+
+def offline_math(notebook):
+    """A copy of ``notebook`` whose markdown math is replaced by tokens, and the MathML of each
+    token (latex2mathml): the HTML shows the math with no script and no network, in any
+    browser that renders MathML. A formula latex2mathml cannot read raises ValueError."""
+    import copy
+
+    from latex2mathml.converter import convert
+
+    shown, formulas = copy.deepcopy(notebook), {}
+
+    def swap(match: re.Match) -> str:
+        display = match.group(1) is not None
+        tex = match.group(1) if display else match.group(2)
+        try:
+            mathml = convert(tex.strip(), display="block" if display else "inline")
+        except Exception as error:  # latex2mathml raises its own exception types
+            raise ValueError(f"formula ${tex}$ cannot be rendered offline: {error}") from error
+        token = f"anatomymath{len(formulas)}x"
+        formulas[token] = mathml
+        return token
+
+    for cell in shown.cells:
+        if cell.cell_type == "markdown":
+            cell.source = MATH.sub(swap, cell.source)
+    return shown, formulas
 
 
 def main(argv: list[str] | None = None) -> int:

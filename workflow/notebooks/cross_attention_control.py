@@ -57,12 +57,14 @@ from anatomy import diffusion_analysis as da
 from anatomy import plotting
 from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
+from anatomy.notebooks import inputs
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 # The model the note's measurements probed; with a pretrained model there, our first seed's.
-probed = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["model"]
+paths = inputs("cross_attention_control")  # what the pipeline hands this notebook, by name
+probed = pd.read_json(paths["token_maps_meta"], typ="series")["model"]
 if not Path(probed, "anatomy.json").exists():
-    probed = min(Path("data/models/diffusion/base").glob("seed*"), key=lambda p: int(p.name[4:]))
+    probed = paths["model"]
 model = dm.load(probed)
 info = pd.read_json(Path(probed, "anatomy.json"), typ="series")
 seed = int(info["seed"])  # the model's training seed: its held-out combinations
@@ -104,7 +106,7 @@ print(
 
 # %%
 captions = da.captions_for(prompts, data)
-run = pd.read_json("data/results/diffusion/token_maps.json", typ="series")["settings"]
+run = pd.read_json(paths["token_maps_meta"], typ="series")["settings"]
 sampling = run["sampling"]  # the pipeline's own DDIM steps and guidance scale
 print("sampling:", sampling)
 reads, controlled = da.sample_reads(model, prompts, data, sampling, seed=1)
@@ -184,8 +186,8 @@ for r, label in enumerate(["source", "tau=0", "tau=.5", "tau=1"]):
 
 # %%
 print({k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")})
-maps_all = pd.read_parquet("data/results/diffusion/token_maps.parquet")
-ablations = pd.read_parquet("data/results/diffusion/ablations.parquet")
+maps_all = pd.read_parquet(paths["token_maps"])
+ablations = pd.read_parquet(paths["ablations"])
 da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
 
 # %% [markdown]
@@ -202,7 +204,7 @@ da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3
 # %%
 from anatomy.intervals import seed_means  # noqa: E402
 
-found = sorted(Path("data/results/diffusion/variants").glob("seed*.parquet"))
+found = paths["variants"]  # the retrained variants, one table per seed
 if found:
     variants = pd.concat(pd.read_parquet(p) for p in found)
     means = seed_means(variants.drop(columns="operator"))

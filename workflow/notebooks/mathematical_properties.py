@@ -188,10 +188,12 @@ import json
 
 import pandas as pd
 
+from anatomy.notebooks import inputs
 from anatomy.zoo_summary import parity_sentence, parity_verdict
 
-learn = pd.read_parquet("data/results/zoo/parity_learnability.parquet")
-rule = json.loads(open("data/results/zoo/parity_learnability.json").read())["settings"]
+paths = inputs("mathematical_properties")  # what the pipeline hands this notebook, by name
+learn = pd.read_parquet(paths["learnability"])
+rule = json.loads(open(paths["learnability_meta"]).read())["settings"]
 print(learn.pivot_table(index="n", columns="seed", values="accuracy").round(3))
 print("construction margin:", learn.groupby("n").margin.first().round(5).to_dict())
 result = parity_verdict(learn, rule["learned"], rule["failed"], rule["margin_ratio"])

@@ -153,8 +153,9 @@ import pandas as pd
 
 from anatomy.artifacts import load_torch
 from anatomy.linear_kernels import adjacency_summary
+from anatomy.notebooks import inputs
 
-data = load_torch("data/results/equivalent_forms/adjacency.pt")
+data = load_torch(inputs("message_passing")["adjacency"])
 rows = [
     {"operator": m["operator"], "seed": m["seed"], "change": float(m["row_change"].mean())}
     for m in data["maps"]

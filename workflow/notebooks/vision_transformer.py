@@ -43,10 +43,13 @@ from anatomy import vit_analysis as va
 from anatomy import vit_measurements as vm
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
-run = pd.read_json("data/results/vit/patch.json", typ="series")
+from anatomy.notebooks import inputs  # noqa: E402
+
+paths = inputs("vision_transformer")  # what the pipeline hands this notebook, by name
+run = pd.read_json(paths["patch_meta"], typ="series")
 settings, seed = run["settings"], run["seeds"][0]  # the first training seed's models
 reference = vit.ModelSpec("softmax", settings["reference_patch"]).name
-checkpoint = f"data/models/vit/{reference}/seed{seed}.pt"
+checkpoint = paths["model"]
 print("reference model:", checkpoint, "| patch sizes:", settings["patch_sizes"])
 
 # %% [markdown]
@@ -60,7 +63,7 @@ print("reference model:", checkpoint, "| patch sizes:", settings["patch_sizes"])
 # index of a map with each of the two masks tells these apart.
 
 # %%
-data = torch.load("data/results/vit/data.pt")
+data = torch.load(paths["data"])
 objects = vit_data.evaluation_set(data)
 fig, axes = plt.subplots(1, 6, figsize=(8, 1.6))
 for ax, image, t, d, label in zip(
@@ -240,7 +243,7 @@ for p in settings["patch_sizes"]:
 # %%
 from anatomy.intervals import seed_means  # noqa: E402
 
-sweep = seed_means(pd.read_parquet("data/results/vit/tokens.parquet"))
+sweep = seed_means(pd.read_parquet(paths["tokens"]))
 sweep[
     [
         "model",

@@ -1,11 +1,14 @@
-"""Execute one literate notebook into .ipynb and .html, with the rule's threads."""
+"""Execute one literate notebook into .ipynb and .html, with the rule's threads; first write
+the pipeline outputs it reads, by name, where it looks for them (anatomy.notebooks.inputs)."""
 
+import json
 from pathlib import Path
 
 from anatomy.notebooks import execute
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
+    Path(snakemake.output.inputs).write_text(json.dumps(dict(snakemake.params.inputs), indent=1))
     execute(
         Path(snakemake.input.notebook),
         Path(snakemake.output.ipynb),
