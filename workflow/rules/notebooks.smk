@@ -25,13 +25,6 @@ NOTEBOOK_INPUTS = {
 }
 
 
-def notebook_input_files(name: str) -> list[str]:
-    files = []
-    for value in NOTEBOOK_INPUTS.get(name, {}).values():
-        files += value if isinstance(value, list) else [value]
-    return files
-
-
 rule execute_notebook:
     input:
         notebook="workflow/notebooks/{name}.py",
@@ -41,7 +34,11 @@ rule execute_notebook:
             | set(with_plugins(script_library(f"workflow/notebooks/{w.name}.py", PACKAGE_DIR)))
         ),
         # What a notebook reads from the pipeline's outputs (most compute their own).
-        results=lambda w: notebook_input_files(w.name),
+        results=lambda w: [
+            path
+            for value in NOTEBOOK_INPUTS.get(w.name, {}).values()
+            for path in (value if isinstance(value, list) else [value])
+        ],
     output:
         ipynb="data/notebooks/{name}.ipynb",
         inputs="data/notebooks/{name}.inputs.json",
