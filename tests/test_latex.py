@@ -143,3 +143,18 @@ def test_a_long_table_repeats_its_header_on_every_page():
     assert tex.index(r"\endhead") < tex.index("a&b") and tex.index("file&rule") < tex.index(
         r"\endhead"
     )
+
+
+def test_a_generated_table_reads_the_same_in_html():
+    from anatomy.latex import code, tabular, tabular_html, with_interval
+
+    tex = tabular(
+        ["op", ("recall", 2)],
+        [[code("linear_elu"), with_interval(0.97, 0.031), r"\ensuremath{1.4\times10^{-4}}"]],
+        "lrr",
+        ["", "in", "far"],
+    )
+    html = tabular_html(tex)
+    assert "<th colspan=2>recall</th>" in html and "<th>in</th><th>far</th>" in html
+    assert "<td><code>linear_elu</code></td>" in html and "0.97 ± 0.031" in html
+    assert "1.4×10<sup>-4</sup>" in html and "\\" not in html

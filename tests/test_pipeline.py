@@ -298,9 +298,15 @@ def test_pretrained_vits_are_probed_beside_the_tiny_ones(work):
 def test_the_html_report_holds_the_figures_tables_and_notebooks_with_captions(work):
     snakemake(work, "--report", "report.html")
     html = (work / "report.html").read_text()
-    for name in ("vit_maps.png", "softmax_sharpness.png", "vit_jaccard.tex"):
+    for name in ("vit_maps.png", "softmax_sharpness.png", "vit_jaccard.html", "note.pdf"):
         assert name in html, name
     assert "vision_transformer.html" in html
+    # Categories in the note's order; tables as HTML (anatomy.latex.tabular_html).
+    categories = ["Layer A.1 - what softmax constrains", "Layer A.3 - the operator zoo"]
+    categories += ["Layer B - equivalent forms", "Layer C.2 - cross-attention in diffusion"]
+    assert all(c in html for c in categories)
+    table = (work / "data/report/tables/zoo_baselines.html").read_text()
+    assert "<th>chance</th>" in table and "<code>uniform</code>" in table and "±" in table
     # A caption is the docstring of the script that drew the figure.
     assert "where each trained ViT looks" in html
 

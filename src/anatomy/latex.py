@@ -161,6 +161,80 @@ def longtable(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> st
     return table.dumps() + "\n"
 
 
+_HTML_MARKUP = [
+    (re.compile(r"\\texttt\{([^{}]*)\}"), r"<code>\1</code>"),
+    (re.compile(r"\\textbf\{([^{}]*)\}"), r"<b>\1</b>"),
+    (re.compile(r"\\emph\{([^{}]*)\}"), r"<i>\1</i>"),
+    (re.compile(r"\\ensuremath\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"), r"\1"),
+    (re.compile(r"\$?\{?\\pm\}?\$?"), " ± "),
+    (re.compile(r"\\times"), "×"),
+    (re.compile(r"10\^\{([^{}]*)\}"), r"10<sup>\1</sup>"),
+    (re.compile(r"\\([_%&#$])"), r"\1"),
+    (re.compile(r"\\(?:dag|dagger)\b"), "†"),
+    (re.compile(r"\$"), ""),
+]
+
+
+def _html_cell(cell: str) -> tuple[str, int]:
+    """One tabular cell as HTML text and its column span."""
+    import html
+
+    span = 1
+    match = re.fullmatch(r"\s*\\multicolumn\{(\d+)\}\{[^}]*\}\{(.*)\}\s*", cell, flags=re.S)
+    if match:
+        span, cell = int(match.group(1)), match.group(2)
+    text = html.escape(cell.strip(), quote=False)
+    for pattern, replacement in _HTML_MARKUP:
+        text = pattern.sub(replacement, text)
+    text = re.sub(r"\\[a-zA-Z]+\*?(\[[^]]*\])?", "", text).replace("{", "").replace("}", "")
+    return " ".join(text.split()), span
+
+
+def tabular_html(tex: str) -> str:
+    """A table written by :func:`tabular` (or :func:`longtable`) as an HTML table, for the
+    report: header rows above the first rule, body rows below it; LaTeX markup of the cells
+    turned into its HTML or plain-text equivalent."""
+    body = re.sub(
+        r"\\begin\{(?:tabular|longtable)\}\{.*?\}%?\n|\\end\{(?:tabular|longtable)\}", "", tex
+    )
+    rows, head = [], True
+    for raw in re.split(r"\\\\", body):
+        for line in raw.splitlines():
+            line = line.strip().rstrip("%")
+            if line.startswith(r"\midrule") or line.startswith(r"\endhead"):
+                head = False
+            line = re.sub(
+                r"\\(toprule|midrule|bottomrule|endhead|cmidrule\(\w*\)\{[^}]*\})", "", line
+            )
+            if line.strip():
+                tag = "th" if head else "td"
+                cells = [_html_cell(c) for c in re.split(r"(?<!\\)&", line)]
+                rows.append(
+                    "<tr>"
+                    + "".join(
+                        f"<{tag}{f' colspan={span}' if span > 1 else ''}>{text}</{tag}>"
+                        for text, span in cells
+                    )
+                    + "</tr>"
+                )
+    return '<table class="anatomy">\n' + "\n".join(rows) + "\n</table>\n"
+
+
+def write_table(output, tex: str) -> None:
+    """Write a generated table: its LaTeX (``output.tex``, for the note) and, where the rule
+    asks for it, its HTML (``output.html``, for the report)."""
+    Path(output.tex).write_text(tex)
+    if hasattr(output, "html"):
+        Path(output.html).parent.mkdir(parents=True, exist_ok=True)
+        style = (
+            "<style>table.anatomy{border-collapse:collapse;font:13px sans-serif}"
+            "table.anatomy th,table.anatomy td{padding:2px 8px;text-align:right;"
+            "border-bottom:1px solid #ddd}table.anatomy th{border-bottom:2px solid #888}"
+            "table.anatomy td:first-child,table.anatomy th:first-child{text-align:left}</style>\n"
+        )
+        Path(output.html).write_text(style + tabular_html(tex))
+
+
 # --------------------------------------------------------------------------------------------
 # The PDF build
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ put_library_on_path(Path(workflow.basedir) / "src")
 # Conda environments for --sdm conda, relative to workflow/rules/ (where every rule lives).
 ENVS = {name: f"../../envs/{name}.yaml" for name in ("pipeline", "latex")}
 
+REPORT_TABLES = "data/report/tables"  # the generated tables as HTML, for the report
 NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
 ARCHIVE = "paper/build/note-arxiv.tar.gz"  # its sources, ready for arXiv
 RESULTS = "data/results"

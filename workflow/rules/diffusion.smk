@@ -253,7 +253,7 @@ rule plot_diffusion:
         lib=library_of("../scripts/fig_{wildcards.diffusion_figure}.py"),
     output:
         pdf="figures/{diffusion_figure}.pdf",
-        png=shown("figures/{diffusion_figure}.png", "Layer C - diffusion"),
+        png=shown("figures/{diffusion_figure}.png", "Layer C.2 - cross-attention in diffusion"),
     log:
         f"{LOGS}/plot_{{diffusion_figure}}.log",
     wildcard_constraints:
@@ -279,7 +279,8 @@ rule tabulate_diffusion:
         script="workflow/scripts/tab_{diffusion_table}.py",
         lib=library_of("../scripts/tab_{wildcards.diffusion_table}.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{diffusion_table}}.tex", "Layer C - diffusion"),
+        tex=f"{GENERATED}/tables/{{diffusion_table}}.tex",
+        html=shown(f"{REPORT_TABLES}/{{diffusion_table}}.html", "Layer C.2 - cross-attention in diffusion"),
     log:
         f"{LOGS}/tabulate_{{diffusion_table}}.log",
     wildcard_constraints:

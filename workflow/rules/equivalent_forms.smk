@@ -98,7 +98,8 @@ rule tabulate_equivalent_forms:
         script="workflow/scripts/tab_{eq_table}.py",
         lib=library_of("../scripts/tab_{wildcards.eq_table}.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{eq_table}}.tex", "Layer B - equivalent forms"),
+        tex=f"{GENERATED}/tables/{{eq_table}}.tex",
+        html=shown(f"{REPORT_TABLES}/{{eq_table}}.html", "Layer B - equivalent forms"),
     log:
         f"{LOGS}/tabulate_{{eq_table}}.log",
     wildcard_constraints:

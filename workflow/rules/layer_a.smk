@@ -41,7 +41,7 @@ rule plot_softmax_constraints:
         lib=library_of("../scripts/fig_{wildcards.figure}.py"),
     output:
         pdf="figures/{figure}.pdf",
-        png=shown("figures/{figure}.png", "Layer A - what softmax constrains"),
+        png=shown("figures/{figure}.png", "Layer A.1 - what softmax constrains"),
     log:
         f"{LOGS}/plot_{{figure}}.log",
     wildcard_constraints:
@@ -59,7 +59,8 @@ rule tabulate_softmax_properties:
         table=result("softmax_constraints", "properties"),
         lib=library_of("../scripts/tab_softmax_properties.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/softmax_properties.tex", "Layer A - what softmax constrains"),
+        tex=f"{GENERATED}/tables/softmax_properties.tex",
+        html=shown(f"{REPORT_TABLES}/softmax_properties.html", "Layer A.1 - what softmax constrains"),
     log:
         f"{LOGS}/tabulate_softmax_properties.log",
     params:
@@ -127,7 +128,7 @@ rule plot_expressivity:
         lib=library_of("../scripts/fig_{wildcards.figure}.py"),
     output:
         pdf="figures/{figure}.pdf",
-        png=shown("figures/{figure}.png", "Layer A - expressivity"),
+        png=shown("figures/{figure}.png", "Layer A.2 - what attention can express"),
     log:
         f"{LOGS}/plot_{{figure}}.log",
     wildcard_constraints:

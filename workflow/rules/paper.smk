@@ -78,12 +78,14 @@ rule compile_note:
         note_assets=NOTE_ASSETS,
         lib=library_of("../scripts/build_pdf.py"),
     output:
-        pdf=NOTE_PDF,
+        pdf=shown(NOTE_PDF, "Note (the PDF)"),
     log:
         job=f"{LOGS}/compile_note.log",
         tex=f"{LOGS}/compile_note.tex.log",  # latexmk's output and the TeX log
     benchmark:
         f"{BENCHMARKS}/compile_note.tsv"
+    params:
+        caption="The note itself, compiled from paper/ with the figures, tables and numbers above.",
     conda:
         ENVS["latex"]
     script:

@@ -179,7 +179,7 @@ rule plot_vit:
         lib=library_of("../scripts/fig_{wildcards.vit_figure}.py"),
     output:
         pdf="figures/{vit_figure}.pdf",
-        png=shown("figures/{vit_figure}.png", "Layer C - vision transformers"),
+        png=shown("figures/{vit_figure}.png", "Layer C.1 - vision transformers"),
     log:
         f"{LOGS}/plot_{{vit_figure}}.log",
     wildcard_constraints:
@@ -198,7 +198,8 @@ rule tabulate_vit:
         script="workflow/scripts/tab_{vit_table}.py",
         lib=library_of("../scripts/tab_{wildcards.vit_table}.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{vit_table}}.tex", "Layer C - vision transformers"),
+        tex=f"{GENERATED}/tables/{{vit_table}}.tex",
+        html=shown(f"{REPORT_TABLES}/{{vit_table}}.html", "Layer C.1 - vision transformers"),
     log:
         f"{LOGS}/tabulate_{{vit_table}}.log",
     wildcard_constraints:

@@ -126,7 +126,7 @@ rule plot_zoo:
         lib=library_of("../scripts/fig_{wildcards.zoo_figure}.py"),
     output:
         pdf="figures/{zoo_figure}.pdf",
-        png=shown("figures/{zoo_figure}.png", "Layer A - the operator zoo"),
+        png=shown("figures/{zoo_figure}.png", "Layer A.3 - the operator zoo"),
     log:
         f"{LOGS}/plot_{{zoo_figure}}.log",
     wildcard_constraints:
@@ -145,7 +145,8 @@ rule tabulate_zoo:
         table=rules.collect_zoo.output.table,
         lib=library_of("../scripts/tab_{wildcards.zoo_table}.py"),
     output:
-        tex=shown(f"{GENERATED}/tables/{{zoo_table}}.tex", "Layer A - the operator zoo"),
+        tex=f"{GENERATED}/tables/{{zoo_table}}.tex",
+        html=shown(f"{REPORT_TABLES}/{{zoo_table}}.html", "Layer A.3 - the operator zoo"),
     log:
         f"{LOGS}/tabulate_{{zoo_table}}.log",
     wildcard_constraints:
@@ -187,7 +188,7 @@ rule plot_parity_learnability:
         lib=library_of("../scripts/fig_parity_learnability.py"),
     output:
         pdf="figures/parity_learnability.pdf",
-        png=shown("figures/parity_learnability.png", "Layer A - the operator zoo"),
+        png=shown("figures/parity_learnability.png", "Layer A.3 - the operator zoo"),
     log:
         f"{LOGS}/plot_parity_learnability.log",
     params:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.diffusion_analysis import layer_map, layer_map_over_seeds, role_counts, seed_tables
-from anatomy.latex import fmt, tabular
+from anatomy.latex import fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -50,4 +50,4 @@ with snakemake_job(snakemake):
         ]
         for _, r in table.iterrows()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrlr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrrrrlr"))

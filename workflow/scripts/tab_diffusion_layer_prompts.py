@@ -1,11 +1,9 @@
 """Table: per-layer prompts (P+). Prompt B in one group of layers, prompt A elsewhere: how
 often the image shows B's colours, binds as B says, and places objects as B says."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import fmt, tabular
+from anatomy.latex import fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -25,4 +23,4 @@ with snakemake_job(snakemake):
                 for p in "AB"
             ]
         )
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrrrr"))

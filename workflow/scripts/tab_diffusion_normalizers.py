@@ -3,12 +3,10 @@ trained with sparsemax and 1.5-entmax cross-attention at the same budget and see
 colour presence and the colour words' maps on held-out prompts, and each one's paired
 difference in binding from softmax (the same seed's split, prompts and noise on both sides)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.diffusion_analysis import normalizer_comparison
-from anatomy.latex import code, fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt_int, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -35,4 +33,4 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrrr"))

@@ -3,10 +3,8 @@ at the variants' step count and the normalizer variants), by the base model's ru
 seed: per layer, the binding that uniform maps in that layer alone cost (mean over seeds with
 its 95% interval over seeds) and in how many seeds the rule finds it binding."""
 
-from pathlib import Path
-
 from anatomy.diffusion_analysis import variant_layer_maps, variant_layer_summary
-from anatomy.latex import code, tabular, with_interval
+from anatomy.latex import code, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -27,4 +25,4 @@ with snakemake_job(snakemake):
             row += [with_interval(r.cost, r.cost_ci), f"{r.binding} of {r.seeds}"]
         rows.append(row)
     columns = "lr" + "rr" * len(models)
-    Path(snakemake.output.tex).write_text(tabular(header, rows, columns))
+    write_table(snakemake.output, tabular(header, rows, columns))

@@ -2,12 +2,10 @@
 text in its time embedding and one trained with uniform cross-attention maps: means over the
 training seeds, each with its 95% interval over seeds."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt_int, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -37,4 +35,4 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrrr"))

@@ -2,11 +2,10 @@
 beside its tolerance."""
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular
+from anatomy.latex import fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -22,6 +21,7 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(
-        tabular(["check", "max difference or value", "tolerance", "holds"], rows, "lrrr")
+    write_table(
+        snakemake.output,
+        tabular(["check", "max difference or value", "tolerance", "holds"], rows, "lrrr"),
     )

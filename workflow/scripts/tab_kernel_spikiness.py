@@ -1,11 +1,9 @@
 """Table: what each kernel keeps of softmax: spikiness (row entropy, largest weight, exact
 zeros) and monotonicity (Spearman correlation of the weight with q.k), same inputs."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular
+from anatomy.latex import code, fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -35,4 +33,4 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lllrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lllrrrr"))

@@ -1,11 +1,9 @@
 """Table: from the Layer A zoo, each kernel's in-range accuracy on a content task against a
 purely positional one."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular
+from anatomy.latex import code, fmt, tabular, write_table
 from anatomy.linear_kernels import recall_against_position
 from anatomy.runtime import snakemake_job
 
@@ -24,6 +22,7 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(
-        tabular(["kernel", f"{content} (content)", f"{position} (position)", "gap"], rows, "lrrr")
+    write_table(
+        snakemake.output,
+        tabular(["kernel", f"{content} (content)", f"{position} (position)", "gap"], rows, "lrrr"),
     )

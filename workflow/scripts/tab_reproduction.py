@@ -2,11 +2,9 @@
 with the criterion in the config (`reproduction`) and its verdict; a dagger marks a criterion
 set after earlier runs had shown our number; a failed row stays in the table."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import fmt, tabular, write_macros
+from anatomy.latex import fmt, tabular, write_macros, write_table
 from anatomy.reproduction import macro_values, read_values, table
 from anatomy.runtime import snakemake_job
 
@@ -40,7 +38,7 @@ with snakemake_job(snakemake):
             ]
         )
     header = ["paper", "published result", "value", "ours", "criterion", "verdict"]
-    Path(snakemake.output.tex).write_text(tabular(header, lines, r"lp{5.2cm}rrlc"))
+    write_table(snakemake.output, tabular(header, lines, r"lp{5.2cm}rrlc"))
     write_macros(
         macro_values(rows),
         snakemake.output.macros,

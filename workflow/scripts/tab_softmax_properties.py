@@ -1,10 +1,8 @@
 """Table: structural properties of one self-attention layer, one row per operator."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular
+from anatomy.latex import code, fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.softmax_constraints import PROPERTY_SUMMARY, summarize_properties
 
@@ -14,4 +12,4 @@ with snakemake_job(snakemake):
     rows = []
     for name in summary.columns:
         rows.append([code(name)] + [fmt(float(v), 2) for v in summary[name]])
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "l" + "r" * len(summary.index)))
+    write_table(snakemake.output, tabular(header, rows, "l" + "r" * len(summary.index)))

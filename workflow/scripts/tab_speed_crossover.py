@@ -1,11 +1,9 @@
 """Table: the sequence length from which each linear method stays faster than the best
 softmax of the same kind, and its speed-up at the longest length measured."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, fmt_int, tabular
+from anatomy.latex import code, fmt, fmt_int, tabular, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.speed import crossover
 
@@ -23,4 +21,4 @@ with snakemake_job(snakemake):
         ]
         for r in table.itertuples()
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "llp{4.2cm}rr"))
+    write_table(snakemake.output, tabular(header, rows, "llp{4.2cm}rr"))

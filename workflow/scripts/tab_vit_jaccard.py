@@ -5,12 +5,10 @@ are but not which one the label needs (brightness, both objects weighted equally
 target position). Means over the training seeds; the margin's spread is its 95% interval over
 seeds (with one seed, the standard error over images)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, tabular, with_interval
+from anatomy.latex import code, fmt, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -62,4 +60,4 @@ with snakemake_job(snakemake):
         for i, (label, r) in enumerate(picks):
             rows.append([code(model) if i == 0 else "", label, *cells(r)])
     header = ["model", "map", "$J$ target", "$J$ distractor", "margin", "mass / area on target"]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "llrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "llrrrr"))

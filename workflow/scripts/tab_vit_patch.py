@@ -3,12 +3,10 @@ model re-patchified (timm set_input_size) to the other sizes: accuracy, mean att
 distance in pixels, in patches and against uniform attention, and the rollout's margin.
 Means over the training seeds; accuracy with its 95% interval over seeds."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt, fmt_int, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
@@ -38,4 +36,4 @@ with snakemake_job(snakemake):
         "/ uniform",
         "rollout margin",
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "llrrrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "llrrrrrrr"))

@@ -4,12 +4,10 @@ distance in pixels, in patches and as a share of the image side, and the final r
 margin on the target. Means over the training seeds with their 95% intervals; chance is one
 over the number of shapes (the labels are drawn uniformly)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, fmt_int, tabular, with_interval
+from anatomy.latex import code, fmt, fmt_int, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.shapes_data import SHAPES
 
@@ -42,4 +40,4 @@ with snakemake_job(snakemake):
         "/ image side",
         "rollout margin",
     ]
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrrrrrr"))

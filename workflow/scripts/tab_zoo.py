@@ -1,10 +1,8 @@
 """Table: the zoo, operator x task, accuracy in distribution and at the largest test size."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular
+from anatomy.latex import code, fmt, tabular, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import SHORT_NAMES, accuracy_by_regime
 
@@ -23,6 +21,4 @@ with snakemake_job(snakemake):
         ]
         for op in table.index
     ]
-    Path(snakemake.output.tex).write_text(
-        tabular(header, rows, "l" + "rr" * len(tasks), subheader=sub)
-    )
+    write_table(snakemake.output, tabular(header, rows, "l" + "rr" * len(tasks), subheader=sub))

@@ -4,11 +4,9 @@ operator, softmax, and the best sparse and best kernel operator (the family's hi
 that cell, named; a maximum over the family, so its interval is that operator's alone).
 Accuracy means over seeds with 95% t intervals."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular, with_interval
+from anatomy.latex import code, fmt, tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import SHORT_NAMES, baselines
 
@@ -31,4 +29,4 @@ with snakemake_job(snakemake):
                 with_interval(getattr(r, f"{fam}_best"), getattr(r, f"{fam}_ci")),
             ]
         rows.append(cells)
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "llrrrrlrlr"))
+    write_table(snakemake.output, tabular(header, rows, "llrrrrlrlr"))

@@ -4,11 +4,9 @@ largest test size. A dagger marks a difference whose interval excludes zero (the
 `anatomy.intervals.compare_phrase`, fixed before the run); no correction for the number of
 cells is made."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import code, tabular
+from anatomy.latex import code, tabular, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import SHORT_NAMES, paired_against
 
@@ -44,4 +42,4 @@ with snakemake_job(snakemake):
             mark = "^\\dagger" if r.verdict in ("above", "below") else ""
             cells.append(f"${two_decimals(r.difference)}{interval(r.difference_ci)}{mark}$")
         rows.append(cells)
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "ll" + "r" * len(operators)))
+    write_table(snakemake.output, tabular(header, rows, "ll" + "r" * len(operators)))

@@ -4,11 +4,9 @@ test size, and its slope against log n over every test size (slope 1 keeps the a
 fixed as n grows); and the flip sensitivity n * TV in range and at the largest size. Means over
 seeds with 95% t intervals; PARITY and Dyck-1 have no answer position and no gap."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from anatomy.latex import tabular, with_interval
+from anatomy.latex import tabular, with_interval, write_table
 from anatomy.runtime import snakemake_job
 from anatomy.zoo_summary import SHORT_NAMES, trained_measurements
 
@@ -30,4 +28,4 @@ with snakemake_job(snakemake):
             "sensitivity_far",
         ]
         rows.append([SHORT_NAMES.get(r.task, r.task)] + [cell(r, c) for c in columns])
-    Path(snakemake.output.tex).write_text(tabular(header, rows, "lrrrrr"))
+    write_table(snakemake.output, tabular(header, rows, "lrrrrr"))
