@@ -51,6 +51,8 @@ with snakemake_job(snakemake):
         xlabel="noise timestep (999 = pure noise)", ylabel="binding margin (IoU own - other)"
     )
     axes[2].legend(fontsize=plotting.SMALL, loc="upper left", bbox_to_anchor=(1.02, 1))
-    sns.move_legend(axes[0], "lower left", fontsize=plotting.SMALL, title=None)
+    sns.move_legend(  # below its panel, outside the data
+        axes[0], "upper left", bbox_to_anchor=(0, -0.3), ncol=2, title=None, frameon=False
+    )
     fig.tight_layout()
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

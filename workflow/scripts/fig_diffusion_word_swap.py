@@ -24,7 +24,7 @@ with snakemake_job(snakemake):
         title = (
             caption_lines(extras["captions"][0][c]) + "\n-> " + extras["captions"][1][c].split()[1]
         )
-        plotting.show_image(axes[0, c], grids["source"][c], title, 4.5)
+        plotting.show_image(axes[0, c], grids["source"][c], title)
         for r, tau in enumerate(taus, start=1):
             plotting.show_image(axes[r, c], grids[tau][c])
     for r, tau in enumerate(taus, start=1):
@@ -39,5 +39,5 @@ with snakemake_job(snakemake):
         table.tau, table.layout_iou_edited, marker="^", label="layout kept (IoU, edited object)"
     )
     ax.set(xlabel="tau (share of steps with source maps)", ylim=(-0.02, 1.02))
-    ax.legend(fontsize=plotting.SMALL, loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)  # below the data
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

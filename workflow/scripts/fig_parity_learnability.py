@@ -23,5 +23,5 @@ with snakemake_job(snakemake):
     twin.set_yscale("log")
     twin.set_ylabel("construction's margin", color="tab:red")
     twin.grid(False)
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.7)

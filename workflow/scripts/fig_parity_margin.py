@@ -24,6 +24,8 @@ with snakemake_job(snakemake):
         ylim=(-0.05, 1.05),
         title="but ever less confident",
     )
-    left.legend(fontsize=7)
+    right.legend(
+        *left.get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1.02, 1)
+    )  # outside the data
     fig.tight_layout()
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.85)

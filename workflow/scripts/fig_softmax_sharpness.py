@@ -69,6 +69,10 @@ with snakemake_job(snakemake):
                 ax.set_yscale("log")
             if i == 0:
                 ax.set_title(f"distractor noise std {noise:g}, gap {gap:g}")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    # One legend for every panel, outside the data (right of the top row).
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if axes[0, 0].get_legend() is not None:
+        axes[0, 0].get_legend().remove()
+    axes[0, -1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png, width=0.92)

@@ -46,6 +46,6 @@ with snakemake_job(snakemake):
     axes[0, 0].set_ylabel("distance / uniform")
     # From 0, where a local head would sit.
     axes[0, 0].set_ylim(0, max(1.1, table.distance_ratio.max() * 1.05))
-    axes[0, -1].legend(fontsize=plotting.SMALL, loc="upper right")
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1))  # outside the data
     fig.tight_layout(pad=0.3)
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
