@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
 # Every registered operator has one colour and one marker in every figure, from the registry:
 # its family picks the hues (operators.AttentionOperator.family), its place among the family's
@@ -118,7 +119,8 @@ def save(fig, pdf: str | Path, png: str | Path | None = None, width: float = 1.0
     drawn_w, drawn_h = fig.get_size_inches()
     printed = width * TEXT_WIDTH
     fig.set_size_inches(printed, drawn_h * printed / drawn_w)
-    fig.tight_layout(pad=0.3)
+    if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.tight_layout(pad=0.3)  # a constrained layout lays itself out when drawn
     Path(pdf).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(
         pdf, bbox_inches=None, metadata={"CreationDate": None, "Creator": None, "Producer": None}
@@ -216,16 +218,19 @@ def line_panels(
             ylabel=(ylabel if ylabel is not None else y) if index % ncols == 0 else "",
         )
         for axis, is_log in ((ax.xaxis, logx), (ax.yaxis, logy)):
-            if is_log:  # plain numbers on log axes; minor ticks labelled only where the
-                # view spans a decade or less (else an axis inside one decade has no labels)
+            if is_log:  # plain numbers on log axes; no crowded minor labels on x, and on y
+                # minor ticks labelled where the view spans a decade or less (else an axis
+                # inside one decade would have no labels)
                 axis.set_major_formatter(mticker.LogFormatterSciNotation())
                 axis.set_minor_formatter(
                     mticker.LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(1, 0.4))
+                    if axis is ax.yaxis
+                    else mticker.NullFormatter()
                 )
         if ylim is not None:
             ax.set_ylim(*ylim)
-        if panel is not None:
-            ax.set_title(f"{col}: {panel}")
+        if panel is not None:  # the panel's value alone: the figure's caption names the column
+            ax.set_title(str(panel))
     legend_ax = axes.flat[ncols - 1]
     if legend_ax.get_legend() is not None:
         sns.move_legend(legend_ax, "upper left", bbox_to_anchor=(1.02, 1), title=hue)

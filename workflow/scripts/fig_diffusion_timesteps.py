@@ -14,7 +14,7 @@ with snakemake_job(snakemake):
     windows = pd.read_parquet(snakemake.input.tables[0])
     maps = pd.read_parquet(snakemake.input.tables[2])
     plotting.theme()
-    fig, axes = plt.subplots(1, 3, figsize=(9.5, 2.8))
+    fig, axes = plt.subplots(1, 3, figsize=(plotting.TEXT_WIDTH, 3.0), layout="constrained")
     for ax, metric in zip(axes[:2], ("binding", "present"), strict=True):
         sns.lineplot(
             data=windows,
@@ -27,9 +27,7 @@ with snakemake_job(snakemake):
             ax=ax,
             legend=metric == "binding",
         )
-        ax.set(
-            xlabel="switch point (fraction of sampling steps)", ylabel=metric, ylim=(-0.02, 1.02)
-        )
+        ax.set(xlabel="switch point\n(share of sampling steps)", ylabel=metric, ylim=(-0.02, 1.02))
     words = maps[maps.word.isin(["colour1", "colour2"]) & (maps.layer != "all")]
     words = words.assign(layer=words["name"] + " (" + words.resolution.astype(str) + "px)")
     sns.lineplot(
@@ -48,11 +46,11 @@ with snakemake_job(snakemake):
     )
     axes[2].axhline(0, color="0.5", linewidth=0.6)
     axes[2].set(
-        xlabel="noise timestep (999 = pure noise)", ylabel="binding margin (IoU own - other)"
+        xlabel="noise timestep\n(999 = pure noise)", ylabel="binding margin\n(IoU own - other)"
     )
-    axes[2].legend(fontsize=plotting.SMALL, loc="upper left", bbox_to_anchor=(1.02, 1))
+    axes[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.42), ncol=2, frameon=False)
     sns.move_legend(  # below its panel, outside the data
-        axes[0], "upper left", bbox_to_anchor=(0, -0.3), ncol=2, title=None, frameon=False
+        axes[0], "upper left", bbox_to_anchor=(0, -0.42), ncol=1, title=None, frameon=False
     )
     fig.tight_layout()
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -1,4 +1,4 @@
-"""Figure: Prompt-to-Prompt word swap. Top row: source samples; below, the edited prompt
+"""Figure: Prompt-to-Prompt word swap. Top row: source samples (four prompts); below, the edited prompt
 (first colour changed) with the source maps injected for the first tau of the steps; right:
 edit success and layout kept against tau."""
 
@@ -15,10 +15,10 @@ with snakemake_job(snakemake):
     extras = load_torch(snakemake.input.tables[1])
     grids = extras["grids"]
     taus = [k for k in grids if k != "source"]
-    columns = len(grids["source"])
+    columns = min(4, len(grids["source"]))  # four prompts: their titles fit at print size
     plotting.theme()
-    fig = plt.figure(figsize=(0.8 * columns + 3.2, 0.8 * len(taus) + 1.4))
-    sub = fig.subfigures(1, 2, width_ratios=[0.8 * columns, 3.2])
+    fig = plt.figure(figsize=(plotting.TEXT_WIDTH, 0.85 * len(taus) + 1.5), layout="constrained")
+    sub = fig.subfigures(1, 2, width_ratios=[0.85 * columns, 2.9])
     axes = sub[0].subplots(len(taus) + 1, columns, squeeze=False)
     for c in range(columns):
         title = (
@@ -39,5 +39,5 @@ with snakemake_job(snakemake):
         table.tau, table.layout_iou_edited, marker="^", label="layout kept (IoU, edited object)"
     )
     ax.set(xlabel="tau (share of steps with source maps)", ylim=(-0.02, 1.02))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)  # below the data
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)  # below the data
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
