@@ -1,6 +1,6 @@
-"""Figure: Prompt-to-Prompt word swap. Top row: source samples (four prompts); below, the edited prompt
-(first colour changed) with the source maps injected for the first tau of the steps; right:
-edit success and layout kept against tau."""
+"""Figure: Prompt-to-Prompt word swap. Top row: source samples (four prompts); below, the
+edited prompt (first colour changed) with the source maps injected for the first tau of the
+steps; right: edit success and layout kept against tau."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
