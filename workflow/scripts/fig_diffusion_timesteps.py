@@ -14,7 +14,12 @@ with snakemake_job(snakemake):
     windows = pd.read_parquet(snakemake.input.tables[0])
     maps = pd.read_parquet(snakemake.input.tables[2])
     plotting.theme()
-    fig, axes = plt.subplots(1, 3, figsize=(plotting.TEXT_WIDTH, 3.0), layout="constrained")
+    # Three panels over a row that holds their keys, outside the data.
+    fig = plt.figure(figsize=(plotting.TEXT_WIDTH, 3.7), layout="constrained")
+    grid = fig.add_gridspec(2, 3, height_ratios=[3, 1])
+    axes = [fig.add_subplot(grid[0, i]) for i in range(3)]
+    key = fig.add_subplot(grid[1, :])
+    key.axis("off")
     for ax, metric in zip(axes[:2], ("binding", "present"), strict=True):
         sns.lineplot(
             data=windows,
@@ -48,9 +53,12 @@ with snakemake_job(snakemake):
     axes[2].set(
         xlabel="noise timestep\n(999 = pure noise)", ylabel="binding margin\n(IoU own - other)"
     )
-    axes[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.42), ncol=2, frameon=False)
-    sns.move_legend(  # below its panel, outside the data
-        axes[0], "upper left", bbox_to_anchor=(0, -0.42), ncol=1, title=None, frameon=False
-    )
-    fig.tight_layout()
+    conditions = axes[0].get_legend_handles_labels()
+    layers = axes[2].get_legend_handles_labels()
+    for ax in (axes[0], axes[2]):
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    left = key.legend(*conditions, loc="upper left", frameon=False, title="left and centre")
+    key.add_artist(left)
+    key.legend(*layers, loc="upper right", ncol=3, frameon=False, title="right")
     plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
