@@ -10,10 +10,10 @@ with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])
     timed = table[table.skipped == ""].copy()
     timed["mode"] = timed["mode"].str.replace("_", " + ")
-    time_rows = timed.assign(quantity="seconds, " + timed["mode"], value=timed.seconds)
+    time_rows = timed.assign(quantity="seconds,\n" + timed["mode"], value=timed.seconds)
     memory = timed[timed["mode"] == "forward + backward"]
     memory_rows = memory.assign(
-        quantity="peak memory (MiB), forward + backward", value=memory.peak_mib.clip(lower=0.01)
+        quantity="peak memory (MiB),\nforward + backward", value=memory.peak_mib.clip(lower=0.01)
     )
     long = pd.concat([time_rows, memory_rows])
     fig, axes = plotting.line_panels(
