@@ -5,6 +5,15 @@ import pytest
 from anatomy.notebooks import NotebookError, execute
 
 
+def executed(tmp_path, name: str, text: str):
+    """Write ``text`` as notebook ``name``, execute it; the executed .ipynb and .html paths."""
+    source = tmp_path / f"{name}.py"
+    source.write_text(text)
+    ipynb, html = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html"
+    execute(source, ipynb, html, threads=1, timeout_s=120)
+    return ipynb, html
+
+
 def test_execute_writes_executed_notebook_and_html(tmp_path):
     source = tmp_path / "nb.py"
     source.write_text("# %% [markdown]\n# A title\n\n# %%\nprint(6 * 7)\n")
@@ -24,27 +33,28 @@ def test_failing_cell_raises_one_line_and_writes_nothing(tmp_path):
 
 def test_a_notebook_that_uses_the_figure_style_shows_its_figures_inline(tmp_path):
     # Importing anatomy.plotting once forced the Agg backend, so notebooks had no images.
-    source = tmp_path / "fig.py"
-    source.write_text(
+    ipynb, _ = executed(
+        tmp_path,
+        "fig",
         "# %%\nimport matplotlib.pyplot as plt\nfrom anatomy import plotting\n\n"
         "plotting.theme()\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\n\n"
-        "# %%\nfig, _ = plotting.image_grid([__import__('torch').zeros(3, 4, 4)], ['a'], ncols=1)\n"
+        "# %%\nimport torch\n\n"
+        "fig, _ = plotting.image_grid([torch.zeros(3, 4, 4)], ['a'], ncols=1)\n",
     )
-    execute(source, tmp_path / "fig.ipynb", tmp_path / "fig.html", threads=1, timeout_s=120)
-    assert (tmp_path / "fig.ipynb").read_text().count('"image/png"') == 2
+    assert ipynb.read_text().count('"image/png"') == 2
 
 
 def test_an_executed_notebook_prints_no_path_of_the_machine_that_ran_it(tmp_path):
-    source = tmp_path / "warn.py"
-    source.write_text(
-        "# %%\nimport warnings\n\n"
-        'warnings.warn_explicit("old API", FutureWarning, "/opt/env/site-packages/lib.py", 7)\n'
-        "print('done')\n"
-    )
-    execute(source, tmp_path / "warn.ipynb", tmp_path / "warn.html", threads=1, timeout_s=120)
     import json
 
-    cells = json.loads((tmp_path / "warn.ipynb").read_text())["cells"]
+    ipynb, _ = executed(
+        tmp_path,
+        "warn",
+        "# %%\nimport warnings\n\n"
+        'warnings.warn_explicit("old API", FutureWarning, "/opt/env/site-packages/lib.py", 7)\n'
+        "print('done')\n",
+    )
+    cells = json.loads(ipynb.read_text())["cells"]
     assert len(cells) == 1 and "formatwarning" not in json.dumps(cells)  # the setup cell gone
     printed = "".join("".join(o.get("text", [])) for o in cells[0]["outputs"])
     assert "FutureWarning: old API" in printed and "done" in printed
@@ -52,13 +62,13 @@ def test_an_executed_notebook_prints_no_path_of_the_machine_that_ran_it(tmp_path
 
 
 def test_notebook_math_is_rendered_to_mathml_with_no_script_from_the_network(tmp_path):
-    source = tmp_path / "math.py"
-    source.write_text(
+    _, page = executed(
+        tmp_path,
+        "math",
         "# %% [markdown]\n# Attention: $\\mathrm{softmax}(QK^\\top/\\sqrt d)V$, and\n#\n"
-        "# $$\\sum_j A_{ij} = 1$$\n#\n# a price of \\$5.\n\n# %%\nprint(1)\n"
+        "# $$\\sum_j A_{ij} = 1$$\n#\n# a price of \\$5.\n\n# %%\nprint(1)\n",
     )
-    execute(source, tmp_path / "m.ipynb", tmp_path / "m.html", threads=1, timeout_s=120)
-    html = (tmp_path / "m.html").read_text()
+    html = page.read_text()
     assert html.count("<math") == 2 and 'display="block"' in html
     assert "mathjax" not in html.lower() and "anatomymath" not in html
     assert "$5" in html or "\\$5" in html
