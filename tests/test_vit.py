@@ -24,6 +24,24 @@ def test_registry_softmax_computes_what_timm_attention_computes():
     assert torch.allclose(ours(images()), stock(images()), atol=1e-6)
 
 
+def test_fused_softmax_trains_the_sum_the_registry_computes():
+    """Softmax attention takes PyTorch's fused kernel unless someone reads the weights: the
+    two paths agree in value and gradient, and no other operator is ever fused."""
+    model = vit.build_vit(16, 4, 16, 2, 2, 3, "softmax").train()
+    assert all(block.attn.fusable for block in model.blocks)
+    fused = model(images())
+    (fused_grad,) = torch.autograd.grad(fused.square().sum(), model.blocks[0].attn.qkv.weight)
+    for block in model.blocks:
+        block.attn.fused_attn = False
+    plain = model(images())
+    (plain_grad,) = torch.autograd.grad(plain.square().sum(), model.blocks[0].attn.qkv.weight)
+    assert torch.allclose(fused, plain, atol=1e-5)
+    assert torch.allclose(fused_grad, plain_grad, atol=1e-4)
+    for operator in ("sparsemax", "uniform", "linear_elu"):
+        blocks = vit.build_vit(16, 4, 16, 2, 2, 3, operator).blocks
+        assert not any(block.attn.fusable for block in blocks)
+
+
 def test_capture_returns_row_stochastic_maps_per_block():
     for operator in ("softmax", "sparsemax"):
         maps = vit.capture(vit.build_vit(16, 4, 16, 2, 2, 3, operator).eval(), images())

@@ -194,10 +194,10 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
         )
     from anatomy.operators import get, names  # plugins registered on import
 
-    if diffusion["pretrained"] is None and not {"pooled", "uniform"} <= set(diffusion["variants"]):
+    if diffusion["pretrained"] is None and "uniform" not in diffusion["variants"]:
         raise ConfigError(
-            f"config: diffusion.variants = {diffusion['variants']}: must hold pooled and uniform "
-            "(the section's routing comparison reads both); add other variants beside them"
+            f"config: diffusion.variants = {diffusion['variants']}: must hold uniform (the "
+            "section's routing comparison reads it); add pooled and other variants beside it"
         )
     for variant in diffusion["variants"]:
         if variant in ("pooled", "uniform"):

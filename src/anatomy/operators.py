@@ -319,6 +319,12 @@ class AttentionOperator:
             return "kernel"
         return "sparse" if self.normalizer.sparse else "dense"
 
+    @property
+    def is_scaled_softmax(self) -> bool:
+        """Whether this is Vaswani's operator exactly (``softmax(q k^T / sqrt d)``), which
+        PyTorch's fused ``scaled_dot_product_attention`` computes without the weights."""
+        return type(self.kernel) is ScaledDotProduct and type(self.normalizer) is Softmax
+
     def key_projection(self, query, make_key):
         """The key projection of a model with this operator: the query projection itself when
         the kernel's guarantees need ``W_K = W_Q`` (the one place that rule is written), else

@@ -163,7 +163,7 @@ def measure(
     rows = targets != IGNORE  # (B, L)
     logp = torch.log_softmax(logits.double(), -1)
     target_logp = logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)[rows]
-    last = model.attention_weights()[-1].double()  # (B, h, L, L)
+    last = model.attention_weights()[-1]  # (B, h, L, L), float32: sums of at most L terms
     n_keys = last.shape[-1] if not task.causal else None
     ent = row_entropy(last)  # (B, h, L)
     if task.causal:  # position i sees i + 1 keys

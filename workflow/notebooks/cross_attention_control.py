@@ -196,7 +196,8 @@ da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3
 # A test-time ablation hands a trained model maps it never saw. The pipeline also retrains the
 # model at an equal budget (the variants' step count, every seed) with the routing removed
 # (uniform maps throughout training), with a global route that cannot place words (the pooled
-# text in the time embedding), and with cross-attention weights from sparse normalizers of the
+# text in the time embedding; the gpu and smoke profiles train it, the default leaves it out for
+# time), and with cross-attention weights from sparse normalizers of the
 # operator registry (sparsemax, 1.5-entmax), whose rows put exact zeros on the other words.
 # The base model's weights at that step (`base_short`) are the comparison; each variant's
 # binding difference from it is paired by seed (same split, prompts and noise).

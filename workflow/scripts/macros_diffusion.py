@@ -207,12 +207,14 @@ with snakemake_job(snakemake):
     if snakemake.input.variants:
         per_seed = pd.concat(pd.read_parquet(p) for p in snakemake.input.variants)
         variants = seed_means(per_seed).set_index("model")
-        for name, key in (
+        routes = [
             ("base", "Full"),
             ("base_short", "Short"),
             ("pooled", "Pooled"),
             ("uniform", "Uniform"),
-        ):
+        ]
+        routes = [(name, key) for name, key in routes if name in variants.index]  # pooled: optional
+        for name, key in routes:
             for column, label in (
                 ("binding", "Binding"),
                 ("present", "Present"),
@@ -223,7 +225,7 @@ with snakemake_job(snakemake):
                 values[f"diffVar{key}{label}Ci"] = pm(variants.loc[name, f"{column}_ci"])
         # Verdicts from paired differences over seeds (same split, prompts and noise).
         by_seed = per_seed.pivot(index="seed", columns="model", values="binding")
-        for name, key in (("pooled", "Pooled"), ("uniform", "Uniform")):
+        for name, key in routes[2:]:
             mean, half = paired_difference(by_seed[name], by_seed["base_short"])
             values[f"diffVar{key}Diff"] = mean
             values[f"diffVar{key}DiffCi"] = pm(half)
