@@ -67,3 +67,16 @@ def test_operator_plugins_are_inputs_of_rules_that_use_the_registry(tmp_path, mo
     assert dependencies.with_plugins(["src/anatomy/latex.py"], environ) == ["src/anatomy/latex.py"]
     with pytest.raises(ModuleNotFoundError, match="ANATOMY_OPERATOR_PLUGINS names 'absent'"):
         dependencies.plugin_files({"ANATOMY_OPERATOR_PLUGINS": "absent"})
+
+
+@pytest.mark.parametrize(
+    "script",
+    [s for s in SCRIPTS if s.name.startswith(("measure_", "train_", "evaluate_", "compare_"))]
+    + [PACKAGE / "measurements.py"],
+    ids=lambda p: p.name,
+)
+def test_typesetting_never_reruns_a_measurement(script):
+    """A measurement or training script formats numbers (``anatomy.formatting``) but never
+    depends on the note's typesetting (``anatomy.latex``: tables, the PDF build), so an edit
+    there reruns tables and the PDF, not a model."""
+    assert "latex" not in as_modules(dependencies.script_library(script, PACKAGE))

@@ -48,7 +48,7 @@ def test_format_values_and_macros():
 
 
 def test_tabular_is_booktabs():
-    text = tabular(["a", "b"], [["1", r"$x$"]], "lr")
+    text = tabular(["a", "b"], [["1", r"$x$"]], "lc")
     assert r"\toprule" in text and r"\bottomrule" in text and "1&$x$" in text
 
 
@@ -86,7 +86,7 @@ def test_build_is_byte_reproducible_and_errors_name_file_and_line(tmp_path, monk
 
 
 def test_tabular_header_can_span_columns():
-    text = tabular(["op", ("parity", 2)], [["", "in", "far"], ["softmax", "1.0", "0.50"]], "lrr")
+    text = tabular(["op", ("parity", 2)], [["", "in", "far"], ["softmax", "1.0", "0.50"]], "lcc")
     assert r"\multicolumn{2}{c}{parity}" in text and "softmax&1.0&0.50" in text
 
 
@@ -131,9 +131,10 @@ def test_a_sub_header_sits_above_the_rule_with_a_rule_under_each_group():
     sub = ["", "in", "far", "in", "far"]
     tex = tabular(["op", ("recall", 2), ("max", 2)], [["a", "1", "2", "3", "4"]], "lrrrr", sub)
     lines = tex.splitlines()
-    row = next(i for i, line in enumerate(lines) if line.startswith("&in&far"))
+    row = next(i for i, line in enumerate(lines) if line.startswith(r"&\multicolumn{2}{c}{in}"))
     assert row < next(i for i, line in enumerate(lines) if line.startswith(r"\midrule"))
-    assert r"\cmidrule(lr){2-3}" in tex and r"\cmidrule(lr){4-5}" in tex
+    # Each number column is two halves (decimal alignment): the rules span both.
+    assert r"\cmidrule(lr){2-5}" in tex and r"\cmidrule(lr){6-9}" in tex
 
 
 def test_a_long_table_repeats_its_header_on_every_page():
@@ -158,3 +159,50 @@ def test_a_generated_table_reads_the_same_in_html():
     assert "<th colspan=2>recall</th>" in html and "<th>in</th><th>far</th>" in html
     assert "<td><code>linear_elu</code></td>" in html and "0.97 ± 0.031" in html
     assert "1.4×10<sup>-4</sup>" in html and "\\" not in html
+
+
+def test_numbers_line_up_on_their_decimal_points():
+    """A right-aligned column is two: the integer part right-aligned, the rest left-aligned
+    after it, so every decimal point of the column sits at one x; a cell that is no number
+    spans both halves."""
+    from anatomy.latex import decimal_split, tabular, tabular_html, with_interval
+
+    assert decimal_split(with_interval(0.86, 0.039)) == ("0", r".86 $\pm$ 0.039")
+    assert decimal_split(r"16\,384") == (r"16\,384", "")
+    assert decimal_split("-12.5") == ("-12", ".5")
+    assert decimal_split(r"\ensuremath{1.4\times10^{-4}}") == (
+        r"\ensuremath{1}",
+        r"\ensuremath{.4\times10^{-4}}",
+    )
+    assert decimal_split(r"$-0.07 \pm 0.03^\dagger$") == ("$-0$", r"$.07 \pm 0.03^\dagger$")
+    assert decimal_split(r"\ensuremath{1.0\times10^{-3}} $\pm$ 0.001") == (
+        r"\ensuremath{1}",
+        r"\ensuremath{.0\times10^{-3}} $\pm$ 0.001",
+    )
+    assert decimal_split("---") is None and decimal_split(r"\texttt{a}") is None
+    assert decimal_split("$x$") is None and decimal_split(r"\ensuremath{\infty}") is None
+    rows = [["a", "0.5", "---"], ["b", "12.25", "3"]]
+    tex = tabular(["op", ("acc", 2)], rows, "lrr", ["", "in", "far"])
+    assert r"\begin{tabular}{@{}lr@{}lr@{}l@{}}" in tex
+    assert "a&0&.5&\\multicolumn{2}{c}{---}" in tex and "b&12&.25&3&" in tex
+    assert r"\multicolumn{4}{c}{acc}" in tex and r"\cmidrule(lr){2-5}" in tex
+    html = tabular_html(tex)  # the report's table has one cell per number again
+    assert "<tr><td>b</td><td>12.25</td><td>3</td></tr>" in html
+    assert "<th colspan=2>acc</th>" in html and "<th>in</th><th>far</th>" in html
+
+
+def test_the_notes_figure_and_table_numbers_come_from_its_aux():
+    from anatomy.latex import asset_numbers, asset_reference
+
+    aux = (
+        r"\newlabel{asset:fig:vit_maps}{{12}{15}{What each ViT looks at}{figure.caption.30}{}}"
+        "\n"
+        r"\newlabel{asset:tab:zoo_baselines}{{3}{9}{Each task}{table.caption.8}{}}"
+        "\n"
+        r"\newlabel{sec:zoo}{{5}{8}{The operator zoo}{section.5}{}}"
+    )
+    numbers = asset_numbers(aux)
+    assert numbers == {"fig:vit_maps": "12", "tab:zoo_baselines": "3"}
+    assert asset_reference("fig", "vit_maps", numbers) == "Figure 12"
+    assert asset_reference("tab", "zoo_baselines", numbers) == "Table 3"
+    assert asset_reference("fig", "kernel_mse", numbers) == "not in the note"

@@ -249,8 +249,14 @@ def test_vit_models_maps_and_tables_reach_the_note(work):
         + ["softmax_p8_s32"]
     )
     assert sorted(p.name for p in checkpoints) == sorted(["seed0.pt", "seed1.pt"] * 6)
-    sweep = (work / "paper/generated/tables/vit_tokens.tex").read_text()
-    assert r"softmax\_p4}&16&4&16" in sweep and r"softmax\_p8\_s32}&32&8&16" in sweep
+    sweep = (work / "data/report/tables/vit_tokens.html").read_text()
+    row = "<td><code>softmax_p{}</code></td><td>{}</td><td>{}</td><td>16</td>"
+    assert row.format(4, 16, 4) in sweep and row.format("8_s32", 32, 8) in sweep, sweep
+    # In the note the numbers sit on their decimal points: integer part, then the rest.
+    assert (
+        r"softmax\_p8\_s32}&32&&8&&16&&"
+        in (work / "paper/generated/tables/vit_tokens.tex").read_text()
+    )
     objects = pd.read_parquet(work / "data/results/vit/objects.parquet")
     assert set(objects.seed) == {0, 1}
     jaccard = (work / "paper/generated/tables/vit_jaccard.tex").read_text()

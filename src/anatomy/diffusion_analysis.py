@@ -572,7 +572,7 @@ def variant_layer_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
 def variant_layer_phrase(summary: pd.DataFrame, code=str) -> str:
     """One clause per model: the layers the rule finds binding in every seed, or none, and
     the largest mean cost of a single layer's uniform maps."""
-    from anatomy.latex import word_list
+    from anatomy.formatting import word_list
 
     clauses = []
     for model, part in summary.groupby("model", sort=False):

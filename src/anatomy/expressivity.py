@@ -91,7 +91,7 @@ def phase_values(scale_table: pd.DataFrame) -> dict[str, float | int | str]:
 def rasp_values(table: pd.DataFrame) -> dict[str, float | int | str]:
     """The compiled RASP program's numbers (:func:`anatomy.rasp.length_sweep`): who runs it
     exactly at every length, where softmax breaks, and the strictly positive kernels."""
-    from anatomy.latex import code, word_list
+    from anatomy.formatting import code, word_list
     from anatomy.rasp import softmax_breaking_length
 
     accuracy = table.pivot(index="operator", columns="n", values="accuracy")

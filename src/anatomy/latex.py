@@ -7,7 +7,6 @@ the pipeline computed.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -19,80 +18,18 @@ from pathlib import Path
 from pylatex import LongTable, MultiColumn, NoEscape, Tabular
 from pylatex.base_classes import UnsafeCommand
 
+from anatomy.formatting import (  # noqa: F401 (the prose's formatting, re-exported)
+    code,
+    fmt,
+    fmt_int,
+    format_values,
+    pm,
+    seed_words,
+    with_interval,
+    word_list,
+)
+
 MACRO_NAME = re.compile(r"^[A-Za-z]+$")  # TeX control words are letters only
-
-
-def fmt(x: float, digits: int = 2) -> str:
-    """A number for the prose: ``digits`` significant figures, scientific below 1e-3.
-
-    Returns LaTeX (math mode where needed), e.g. ``0.33``, ``1.2\\times10^{-16}``.
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "---"
-    if x == 0:
-        return "0"
-    if math.isinf(x):
-        return r"\ensuremath{\infty}" if x > 0 else r"\ensuremath{-\infty}"
-    magnitude = math.floor(math.log10(abs(x)))
-    if -3 <= magnitude < 5:
-        decimals = max(0, digits - 1 - magnitude)
-        return f"{x:.{decimals}f}"
-    mantissa = round(x / 10**magnitude, digits - 1)
-    if abs(mantissa) >= 10:  # rounding carried into the next power
-        mantissa, magnitude = mantissa / 10, magnitude + 1
-    return rf"\ensuremath{{{mantissa:.{digits - 1}f}\times10^{{{magnitude}}}}}"
-
-
-def code(name: str) -> str:
-    """A name from the code (an operator, a method) in typewriter, underscores escaped."""
-    return r"\texttt{" + name.replace("_", r"\_") + "}"
-
-
-def fmt_int(x: float) -> str:
-    """An integer with thin-space thousands separators (``16\\,384``)."""
-    return f"{int(round(x)):,}".replace(",", r"\,")
-
-
-def pm(half_width: float, digits: int = 2) -> str:
-    """``\\pm`` and an interval's half-width, for math mode after the mean; empty when there
-    is no interval (one seed), so that the prose reads the same either way."""
-    if half_width is None or math.isnan(half_width):
-        return ""
-    return rf"\pm {fmt(float(half_width), digits)}"
-
-
-def with_interval(value: float, half_width: float, digits: int = 2) -> str:
-    """A table cell: ``value $\\pm$ half-width``, or the value alone when there is no
-    interval (NaN, one seed)."""
-    shown = fmt(value, digits)
-    if half_width is None or math.isnan(half_width):
-        return shown
-    return f"{shown} $\\pm$ {fmt(float(half_width), 2)}"
-
-
-def seed_words(count: int) -> str:
-    """``one seed`` or ``3 seeds``, for the prose."""
-    return "one seed" if count == 1 else f"{count} seeds"
-
-
-def word_list(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``: a list for the prose."""
-    if len(items) < 2:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def format_values(values: Mapping[str, float | int | str], digits: int = 2) -> dict[str, str]:
-    """Python ints as integers, floats with ``digits`` significant figures, strings as given."""
-    out = {}
-    for name, value in values.items():
-        if isinstance(value, str):
-            out[name] = value
-        elif isinstance(value, int):
-            out[name] = fmt_int(value)
-        else:
-            out[name] = fmt(float(value), digits)
-    return out
 
 
 def macros(values: Mapping[str, str], header: str = "") -> str:
@@ -116,25 +53,129 @@ def write_macros(values: Mapping, tex: str | Path, values_file: str | Path, head
     Path(values_file).write_text(json.dumps(plain, sort_keys=True, indent=1) + "\n")
 
 
-def _header_cells(header: Sequence) -> list:
-    return [
-        MultiColumn(h[1], align="c", data=NoEscape(h[0])) if isinstance(h, tuple) else NoEscape(h)
-        for h in header
-    ]
+# Decimal alignment: every right-aligned column is set as two, ``r@{}l``, the integer part
+# right-aligned and the rest (the decimals, an interval, a unit) left-aligned after it, so the
+# decimal points of a column line up whatever the number of digits on either side. A cell
+# that is not a number spans both halves, centred.
+DECIMAL = "r@{}l"
+_NUMBER = re.compile(r"(-?\d+(?:\\,\d{3})*)((?:\.\d+)?(?![\d\\]).*)", re.S)
+# A number in math: ``\ensuremath{...}`` (then maybe more text), or one ``$...$`` span.
+_ENSUREMATH = re.compile(r"\\ensuremath\{((?:[^{}]|\{[^{}]*\})*)\}(.*)", re.S)
+_DOLLARS = re.compile(r"\$([^$]*)\$")
 
 
-def _add_header(table, header: Sequence, subheader: Sequence | None) -> None:
+def _columns(align: str) -> list[str]:
+    """The column specifiers of a tabular's preamble: a letter, with its ``{...}`` argument
+    for ``p``/``m``/``b``; ``@{...}`` and ``|`` attach to the column before them."""
+    columns: list[str] = []
+    prefix = ""  # an @{...} or | before the first column
+    i = 0
+    while i < len(align):
+        char = align[i]
+        j = i + 1
+        if char in "pmb@" and j < len(align) and align[j] == "{":
+            depth = 0
+            while j < len(align):
+                depth += {"{": 1, "}": -1}.get(align[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+        token = align[i:j]
+        if char in "@|":
+            if columns:
+                columns[-1] += token
+            else:
+                prefix += token
+        elif not char.isspace():
+            columns.append(prefix + token)
+            prefix = ""
+        i = j
+    return columns
+
+
+def _decimal_pairs(align: str) -> list[bool]:
+    """Per physical column of a written preamble: whether it starts a decimal pair."""
+    physical = _columns(align)
+    starts = [False] * len(physical)
+    for i in range(len(physical) - 1):
+        if physical[i].lstrip("@{}|").startswith("r@{}") and physical[i + 1].startswith("l"):
+            starts[i] = True
+    return starts
+
+
+def decimal_split(cell: str) -> tuple[str, str] | None:
+    """A number's cell as ``(integer part, the rest)``, for the two halves of a decimal
+    column: ``0.86 $\\pm$ 0.039`` gives ``("0", ".86 $\\pm$ 0.039")``, ``16\\,384`` gives
+    ``("16\\,384", "")``; a number in ``\\ensuremath`` keeps it on both halves. ``None`` for a
+    cell that does not start with a number."""
+    text = str(cell).strip()
+    for pattern, opening, closing in ((_ENSUREMATH, r"\ensuremath{", "}"), (_DOLLARS, "$", "$")):
+        wrapped = pattern.fullmatch(text)
+        if wrapped:
+            inner = _NUMBER.fullmatch(wrapped.group(1))
+            if not inner:
+                return None
+            whole, rest = inner.groups()
+            after = wrapped.group(2) if pattern is _ENSUREMATH else ""
+            rest = (opening + rest + closing if rest else "") + after
+            return opening + whole + closing, rest
+    match = _NUMBER.fullmatch(text)
+    return match.groups() if match else None
+
+
+class _Layout:
+    """The physical columns behind a table's logical ones: a decimal column is two."""
+
+    def __init__(self, align: str):
+        self.logical = _columns(align)
+        self.decimal = [column == "r" for column in self.logical]
+        pairs = zip(self.decimal, self.logical, strict=True)
+        self.align = "".join(DECIMAL if d else c for d, c in pairs)
+
+    def width(self, first: int, span: int = 1) -> int:
+        return sum(2 if d else 1 for d in self.decimal[first : first + span])
+
+    def header(self, cells: Sequence) -> list:
+        out, column = [], 0
+        for cell in cells:
+            text, span = cell if isinstance(cell, tuple) else (cell, 1)
+            width = self.width(column, span)
+            out.append(
+                MultiColumn(width, align="c", data=NoEscape(str(text)))
+                if width > 1
+                else NoEscape(str(text))
+            )
+            column += span
+        return out
+
+    def row(self, cells: Sequence) -> list:
+        out = []
+        for cell, decimal in zip(cells, self.decimal, strict=True):
+            if not decimal:
+                out.append(NoEscape(str(cell)))
+                continue
+            parts = decimal_split(cell) if str(cell).strip() else ("", "")
+            if parts is None:
+                out.append(MultiColumn(2, align="c", data=NoEscape(str(cell))))
+            else:
+                out += [NoEscape(parts[0]), NoEscape(parts[1])]
+        return out
+
+
+def _add_header(table, layout: _Layout, header: Sequence, subheader: Sequence | None) -> None:
     """The header row, then (if given) a sub-header row under it with a rule under each group
     of spanned columns; both above the header's rule, so that no header sits in the body."""
-    table.add_row(_header_cells(header))
+    table.add_row(layout.header(header))
     if subheader is not None:
-        column = 1
+        column = 0
         for cell in header:
             span = cell[1] if isinstance(cell, tuple) else 1
             if span > 1:
-                table.append(NoEscape(rf"\cmidrule(lr){{{column}-{column + span - 1}}}"))
+                first = layout.width(0, column) + 1
+                last = first + layout.width(column, span) - 1
+                table.append(NoEscape(rf"\cmidrule(lr){{{first}-{last}}}"))
             column += span
-        table.add_row([NoEscape(str(c)) for c in subheader])
+        table.add_row(layout.header(subheader))
     table.add_hline()
 
 
@@ -143,21 +184,24 @@ def tabular(
 ) -> str:
     """A booktabs tabular; cells are LaTeX already (no escaping). A header cell may be a
     ``(text, span)`` pair, centred over ``span`` columns; ``subheader`` is a second header row
-    (say, "in" and "far" under each task), set above the header's rule."""
-    table = Tabular(align, booktabs=True)
-    _add_header(table, header, subheader)
+    (say, "in" and "far" under each task), set above the header's rule. Right-aligned (``r``)
+    columns are aligned on the decimal point (:data:`DECIMAL`)."""
+    layout = _Layout(align)
+    table = Tabular(layout.align, booktabs=True)
+    _add_header(table, layout, header, subheader)
     for row in rows:
-        table.add_row([NoEscape(str(c)) for c in row])
+        table.add_row(layout.row(row))
     return table.dumps() + "\n"
 
 
 def longtable(header: Sequence, rows: Sequence[Sequence[str]], align: str) -> str:
     """A booktabs longtable whose header is repeated at the top of every page it runs onto."""
-    table = LongTable(align, booktabs=True)
-    _add_header(table, header, None)
+    layout = _Layout(align)
+    table = LongTable(layout.align, booktabs=True)
+    _add_header(table, layout, header, None)
     table.end_table_header()
     for row in rows:
-        table.add_row([NoEscape(str(c)) for c in row])
+        table.add_row(layout.row(row))
     return table.dumps() + "\n"
 
 
@@ -190,10 +234,28 @@ def _html_cell(cell: str) -> tuple[str, int]:
     return " ".join(text.split()), span
 
 
+def _logical_cells(cells: list[tuple[str, int]], pairs: list[bool]) -> list[tuple[str, int]]:
+    """Physical cells back into the table's columns: the two halves of a decimal column
+    joined into one cell, spans counted in columns, not halves."""
+    out, column, i = [], 0, 0
+    while i < len(cells):
+        text, span = cells[i]
+        if span == 1 and column < len(pairs) and pairs[column] and i + 1 < len(cells):
+            out.append((text + cells[i + 1][0], 1))
+            column, i = column + 2, i + 2
+            continue
+        halves = sum(pairs[column : column + span]) if column < len(pairs) else 0
+        out.append((text, span - halves))
+        column, i = column + span, i + 1
+    return out
+
+
 def tabular_html(tex: str) -> str:
     """A table written by :func:`tabular` (or :func:`longtable`) as an HTML table, for the
     report: header rows above the first rule, body rows below it; LaTeX markup of the cells
     turned into its HTML or plain-text equivalent."""
+    preamble = re.search(r"\\begin\{(?:tabular|longtable)\}\{(.*?)\}%?\n", tex)
+    pairs = _decimal_pairs(preamble.group(1)) if preamble else []
     body = re.sub(
         r"\\begin\{(?:tabular|longtable)\}\{.*?\}%?\n|\\end\{(?:tabular|longtable)\}", "", tex
     )
@@ -208,7 +270,7 @@ def tabular_html(tex: str) -> str:
             )
             if line.strip():
                 tag = "th" if head else "td"
-                cells = [_html_cell(c) for c in re.split(r"(?<!\\)&", line)]
+                cells = _logical_cells([_html_cell(c) for c in re.split(r"(?<!\\)&", line)], pairs)
                 rows.append(
                     "<tr>"
                     + "".join(
@@ -338,12 +400,36 @@ def source_date_epoch(repo: str | Path = ".") -> str:
         return "0"
 
 
-def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None = None) -> None:
+_ASSET_LABEL = re.compile(r"\\newlabel\{asset:(fig|tab):([^}]*)\}\{\{([^}]*)\}")
+
+
+def asset_numbers(aux: str) -> dict[str, str]:
+    """The number LaTeX gave each figure and table that the note sets with
+    ``\\sourcedgraphics`` or ``\\sourcedtable`` (labels ``asset:fig:name``, ``asset:tab:name``),
+    read from its ``.aux``: ``{"fig:vit_maps": "12", "tab:zoo": "3"}``."""
+    return {f"{kind}:{name}": number for kind, name, number in _ASSET_LABEL.findall(aux)}
+
+
+def asset_reference(kind: str, name: str, numbers: Mapping[str, str]) -> str:
+    """Where the note shows an asset: ``Figure 12``, ``Table 3``, or ``not in the note``."""
+    number = numbers.get(f"{kind}:{name}")
+    if number is None:
+        return "not in the note"
+    return f"{ {'fig': 'Figure', 'tab': 'Table'}[kind] } {number}"
+
+
+def build_pdf(
+    main_tex: str | Path,
+    pdf: str | Path,
+    log_file: str | Path | None = None,
+    numbers_file: str | Path | None = None,
+) -> None:
     """Compile ``main_tex`` with latexmk (pdfLaTeX + BibTeX) into ``pdf``, reproducibly.
 
     The build runs in a fresh temporary output folder, so no stale auxiliary file from an
     earlier build can change the result; ``SOURCE_DATE_EPOCH`` comes from the last commit.
     On failure raises :class:`LatexError` naming the first error and its file:line.
+    ``numbers_file`` receives the figure and table numbers (:func:`asset_numbers`, JSON).
     """
     main_tex, pdf = Path(main_tex).resolve(), Path(pdf).resolve()
     source_dir = main_tex.parent
@@ -381,6 +467,12 @@ def build_pdf(main_tex: str | Path, pdf: str | Path, log_file: str | Path | None
                 message or f"latexmk failed (exit {result.returncode}); see {log_file}"
             )
         pdf.parent.mkdir(parents=True, exist_ok=True)
+        if numbers_file:
+            import json
+
+            aux = Path(out, f"{pdf.stem}.aux").read_text(errors="replace")
+            numbers = json.dumps(asset_numbers(aux), sort_keys=True, indent=1)
+            Path(numbers_file).write_text(numbers + "\n")
         shutil.copyfile(built, pdf)
         # Kept for a later failing build, which restores it (last_good_pdf).
         shutil.copyfile(built, last_good_pdf(pdf))

@@ -15,8 +15,8 @@ import torch
 
 from anatomy import operators, speed
 from anatomy import random_features as rf
+from anatomy.formatting import fmt_int, pm
 from anatomy.intervals import mean_ci
-from anatomy.latex import fmt_int, pm
 
 
 def _normal(shape, g) -> torch.Tensor:

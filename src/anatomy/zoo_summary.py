@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from anatomy.formatting import fmt
 from anatomy.intervals import compare_phrase, mean_ci, paired_difference, wilson
-from anatomy.latex import fmt
 
 # The tasks' short names in the zoo's tables.
 SHORT_NAMES = {

@@ -1,6 +1,7 @@
 # Shared by every stage: config validation, paths, and the params each run rule passes on.
 import json
 import os
+import re
 import sys
 from glob import glob
 from pathlib import Path
@@ -34,6 +35,7 @@ ENVS = {name: f"../../envs/{name}.yaml" for name in ("pipeline", "latex")}
 
 REPORT_TABLES = "data/report/tables"  # the generated tables as HTML, for the report
 NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
+NOTE_NUMBERS = "paper/build/note-numbers.json"  # the number LaTeX gave each figure and table
 ARCHIVE = "paper/build/note-arxiv.tar.gz"  # its sources, ready for arXiv
 RESULTS = "data/results"
 LOGS = "data/logs"
@@ -111,7 +113,36 @@ def zoo_training_params(wildcards):
 # The HTML report (snakemake --report report.html): every figure, table and executed notebook,
 # captioned by the docstring of the script that made it (workflow/report/caption.rst).
 def shown(path, category):
-    return report(path, caption="../report/caption.rst", category=category)
+    return report(
+        path, caption="../report/caption.rst", category=category, labels=report_labels(path)
+    )
+
+
+def report_labels(path):
+    """The labels of a report entry, read when the report is made (after the note built):
+    where the note shows it (its figure or table number, from NOTE_NUMBERS) and its
+    experiment. Labels are not params, so a new number never reruns a rule."""
+
+    def labels(wildcards):
+        from anatomy.latex import asset_reference
+
+        concrete = re.sub(r"\{(\w+)[^}]*\}", lambda m: str(getattr(wildcards, m.group(1))), path)
+        name = Path(concrete).stem
+        if concrete == NOTE_PDF:
+            return {"in the note": "the note", "experiment": "all"}
+        if concrete.startswith("data/notebooks/"):
+            return {"in the note": "notebook", "experiment": name}
+        kind, asset = (
+            ("fig", f"figures/{name}.pdf")
+            if concrete.startswith("figures/")
+            else ("tab", f"{GENERATED}/tables/{name}.tex")
+        )
+        numbers = Path(NOTE_NUMBERS)
+        numbers = json.loads(numbers.read_text()) if numbers.exists() else {}
+        experiment = next((e for e, files in PAPER_ASSETS.items() if asset in files), "")
+        return {"in the note": asset_reference(kind, name, numbers), "experiment": experiment}
+
+    return labels
 
 
 def script_doc(path):

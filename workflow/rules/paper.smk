@@ -79,6 +79,7 @@ rule compile_note:
         lib=library_of("../scripts/build_pdf.py"),
     output:
         pdf=shown(NOTE_PDF, "Note (the PDF)"),
+        numbers=NOTE_NUMBERS,  # each figure's and table's number, for the report's labels
     log:
         job=f"{LOGS}/compile_note.log",
         tex=f"{LOGS}/compile_note.tex.log",  # latexmk's output and the TeX log

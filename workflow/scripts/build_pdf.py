@@ -6,7 +6,12 @@ from anatomy.runtime import snakemake_job
 
 with snakemake_job(snakemake):
     try:
-        build_pdf(snakemake.input.main, snakemake.output.pdf, log_file=snakemake.log.tex)
+        build_pdf(
+            snakemake.input.main,
+            snakemake.output.pdf,
+            log_file=snakemake.log.tex,
+            numbers_file=snakemake.output.get("numbers"),
+        )
     except LatexError as error:
         kept = last_good_pdf(snakemake.output.pdf)
         keep = f"; {snakemake.output.pdf} is the last good build" if kept.exists() else ""
