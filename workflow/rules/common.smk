@@ -36,6 +36,17 @@ ENVS = {name: f"../../envs/{name}.yaml" for name in ("pipeline", "latex")}
 REPORT_TABLES = "data/report/tables"  # the generated tables as HTML, for the report
 NOTE_PDF = "paper/build/note.pdf"  # the note's one name, used by every rule and the README
 NOTE_NUMBERS = "paper/build/note-numbers.json"  # the number LaTeX gave each figure and table
+# The shared result cache (README, "A shared result cache"): with SNAKEMAKE_OUTPUT_CACHE set and
+# --cache, the training rules (cache: OUTPUT_CACHE) store their models in that folder under a
+# hash of their code, settings and inputs, and take them from there when the hash is known.
+OUTPUT_CACHE = bool(os.environ.get("SNAKEMAKE_OUTPUT_CACHE"))
+
+
+def training_benchmark(path):
+    """A training rule's benchmark file, or none while the output cache is on: Snakemake
+    refuses both on one rule, since a model taken from the cache has no run time (it warns
+    of the empty path)."""
+    return "" if OUTPUT_CACHE else path
 ARCHIVE = "paper/build/note-arxiv.tar.gz"  # its sources, ready for arXiv
 RESULTS = "data/results"
 LOGS = "data/logs"

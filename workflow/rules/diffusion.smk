@@ -36,7 +36,7 @@ rule train_diffusion_base:
     log:
         f"{LOGS}/train_diffusion/base/seed{{seed}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_diffusion/base/seed{{seed}}.tsv"
+        training_benchmark(f"{BENCHMARKS}/train_diffusion/base/seed{{seed}}.tsv")
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
     # One thread: two one-thread jobs side by side train 1.2x more steps per second than one
@@ -44,6 +44,7 @@ rule train_diffusion_base:
     threads: 1
     # The longest chain of the DAG (training, eight measurements, the section) starts first.
     priority: 3
+    cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)
     resources:
         mem_mb=4000,
         gpu=1 if config["device"]["allow_cuda"] else 0,
@@ -65,13 +66,14 @@ rule train_diffusion_variant:
     log:
         f"{LOGS}/train_diffusion/{{variant}}/seed{{seed}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_diffusion/{{variant}}/seed{{seed}}.tsv"
+        training_benchmark(f"{BENCHMARKS}/train_diffusion/{{variant}}/seed{{seed}}.tsv")
     wildcard_constraints:
         variant="|".join(config["diffusion"]["variants"]) or "(?!)",
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
     threads: 1
     priority: 2
+    cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)
     resources:
         mem_mb=4000,
         gpu=1 if config["device"]["allow_cuda"] else 0,

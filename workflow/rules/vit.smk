@@ -56,12 +56,13 @@ rule train_vit:
         ),
         lib=library_of("../scripts/train_vit.py"),
     output:
-        models=[f"{VIT_MODELS}/{{model}}/{name}" for name in VIT_SEED_FILES],
+        # One named output per seed ("seed0"): the output cache stores named files.
+        **{Path(name).stem: f"{VIT_MODELS}/{{model}}/{name}" for name in VIT_SEED_FILES},
         history=f"{VIT}/training/{{model}}.parquet",
     log:
         f"{LOGS}/train_vit/{{model}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_vit/{{model}}.tsv"
+        training_benchmark(f"{BENCHMARKS}/train_vit/{{model}}.tsv")
     wildcard_constraints:
         model="|".join(VIT_TRAINED),
     params:
@@ -70,6 +71,7 @@ rule train_vit:
     # two-thread job (python -m anatomy.profiling vit --threads 1 2).
     threads: 1
     priority: 2
+    cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)
     resources:
         mem_mb=3000,
         gpu=1 if config["device"]["allow_cuda"] else 0,

@@ -49,23 +49,31 @@ ZOO_CELL = [
     for operator in ZOO_OPERATORS
     for seed in config["zoo"]["seeds"]
 ]
+# The checkpoints of a task, each a named output ("softmax_seed0"): Snakemake's output cache
+# stores named files, not lists.
+ZOO_CHECKPOINTS = {
+    f"{operator}_seed{seed}": f"{ZOO_MODELS}/{{task}}/{operator}/seed{seed}.pt"
+    for operator in ZOO_OPERATORS
+    for seed in config["zoo"]["seeds"]
+}
 
 
 rule train_zoo_model:
     input:
         lib=library_of("../scripts/train_zoo_model.py"),
     output:
-        checkpoints=[f"{ZOO_MODELS}/{cell}.pt" for cell in ZOO_CELL],
+        **ZOO_CHECKPOINTS,
     log:
         f"{LOGS}/train_zoo_model/{{task}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv"
+        training_benchmark(f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv")
     params:
         run=zoo_training_params,
     threads: 1
     # A task's job is one of the DAG's longest (4 to 8 minutes on two cores): started early,
     # so that short jobs, not these, fill the end of the run (at priority 0 they ran last).
     priority: 2
+    cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)
     resources:
         mem_mb=2000,
     conda:
@@ -76,7 +84,7 @@ rule train_zoo_model:
 
 rule evaluate_zoo_model:
     input:
-        checkpoints=rules.train_zoo_model.output.checkpoints,
+        checkpoints=list(ZOO_CHECKPOINTS.values()),
         lib=library_of("../scripts/evaluate_zoo_model.py"),
     output:
         tables=[f"{ZOO}/{cell}.parquet" for cell in ZOO_CELL],

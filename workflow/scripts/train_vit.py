@@ -13,7 +13,7 @@ with snakemake_job(snakemake) as ctx:
     spec = vit.ModelSpec.parse(snakemake.wildcards.model)
     sampler = training_sampler(load_torch(snakemake.input.data))
     histories = []
-    for path in snakemake.output.models:
+    for path in [f for f in snakemake.output if f != snakemake.output.history]:  # one a seed
         offset = seed_of(path)
         seed = ctx.seed + offset
         job = f"train_vit {spec.name}/seed{offset}"

@@ -7,7 +7,7 @@ from anatomy.zoo import by_operator, save_checkpoint, train
 
 with snakemake_job(snakemake) as ctx:
     task = snakemake.wildcards.task
-    for operator, paths in by_operator(snakemake.output.checkpoints).items():
+    for operator, paths in by_operator(list(snakemake.output)).items():  # every output
         seeds = [ctx.seed + seed_of(path) for path in paths]
         trained = train(
             task,
