@@ -337,8 +337,8 @@ def macro_values(
     rec = recall_against_position(t["recall"], recall["content_task"], recall["position_task"])
     rec = rec.set_index("operator")
     keys = {"softmax": "Softmax", "linear_elu": "Elu", "linear_relu": "Relu", "favor": "Favor"}
-    for operator, key in keys.items():  # a kernel the profile's zoo did not train reads "---"
-        have = operator in rec.index
-        v[f"eqContent{key}"] = float(rec.loc[operator, "content"]) if have else float("nan")
-        v[f"eqPosition{key}"] = float(rec.loc[operator, "position"]) if have else float("nan")
+    for operator, key in keys.items():  # no macro for a kernel the profile's zoo did not train
+        if operator in rec.index:
+            v[f"eqContent{key}"] = float(rec.loc[operator, "content"])
+            v[f"eqPosition{key}"] = float(rec.loc[operator, "position"])
     return v
