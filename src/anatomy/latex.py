@@ -282,9 +282,19 @@ def tabular_html(tex: str) -> str:
     return '<table class="anatomy">\n' + "\n".join(rows) + "\n</table>\n"
 
 
-def write_table(output, tex: str) -> None:
+def stacked(tables: Sequence[str]) -> str:
+    """Tabulars one under the other, as one box (a table too wide for the page, split into
+    blocks of columns); a single table as it is."""
+    if len(tables) == 1:
+        return tables[0]
+    inner = "\\[1.5ex]\n".join(t.rstrip("\n") for t in tables)
+    return "\\begin{tabular}{@{}c@{}}\n" + inner + "\n\\end{tabular}\n"
+
+
+def write_table(output, tex: str, html: str | None = None) -> None:
     """Write a generated table: its LaTeX (``output.tex``, for the note) and, where the rule
-    asks for it, its HTML (``output.html``, for the report)."""
+    asks for it, its HTML (``output.html``, for the report), from ``html`` when the report's
+    table is laid out otherwise (one table where the note stacks blocks), else from ``tex``."""
     Path(output.tex).write_text(tex)
     if hasattr(output, "html"):
         Path(output.html).parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +304,7 @@ def write_table(output, tex: str) -> None:
             "border-bottom:1px solid #ddd}table.anatomy th{border-bottom:2px solid #888}"
             "table.anatomy td:first-child,table.anatomy th:first-child{text-align:left}</style>\n"
         )
-        Path(output.html).write_text(style + tabular_html(tex))
+        Path(output.html).write_text(style + tabular_html(html or tex))
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,7 +371,14 @@ TEX_PACKAGES = (
     "texlive-science lmodern"
 )
 TEX_TOOLS = ("latexmk", "pdflatex", "bibtex", "kpsewhich")
-TEX_STYLES = ("booktabs.sty", "fancyhdr.sty", "placeins.sty", "natbib.sty", "lmodern.sty")
+TEX_STYLES = (
+    "booktabs.sty",
+    "fancyhdr.sty",
+    "placeins.sty",
+    "natbib.sty",
+    "lmodern.sty",
+    "adjustbox.sty",
+)
 
 
 def missing_tex() -> list[str]:
