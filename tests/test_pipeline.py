@@ -7,6 +7,7 @@ experiment and its dependents, a library module plans the rules that import it.
 
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -315,6 +316,13 @@ def test_the_html_report_holds_the_figures_tables_and_notebooks_with_captions(wo
     assert "<th>chance</th>" in table and "<code>uniform</code>" in table  # smoke: one seed
     # A caption is the docstring of the script that drew the figure.
     assert "where each trained ViT looks" in html
+    # Each entry is labelled with its number in the note (from the .aux) and its experiment.
+    numbers = json.loads((work / "paper/build/note-numbers.json").read_text())
+    vit_maps = (
+        f'"labels": {{"in the note": "Figure {numbers["fig:vit_maps"]}", "experiment": "vit"}}'
+    )
+    assert vit_maps in html, vit_maps
+    assert '"labels": {"in the note": "notebook", "experiment": "vision_transformer"}' in html
 
 
 def test_the_archive_compiles_alone_to_the_same_pdf(work):
