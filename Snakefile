@@ -26,3 +26,7 @@ rule all:
     input:
         final_outputs(),
     default_target: True
+
+
+# With SNAKEMAKE_OUTPUT_CACHE set, the training rules are cached (--cache) without benchmarks.
+drop_cached_benchmarks()

@@ -36,7 +36,7 @@ rule train_diffusion_base:
     log:
         f"{LOGS}/train_diffusion/base/seed{{seed}}.log",
     benchmark:
-        training_benchmark(f"{BENCHMARKS}/train_diffusion/base/seed{{seed}}.tsv")
+        f"{BENCHMARKS}/train_diffusion/base/seed{{seed}}.tsv"
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
     # One thread: two one-thread jobs side by side train 1.2x more steps per second than one
@@ -66,7 +66,7 @@ rule train_diffusion_variant:
     log:
         f"{LOGS}/train_diffusion/{{variant}}/seed{{seed}}.log",
     benchmark:
-        training_benchmark(f"{BENCHMARKS}/train_diffusion/{{variant}}/seed{{seed}}.tsv")
+        f"{BENCHMARKS}/train_diffusion/{{variant}}/seed{{seed}}.tsv"
     wildcard_constraints:
         variant="|".join(config["diffusion"]["variants"]) or "(?!)",
     params:

@@ -62,7 +62,7 @@ rule train_vit:
     log:
         f"{LOGS}/train_vit/{{model}}.log",
     benchmark:
-        training_benchmark(f"{BENCHMARKS}/train_vit/{{model}}.tsv")
+        f"{BENCHMARKS}/train_vit/{{model}}.tsv"
     wildcard_constraints:
         model="|".join(VIT_TRAINED),
     params:

@@ -66,7 +66,7 @@ rule train_zoo_model:
     log:
         f"{LOGS}/train_zoo_model/{{task}}.log",
     benchmark:
-        training_benchmark(f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv")
+        f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv"
     params:
         run=zoo_training_params,
     threads: 1
