@@ -44,7 +44,11 @@ def trained(work: Path) -> dict[str, int]:
         "train_diffusion_base": "train_diffusion/base/*.log",
         "train_diffusion_variant": "train_diffusion/[!b]*/*.log",
     }
-    found = {rule: len(list((work / "data/logs").glob(glob))) for rule, glob in logs.items()}
+    logs_dir = work / "data/logs"
+    found = {
+        rule: sum("done in" in log.read_text() for log in logs_dir.glob(glob))
+        for rule, glob in logs.items()
+    }
     return {rule: n for rule, n in found.items() if n}
 
 
@@ -63,6 +67,12 @@ def test_a_second_copy_trains_only_what_its_edit_changed(tmp_path):
     model = Path("data/models/vit/softmax_p8/seed0.pt")
     assert (second / model).is_symlink() and (second / model).resolve().parent == cache
     assert (second / model).read_bytes() == (first / model).read_bytes()
+    # One entry per job: seeds, tasks and models of one rule never share one.
+    seeds = [second / f"data/models/diffusion/base/seed{seed}" for seed in (0, 1)]
+    assert seeds[0].resolve() != seeds[1].resolve()
+    tasks = [second / f"data/models/zoo/{task}/softmax/seed0.pt" for task in ("copy", "parity")]
+    assert tasks[0].resolve() != tasks[1].resolve()
+    assert (second / "data/models/vit/softmax_p4/seed0.pt").resolve() != (second / model).resolve()
 
     # An edit to code the ViT's training imports: the ViTs retrain, nothing else does.
     vit_data = second / "src/anatomy/vit_data.py"

@@ -41,6 +41,11 @@ NOTE_NUMBERS = "paper/build/note-numbers.json"  # the number LaTeX gave each fig
 # hash of their code, settings and inputs, and take them from there when the hash is known.
 OUTPUT_CACHE = bool(os.environ.get("SNAKEMAKE_OUTPUT_CACHE"))
 CACHED_RULES = ["train_zoo_model", "train_vit", "train_diffusion_base", "train_diffusion_variant"]
+# Snakemake's cache key covers a job's script, params, inputs and upstream jobs but not its
+# wildcards: the seeds, tasks and models of one rule would share one entry. The cached rules add
+# their wildcards to their params while the cache is on (switching it on retrains once, which
+# fills the cache).
+CACHE_KEY = {"cache_key": lambda w: dict(w.items())} if OUTPUT_CACHE else {}
 
 
 def drop_cached_benchmarks():

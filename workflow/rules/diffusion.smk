@@ -39,6 +39,7 @@ rule train_diffusion_base:
         f"{BENCHMARKS}/train_diffusion/base/seed{{seed}}.tsv"
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
+        **CACHE_KEY,
     # One thread: two one-thread jobs side by side train 1.2x more steps per second than one
     # two-thread job (python -m anatomy.profiling diffusion --threads 1 2).
     threads: 1
@@ -71,6 +72,7 @@ rule train_diffusion_variant:
         variant="|".join(config["diffusion"]["variants"]) or "(?!)",
     params:
         run=run_params("diffusion", blocks=("data", "model", "training")),
+        **CACHE_KEY,
     threads: 1
     priority: 2
     cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)

@@ -67,6 +67,7 @@ rule train_vit:
         model="|".join(VIT_TRAINED),
     params:
         run=run_params("vit", blocks=("data", "model", "training")),
+        **CACHE_KEY,
     # One thread: two one-thread jobs side by side train 1.3x more steps per second than one
     # two-thread job (python -m anatomy.profiling vit --threads 1 2).
     threads: 1

@@ -69,6 +69,7 @@ rule train_zoo_model:
         f"{BENCHMARKS}/train_zoo_model/{{task}}.tsv"
     params:
         run=zoo_training_params,
+        **CACHE_KEY,
     threads: 1
     # A task's job is one of the DAG's longest (4 to 8 minutes on two cores): started early,
     # so that short jobs, not these, fill the end of the run (at priority 0 they ran last).
