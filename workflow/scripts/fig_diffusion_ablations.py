@@ -41,4 +41,13 @@ with snakemake_job(snakemake):
         ax.axvline(0, color="0.3", linewidth=0.6)
     grid.set_axis_labels("change vs. none", "")
     grid.set_titles("{col_name}")
+    # Below the panels, off the bars (at the printed width seaborn's right margin falls on a
+    # panel): a figure legend that the constrained layout makes room for.
+    handles = grid.legend.legend_handles
+    labels = [text.get_text() for text in grid.legend.get_texts()]
+    grid.legend.remove()
+    grid.figure.set_layout_engine("constrained")
+    grid.figure.legend(
+        handles, labels, loc="outside lower center", ncol=2, frameon=False, title="ablation"
+    )
     plotting.save(grid.figure, snakemake.output.pdf, snakemake.output.png)
