@@ -427,12 +427,13 @@ def asset_numbers(aux: str) -> dict[str, str]:
     return {f"{kind}:{name}": number for kind, name, number in _ASSET_LABEL.findall(aux)}
 
 
+ASSET_KINDS = {"fig": "Figure", "tab": "Table"}  # the label prefixes of \sourced... assets
+
+
 def asset_reference(kind: str, name: str, numbers: Mapping[str, str]) -> str:
     """Where the note shows an asset: ``Figure 12``, ``Table 3``, or ``not in the note``."""
     number = numbers.get(f"{kind}:{name}")
-    if number is None:
-        return "not in the note"
-    return f"{ {'fig': 'Figure', 'tab': 'Table'}[kind] } {number}"
+    return "not in the note" if number is None else f"{ASSET_KINDS[kind]} {number}"
 
 
 def build_pdf(
