@@ -32,3 +32,17 @@ def test_a_scheduler_choice_is_kept_and_no_gpu_means_cpu(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert gpus.claim_gpu(count=0, lock_dir=tmp_path) is None
     assert "CUDA_VISIBLE_DEVICES" not in gpus.os.environ
+
+
+def test_slots_let_several_jobs_share_each_gpu_spread_over_the_gpus(tmp_path, monkeypatch):
+    monkeypatch.setenv(gpus.JOBS_PER_GPU, "2")
+    claimed = []
+    for _ in range(4):
+        claimed.append(gpus.claim_gpu(count=2, lock_dir=tmp_path))
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert claimed == [0, 1, 0, 1]  # one job on every GPU before a second
+    with pytest.raises(RuntimeError, match="--resources gpu=4"):
+        gpus.claim_gpu(count=2, lock_dir=tmp_path)
+    monkeypatch.setenv(gpus.JOBS_PER_GPU, "0")
+    with pytest.raises(ValueError, match="ANATOMY_JOBS_PER_GPU"):
+        gpus.jobs_per_gpu()

@@ -5,6 +5,10 @@ one through an exclusive lock file and holds it until the process ends.
 
 A scheduler that already chose (Slurm's ``--gpus`` sets ``CUDA_VISIBLE_DEVICES``) is left
 alone, and a machine without GPUs gets nothing: the job runs on the CPU.
+
+Small models leave a big GPU mostly idle (each step is bound by kernel launches), so several
+jobs may share one device: ``ANATOMY_JOBS_PER_GPU=k`` gives each GPU k slots (with
+``--resources gpu=k*N``; ``python -m anatomy.gpu_run`` sets both).
 """
 
 from __future__ import annotations
@@ -37,24 +41,41 @@ def default_lock_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"anatomy-gpu-locks-{os.getuid()}"
 
 
+JOBS_PER_GPU = "ANATOMY_JOBS_PER_GPU"
+
+
+def jobs_per_gpu() -> int:
+    """Slots per GPU (``ANATOMY_JOBS_PER_GPU``, default 1)."""
+    value = os.environ.get(JOBS_PER_GPU, "1")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{JOBS_PER_GPU} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
 def claim_gpu(
-    count: int | None = None, lock_dir: str | Path | None = None, wait_s: float = 0.0
+    count: int | None = None,
+    lock_dir: str | Path | None = None,
+    wait_s: float = 0.0,
+    slots: int | None = None,
 ) -> int | None:
-    """Claim the first free GPU of ``count`` (default: those ``nvidia-smi`` lists), set
-    ``CUDA_VISIBLE_DEVICES`` to it and return its index; ``None`` when there is none, or
-    when ``CUDA_VISIBLE_DEVICES`` was already set by someone else (then nothing changes).
-    Waits up to ``wait_s`` seconds for a device to come free."""
+    """Claim the first free slot of ``count`` GPUs (default: those ``nvidia-smi`` lists),
+    ``slots`` per GPU (default :func:`jobs_per_gpu`), one job on every GPU before a second; set
+    ``CUDA_VISIBLE_DEVICES`` to its GPU and return the GPU's index; ``None`` when there is
+    none, or when ``CUDA_VISIBLE_DEVICES`` was already set by someone else (then nothing
+    changes). Waits up to ``wait_s`` seconds for a slot to come free."""
     if os.environ.get("CUDA_VISIBLE_DEVICES") not in (None, ""):
         return None
     count = visible_gpus() if count is None else count
+    slots = jobs_per_gpu() if slots is None else slots
     if count == 0:
         return None
     folder = Path(lock_dir) if lock_dir is not None else default_lock_dir()
     folder.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
-        for index in range(count):
-            handle = open(folder / f"gpu{index}.lock", "w")  # noqa: SIM115 (held on purpose)
+        for index, slot in ((i, k) for k in range(slots) for i in range(count)):
+            name = f"gpu{index}.lock" if slot == 0 else f"gpu{index}.{slot}.lock"
+            handle = open(folder / name, "w")  # noqa: SIM115 (held on purpose)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -65,8 +86,9 @@ def claim_gpu(
             return index
         if time.monotonic() >= deadline:
             raise RuntimeError(
-                f"all {count} GPUs are held by other jobs (locks in {folder}); run Snakemake "
-                f"with --resources gpu={count} so that it never starts more GPU jobs than that"
+                f"all {count} GPUs ({slots} jobs each) are held by other jobs (locks in "
+                f"{folder}); run Snakemake with --resources gpu={count * slots} so that it "
+                f"never starts more GPU jobs than that"
             )
         time.sleep(1.0)
 

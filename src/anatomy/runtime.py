@@ -228,9 +228,10 @@ def snakemake_job(smk):
         settings=dict(run.get("settings", {})),
     )
     log.info(
-        "rule %s: start; device=%s threads=%d profile=%s",
+        "rule %s: start; device=%s gpu=%d threads=%d profile=%s",
         smk.rule,
         ctx.device,
+        int(resources.get("gpu", 0)),
         ctx.threads,
         ctx.profile,
     )
