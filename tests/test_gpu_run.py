@@ -44,9 +44,9 @@ def test_without_cuda_the_run_stops_before_any_job(tmp_path, monkeypatch):
         gpu_run.main(["--out", str(tmp_path)])
 
 
-def test_compute_rules_are_the_ones_that_make_train_or_measure():
-    rules = ["all", "train_vit", "plot_vit", "measure_vit", "compile_note", "make_vit_data"]
-    assert gpu_run.compute_rules(rules) == ["train_vit", "measure_vit", "make_vit_data"]
+def test_the_run_omits_the_rules_that_present():
+    rules = ["all", "train_vit", "plot_vit", "zoo_adjacency", "compile_note", "write_vit_macros"]
+    assert gpu_run.presentation_rules(rules) == ["plot_vit", "compile_note", "write_vit_macros"]
 
 
 def test_a_gpu_job_on_the_cpu_fails_the_run(tmp_path, monkeypatch):

@@ -4,11 +4,11 @@ that CUDA did the work.
 Usage: ``python -m anatomy.gpu_run [--budget-s 540] [--jobs-per-gpu 8] [--out gpu-run]
 [-- extra snakemake arguments]``.
 
-The compute rules are every rule that makes data, trains, measures, evaluates or compares
-(``COMPUTE_PREFIXES``): the inputs of the figures, tables and notebooks, none of them (no TeX
-is needed). Snakemake runs them with ``--workflow-profile profiles/gpu``, ``--keep-going``
-and several jobs per GPU (small models leave a GPU mostly idle: ``anatomy.gpus``). The run
-fails loudly, with a non-zero exit, when
+The compute rules are every rule but those that present (``PRESENTATION_PREFIXES``: figures,
+tables, macros, notebooks, the note): the data, models and measurements the figures and tables
+read. Snakemake runs the default target with those rules omitted (``--omit-from``; no TeX is
+needed), ``--workflow-profile profiles/gpu``, ``--keep-going`` and ``--jobs-per-gpu`` jobs
+sharing each GPU (``anatomy.gpus``). The run fails loudly, with a non-zero exit, when
 
 - PyTorch sees no CUDA device (before anything runs);
 - a job that asked for a GPU (``resources: gpu``) logged ``device=cpu``, or no job used CUDA;
@@ -37,7 +37,14 @@ import pandas as pd
 
 from anatomy.benchmarks import collect, summarize
 
-COMPUTE_PREFIXES = ("make_", "train_", "measure_", "evaluate_", "compare_", "collect_")
+PRESENTATION_PREFIXES = (
+    "plot_",
+    "tabulate_",
+    "write_",
+    "execute_notebook",
+    "compile_note",
+    "archive_note",
+)
 START_LINE = re.compile(r"rule (\S+): start; device=(\S+) gpu=(\d+) threads=(\d+)")
 PROFILE = "profiles/gpu"
 
@@ -46,9 +53,10 @@ class GpuRunError(SystemExit):
     """A check failed: exits non-zero with the reason."""
 
 
-def compute_rules(rule_names: list[str]) -> list[str]:
-    """The rules that compute (data, models, measurements), in the given order."""
-    return [name for name in rule_names if name.startswith(COMPUTE_PREFIXES)]
+def presentation_rules(rule_names: list[str]) -> list[str]:
+    """The rules that present (figures, tables, macros, notebooks, the note), in the given
+    order: the run omits them and all that follows them."""
+    return [name for name in rule_names if name.startswith(PRESENTATION_PREFIXES)]
 
 
 def logged_devices(log_dir: str | Path, since: float = 0.0) -> pd.DataFrame:
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, ANATOMY_JOBS_PER_GPU=str(args.jobs_per_gpu))
     src = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
-    rules = compute_rules(list_rules(snakemake))
+    omitted = presentation_rules(list_rules(snakemake))
     command = [
         *snakemake,
         "--workflow-profile",
@@ -173,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         "--resources",
         f"gpu={gpus * args.jobs_per_gpu}",
         "--keep-going",
-        "--until",
-        *rules,
+        "--omit-from",
+        *omitted,
         *args.extra,
     ]
     summary["command"] = " ".join(command[2:])

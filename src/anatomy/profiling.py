@@ -1,10 +1,11 @@
 """Where a training step's time goes: the three models of the note at a profile's sizes.
 
 Usage: ``python -m anatomy.profiling [zoo|vit|diffusion ...] [--config config/default.yaml]
-[--steps 20] [--threads 1 2] [--ops 12]``. For each model and thread count it trains a few
-warm-up steps, then times ``--steps`` steps of the one training loop (``anatomy.training``),
-and prints the seconds per step and torch's profiler table of the most expensive operators
-(self CPU time). The README's "How long it takes" quotes what it found.
+[--steps 20] [--threads 1 2] [--ops 12] [--device cuda]``. For each model and thread count it
+trains a few warm-up steps, then times ``--steps`` steps of the one training loop
+(``anatomy.training``), and prints the seconds per step and, on the CPU, torch's profiler
+table of the most expensive operators (self CPU time). The README's "How long it takes" and
+"A GPU" quote what it found.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from pathlib import Path
 import yaml
 
 
-def _zoo(settings: dict, steps: int):
+def _zoo(settings: dict, steps: int, device: str = "cpu"):
     from anatomy import zoo
 
     training = dict(settings["zoo"]["training"], steps=steps, log_every=max(1, steps))
     seeds = settings["zoo"]["seeds"]  # one step trains every seed of a cell (a stack)
-    return lambda: zoo.train("copy", "softmax", training, seeds, device="cpu")
+    return lambda: zoo.train("copy", "softmax", training, seeds, device=device)
 
 
-def _vit(settings: dict, steps: int):
+def _vit(settings: dict, steps: int, device: str = "cpu"):
     from anatomy import vit, vit_data
 
     s = settings["vit"]
@@ -33,7 +34,7 @@ def _vit(settings: dict, steps: int):
     t = s["training"]
 
     def run():
-        model = vit.build_from_spec(spec, s)
+        model = vit.build_from_spec(spec, s).to(device)
         return vit.train(
             model,
             vit_data.training_sampler(data),
@@ -43,23 +44,26 @@ def _vit(settings: dict, steps: int):
             seed=0,
             warmup=min(t["warmup"], steps - 1),
             log_every=max(1, steps),
+            device=device,
         )
 
     return run
 
 
-def _diffusion(settings: dict, steps: int):
+def _diffusion(settings: dict, steps: int, device: str = "cpu"):
     from anatomy import diffusion
 
     s = settings["diffusion"]
     s = dict(s, training=dict(s["training"], warmup=min(s["training"]["warmup"], steps - 1)))
-    return lambda: diffusion.train(s, "base", steps, seed=0)
+    return lambda: diffusion.train(s, "base", steps, seed=0, device=device)
 
 
 MODELS = {"zoo": _zoo, "vit": _vit, "diffusion": _diffusion}
 
 
-def seconds_per_step(kind: str, settings: dict, steps: int, threads: int) -> float:
+def seconds_per_step(
+    kind: str, settings: dict, steps: int, threads: int, device: str = "cpu"
+) -> float:
     """Wall seconds per training step on ``threads`` threads: a run of ``steps + 2`` steps
     less a run of 2, so that building the model and the first touch of every kernel cancel
     (a first 2-step run warms the process up)."""
@@ -68,9 +72,11 @@ def seconds_per_step(kind: str, settings: dict, steps: int, threads: int) -> flo
     torch.set_num_threads(threads)
 
     def timed(n: int) -> float:
-        run = MODELS[kind](settings, n)
+        run = MODELS[kind](settings, n, device)
         start = time.perf_counter()
         run()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
         return time.perf_counter() - start
 
     timed(2)
@@ -95,13 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--ops", type=int, default=12, help="profiler rows (0: no table)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (no profiler table)")
     args = parser.parse_args(argv)
     settings = yaml.safe_load(Path(args.config).read_text())
     for kind in args.models:
         for threads in args.threads:
-            per_step = seconds_per_step(kind, settings, args.steps, threads)
-            print(f"{kind}: {per_step * 1000:.1f} ms per step on {threads} thread(s)")
-        if args.ops:
+            per_step = seconds_per_step(kind, settings, args.steps, threads, args.device)
+            print(
+                f"{kind}: {per_step * 1000:.1f} ms per step on {threads} thread(s), "
+                f"{args.device}, {args.config}",
+                flush=True,
+            )
+        if args.ops and args.device == "cpu":
             print(operator_table(kind, settings, args.steps, args.threads[-1], args.ops))
     return 0
 

@@ -216,15 +216,19 @@ def train(
     warmup: int = 50,
     log_every: int = 100,
     job: str = "train_vit",
+    device: str = "cpu",
 ) -> list[dict]:
     """Train a classifier on freshly drawn batches (``sampler(n, generator) -> (x, y)``) with
-    AdamW, warm-up and cosine learning rate; returns the loss and accuracy history."""
+    AdamW, warm-up and cosine learning rate; returns the loss and accuracy history. The
+    batches are drawn on the CPU (the same images on any device) and moved to ``device``,
+    where the model must be."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model.train()
 
     def batch_loss(step):
         x, y = sampler(batch, g)
+        x, y = x.to(device), y.to(device)
         logits = model(x)
         accuracy = float((logits.argmax(-1) == y).float().mean())
         return nn.functional.cross_entropy(logits, y), {"accuracy": accuracy}
@@ -311,16 +315,19 @@ def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
     )
 
 
-def train_seed(spec: ModelSpec, settings: dict, sampler, seed: int, job: str = ""):
+def train_seed(
+    spec: ModelSpec, settings: dict, sampler, seed: int, job: str = "", device: str = "cpu"
+):
     """One seed of one model, from its initialization to the end of training, exactly as if
     nothing had run before it in the process: ``(weights at initialization, trained model,
-    history)``."""
+    history)``. It trains on ``device`` and comes back on the CPU."""
     import copy
 
     t = settings["training"]
     torch.manual_seed(seed)  # every model starts from its seed's initialization
     model = build_from_spec(spec, settings)
     init = copy.deepcopy(model.state_dict())
+    model.to(device)
     history = train(
         model,
         sampler,
@@ -331,8 +338,9 @@ def train_seed(spec: ModelSpec, settings: dict, sampler, seed: int, job: str = "
         warmup=t["warmup"],
         log_every=t["log_every"],
         job=job or f"train_vit {spec.name}",
+        device=device,
     )
-    return init, model, history
+    return init, model.to("cpu"), history
 
 
 def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, model, meta=None):

@@ -138,9 +138,9 @@ rule measure_pretrained_vit:
     params:
         run=run_params("vit", blocks=("pretrained", "analysis")),
     threads: 2
+    # No GPU: the probe (anatomy.vit_measurements.probe_pretrained) runs on the CPU.
     resources:
         mem_mb=6000,
-        gpu=1 if config["device"]["allow_cuda"] else 0,
     conda:
         ENVS["pipeline"]
     script:

@@ -17,7 +17,7 @@ with snakemake_job(snakemake) as ctx:
         offset = seed_of(path)
         seed = ctx.seed + offset
         job = f"train_vit {spec.name}/seed{offset}"
-        init, model, history = vit.train_seed(spec, ctx.settings, sampler, seed, job)
+        init, model, history = vit.train_seed(spec, ctx.settings, sampler, seed, job, ctx.device)
         vit.save_checkpoint(path, spec, ctx.settings, init, model, ctx.metadata(seed=seed))
         histories.append(pd.DataFrame(history).assign(model=spec.name, seed=offset))
     pd.concat(histories).to_parquet(snakemake.output.history, index=False)
