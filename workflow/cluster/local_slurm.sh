@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# A single-node Slurm cluster on this machine, from Debian's packages, for the Slurm test
+# (tests/test_slurm.py, `make slurm-smoke`): munge, MariaDB + slurmdbd (so that sacct keeps
+# every finished job), slurmctld and slurmd on localhost, cores and memory read from the
+# machine, a gpu GRES only where nvidia-smi lists GPUs. Everything it writes lives in one
+# folder (ANATOMY_SLURM_DIR, default /tmp/anatomy-slurm); clients find the cluster through
+# SLURM_CONF=<folder>/etc/slurm.conf (printed by `env`).
+#
+#   workflow/cluster/local_slurm.sh install   apt-get the packages (root)
+#   workflow/cluster/local_slurm.sh start     start the daemons; waits until the node is idle
+#   workflow/cluster/local_slurm.sh env       the variables a client needs (eval "$(... env)")
+#   workflow/cluster/local_slurm.sh stop      cancel every job and stop the daemons
+#
+# The daemons run as root (slurmd must, to start jobs as their user); run it as root.
+set -euo pipefail
+
+DIR=${ANATOMY_SLURM_DIR:-/tmp/anatomy-slurm}
+CLUSTER=anatomy
+ACCOUNT=anatomy
+DB_PORT=${ANATOMY_SLURM_DB_PORT:-3307}
+PACKAGES="slurmctld slurmd slurm-client slurmdbd munge mariadb-server"
+NODE=$(hostname -s)
+export SLURM_CONF=$DIR/etc/slurm.conf
+
+say() { echo "local_slurm: $*"; }
+
+wait_for() {  # wait_for <seconds> <what> <command...>
+    local seconds=$1 what=$2
+    shift 2
+    for _ in $(seq "$seconds"); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 1
+    done
+    say "$what did not come up within ${seconds} s; logs in $DIR/log"
+    tail -n 20 "$DIR"/log/*.log 2>/dev/null || true
+    exit 1
+}
+
+write_config() {
+    local cpus mem gres="" gres_types=""
+    cpus=$(nproc)
+    # Memory for jobs: the machine's, less 1 GB for the daemons and the driver.
+    mem=$(awk '/MemTotal/ {print int($2 / 1024) - 1024}' /proc/meminfo)
+    local gpus=0
+    if command -v nvidia-smi >/dev/null; then
+        gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+    fi
+    if [ "$gpus" -gt 0 ]; then
+        gres=" Gres=gpu:$gpus"
+        gres_types="GresTypes=gpu"
+        : >"$DIR/etc/gres.conf"
+        for i in $(seq 0 $((gpus - 1))); do
+            echo "NodeName=$NODE Name=gpu File=/dev/nvidia$i" >>"$DIR/etc/gres.conf"
+        done
+    fi
+    cat >"$DIR/etc/slurm.conf" <<CONF
+ClusterName=$CLUSTER
+SlurmctldHost=$NODE
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+StateSaveLocation=$DIR/state
+SlurmdSpoolDir=$DIR/spool
+SlurmctldPidFile=$DIR/run/slurmctld.pid
+SlurmdPidFile=$DIR/run/slurmd.pid
+SlurmctldLogFile=$DIR/log/slurmctld.log
+SlurmdLogFile=$DIR/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=30
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStorageTRES=gres/gpu
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+MinJobAge=3600
+SchedulerParameters=defer_batch
+MpiDefault=none
+$gres_types
+NodeName=$NODE CPUs=$cpus RealMemory=$mem$gres State=UNKNOWN
+PartitionName=main Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+CONF
+    cat >"$DIR/etc/slurmdbd.conf" <<CONF
+AuthType=auth/munge
+DbdHost=localhost
+SlurmUser=root
+PidFile=$DIR/run/slurmdbd.pid
+LogFile=$DIR/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$DB_PORT
+StorageUser=slurm
+StoragePass=slurm
+StorageLoc=slurm_acct_db
+CONF
+    chmod 600 "$DIR/etc/slurmdbd.conf"
+}
+
+start_munge() {
+    if pgrep -x munged >/dev/null; then return; fi
+    mkdir -p /run/munge /var/lib/munge /var/log/munge
+    chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key
+    runuser -u munge -- munged
+    wait_for 20 munge bash -c 'munge -n | unmunge'
+}
+
+start_database() {
+    local sock=$DIR/run/mysqld.sock
+    if [ ! -d "$DIR/mysql/mysql" ]; then
+        mariadb-install-db --user=root --datadir="$DIR/mysql" --auth-root-authentication-method=socket \
+            >"$DIR/log/mariadb-install.log" 2>&1
+    fi
+    mariadbd --user=root --datadir="$DIR/mysql" --socket="$sock" --port="$DB_PORT" \
+        --bind-address=127.0.0.1 --pid-file="$DIR/run/mariadbd.pid" \
+        --log-error="$DIR/log/mariadb.log" >/dev/null 2>&1 &
+    wait_for 60 MariaDB mariadb --socket="$sock" -e 'select 1'
+    mariadb --socket="$sock" <<SQL
+CREATE DATABASE IF NOT EXISTS slurm_acct_db;
+CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';
+GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
+SQL
+}
+
+start() {
+    mkdir -p "$DIR"/{etc,state,spool,log,run,mysql}
+    write_config
+    start_munge
+    start_database
+    slurmdbd  # reads slurmdbd.conf beside $SLURM_CONF
+    wait_for 60 slurmdbd sacctmgr -n show cluster
+    sacctmgr -i add cluster "$CLUSTER" >/dev/null 2>&1 || true
+    sacctmgr -i add account "$ACCOUNT" cluster="$CLUSTER" >/dev/null 2>&1 || true
+    sacctmgr -i add user "$(id -un)" account="$ACCOUNT" cluster="$CLUSTER" >/dev/null 2>&1 || true
+    slurmctld -f "$SLURM_CONF"
+    wait_for 60 slurmctld scontrol ping
+    slurmd -f "$SLURM_CONF"
+    wait_for 60 "node $NODE" bash -c "sinfo -h -n $NODE -o %t | grep -qx idle"
+    say "up: $(sinfo -h -o '%P %D %t %c CPUs %m MB %G') (SLURM_CONF=$SLURM_CONF)"
+}
+
+stop() {
+    if [ -f "$SLURM_CONF" ] && scontrol ping >/dev/null 2>&1; then
+        scancel --user="$(id -un)" 2>/dev/null || true
+    fi
+    for daemon in slurmd slurmctld slurmdbd mariadbd; do
+        if [ -f "$DIR/run/$daemon.pid" ]; then
+            kill "$(cat "$DIR/run/$daemon.pid")" 2>/dev/null || true
+        fi
+    done
+    for daemon in slurmd slurmctld slurmdbd mariadbd; do
+        for _ in $(seq 30); do
+            [ -f "$DIR/run/$daemon.pid" ] && kill -0 "$(cat "$DIR/run/$daemon.pid")" 2>/dev/null || break
+            sleep 1
+        done
+        rm -f "$DIR/run/$daemon.pid"
+    done
+    say "stopped (state kept in $DIR)"
+}
+
+case "${1:-}" in
+install)
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PACKAGES
+    ;;
+start) start ;;
+stop) stop ;;
+env)
+    echo "export SLURM_CONF=$SLURM_CONF SLURM_ACCOUNT=$ACCOUNT"
+    ;;
+*)
+    echo "usage: $0 install|start|env|stop" >&2
+    exit 2
+    ;;
+esac
