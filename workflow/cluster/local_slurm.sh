@@ -2,13 +2,14 @@
 # A single-node Slurm cluster on this machine, from Debian's packages, for the Slurm test
 # (tests/test_slurm.py, `make slurm-smoke`): munge, MariaDB + slurmdbd (so that sacct keeps
 # every finished job), slurmctld and slurmd on localhost, cores and memory read from the
-# machine, a gpu GRES only where nvidia-smi lists GPUs. Everything it writes lives in one
-# folder (ANATOMY_SLURM_DIR, default /tmp/anatomy-slurm); clients find the cluster through
-# SLURM_CONF=<folder>/etc/slurm.conf (printed by `env`).
+# machine, a gpu GRES only where nvidia-smi lists GPUs. Its state, logs and database live in
+# one folder (ANATOMY_SLURM_DIR, default /tmp/anatomy-slurm); its configuration goes where every
+# Slurm command looks, /etc/slurm (Snakemake's Slurm plugin drops SLURM_CONF inside a job), and
+# is removed by `stop`. A slurm.conf it did not write is never touched: then it stops.
 #
 #   workflow/cluster/local_slurm.sh install   apt-get the packages (root)
 #   workflow/cluster/local_slurm.sh start     start the daemons; waits until the node is idle
-#   workflow/cluster/local_slurm.sh env       the variables a client needs (eval "$(... env)")
+#   workflow/cluster/local_slurm.sh env       the account to submit under (eval "$(... env)")
 #   workflow/cluster/local_slurm.sh stop      cancel every job and stop the daemons
 #
 # The daemons run as root (slurmd must, to start jobs as their user); run it as root.
@@ -20,7 +21,8 @@ ACCOUNT=anatomy
 DB_PORT=${ANATOMY_SLURM_DB_PORT:-3307}
 PACKAGES="slurmctld slurmd slurm-client slurmdbd munge mariadb-server"
 NODE=$(hostname -s)
-export SLURM_CONF=$DIR/etc/slurm.conf
+ETC=/etc/slurm
+MARK="# written by workflow/cluster/local_slurm.sh"
 
 say() { echo "local_slurm: $*"; }
 
@@ -37,6 +39,11 @@ wait_for() {  # wait_for <seconds> <what> <command...>
 }
 
 write_config() {
+    if [ -f "$ETC/slurm.conf" ] && ! grep -qxF "$MARK" "$ETC/slurm.conf"; then
+        say "$ETC/slurm.conf exists and is not this script's: a real cluster? Not touched."
+        exit 1
+    fi
+    mkdir -p "$ETC"
     local cpus mem gres="" gres_types=""
     cpus=$(nproc)
     # Memory for jobs: the machine's, less 1 GB for the daemons and the driver.
@@ -48,12 +55,13 @@ write_config() {
     if [ "$gpus" -gt 0 ]; then
         gres=" Gres=gpu:$gpus"
         gres_types="GresTypes=gpu"
-        : >"$DIR/etc/gres.conf"
+        echo "$MARK" >"$ETC/gres.conf"
         for i in $(seq 0 $((gpus - 1))); do
-            echo "NodeName=$NODE Name=gpu File=/dev/nvidia$i" >>"$DIR/etc/gres.conf"
+            echo "NodeName=$NODE Name=gpu File=/dev/nvidia$i" >>"$ETC/gres.conf"
         done
     fi
-    cat >"$DIR/etc/slurm.conf" <<CONF
+    cat >"$ETC/slurm.conf" <<CONF
+$MARK
 ClusterName=$CLUSTER
 SlurmctldHost=$NODE
 SlurmUser=root
@@ -82,7 +90,8 @@ $gres_types
 NodeName=$NODE CPUs=$cpus RealMemory=$mem$gres State=UNKNOWN
 PartitionName=main Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 CONF
-    cat >"$DIR/etc/slurmdbd.conf" <<CONF
+    cat >"$ETC/slurmdbd.conf" <<CONF
+$MARK
 AuthType=auth/munge
 DbdHost=localhost
 SlurmUser=root
@@ -95,7 +104,7 @@ StorageUser=slurm
 StoragePass=slurm
 StorageLoc=slurm_acct_db
 CONF
-    chmod 600 "$DIR/etc/slurmdbd.conf"
+    chmod 600 "$ETC/slurmdbd.conf"
 }
 
 start_munge() {
@@ -124,24 +133,24 @@ SQL
 }
 
 start() {
-    mkdir -p "$DIR"/{etc,state,spool,log,run,mysql}
+    mkdir -p "$DIR"/{state,spool,log,run,mysql}
     write_config
     start_munge
     start_database
-    slurmdbd  # reads slurmdbd.conf beside $SLURM_CONF
+    slurmdbd
     wait_for 60 slurmdbd sacctmgr -n show cluster
     sacctmgr -i add cluster "$CLUSTER" >/dev/null 2>&1 || true
     sacctmgr -i add account "$ACCOUNT" cluster="$CLUSTER" >/dev/null 2>&1 || true
     sacctmgr -i add user "$(id -un)" account="$ACCOUNT" cluster="$CLUSTER" >/dev/null 2>&1 || true
-    slurmctld -f "$SLURM_CONF"
+    slurmctld
     wait_for 60 slurmctld scontrol ping
-    slurmd -f "$SLURM_CONF"
+    slurmd
     wait_for 60 "node $NODE" bash -c "sinfo -h -n $NODE -o %t | grep -qx idle"
-    say "up: $(sinfo -h -o '%P %D %t %c CPUs %m MB %G') (SLURM_CONF=$SLURM_CONF)"
+    say "up: $(sinfo -h -o '%P %D %t %c CPUs %m MB %G') ($ETC/slurm.conf)"
 }
 
 stop() {
-    if [ -f "$SLURM_CONF" ] && scontrol ping >/dev/null 2>&1; then
+    if [ -f "$ETC/slurm.conf" ] && scontrol ping >/dev/null 2>&1; then
         scancel --user="$(id -un)" 2>/dev/null || true
     fi
     for daemon in slurmd slurmctld slurmdbd mariadbd; do
@@ -156,7 +165,10 @@ stop() {
         done
         rm -f "$DIR/run/$daemon.pid"
     done
-    say "stopped (state kept in $DIR)"
+    for file in slurm.conf slurmdbd.conf gres.conf; do
+        if [ -f "$ETC/$file" ] && grep -qxF "$MARK" "$ETC/$file"; then rm -f "$ETC/$file"; fi
+    done
+    say "stopped (state and accounting database kept in $DIR)"
 }
 
 case "${1:-}" in
@@ -166,7 +178,7 @@ install)
 start) start ;;
 stop) stop ;;
 env)
-    echo "export SLURM_CONF=$SLURM_CONF SLURM_ACCOUNT=$ACCOUNT"
+    echo "export SLURM_ACCOUNT=$ACCOUNT"
     ;;
 *)
     echo "usage: $0 install|start|env|stop" >&2
