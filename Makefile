@@ -12,12 +12,13 @@ TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
 	texlive-fonts-recommended texlive-science lmodern poppler-utils
 
-.PHONY: note test smoke mutants install tex lint clean help
+.PHONY: note test smoke mutants install tex slurm slurm-smoke lint clean help
 
 help:
 	@echo "make note    install everything and build the note (PROFILE=$(PROFILE), CORES=$(CORES))"
 	@echo "make test    install everything and run the tests"
 	@echo "make smoke   build the note with the smoke profile (CI)"
+	@echo "make slurm-smoke  the smoke note through a local Slurm cluster (after make smoke; root)"
 
 note: install tex
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/$(PROFILE).yaml
@@ -27,6 +28,21 @@ smoke: note
 
 test: install tex
 	$(PY) -m pytest
+
+# The smoke note through a single-node Slurm cluster on this machine (root; Debian's packages),
+# compared byte for byte with the local smoke build: run `make smoke` first (tests/test_slurm.py).
+slurm-smoke: install tex slurm
+	$(PY) -m pytest -m cluster -s tests/test_slurm.py
+
+# Slurm, MariaDB and munge from Debian's packages: installed when missing and we are root.
+slurm:
+	@if command -v slurmctld >/dev/null && command -v slurmdbd >/dev/null && command -v munged >/dev/null && command -v mariadbd >/dev/null; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		workflow/cluster/local_slurm.sh install; \
+	else \
+		echo "Slurm is missing; as root: workflow/cluster/local_slurm.sh install"; exit 1; \
+	fi
 
 # Plant small bugs in a copy of src/ and check that the unit tests catch each (tests/test_mutants.py).
 mutants: install

@@ -50,3 +50,13 @@ def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
         for name in finder.modules
         if name.startswith("anatomy.") and (package / f"{name.split('.', 1)[1]}.py").exists()
     }
+
+
+def copy_of_repo(dest: Path, root: Path = ROOT) -> Path:
+    """The repository's source files copied to ``dest``: a clean clone, uncommitted edits in."""
+    import shutil
+
+    for name in tracked_files(root):
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, dest / name)
+    return dest

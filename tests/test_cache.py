@@ -4,25 +4,17 @@ takes every model from the cache and trains nothing; after an edit to code that 
 family imports, it retrains that family alone."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import tracked_files
+from conftest import copy_of_repo
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ["train_zoo_model", "train_vit", "train_diffusion_base", "train_diffusion_variant"]
-
-
-def copy_of_repo(dest: Path) -> Path:
-    for name in tracked_files(ROOT):
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
 
 
 def train(work: Path, cache: Path) -> str:
