@@ -67,6 +67,12 @@ def cluster():
 
 def test_the_smoke_note_through_slurm(reference, cluster, tmp_path):
     work = copy_of_repo(tmp_path / "work")
+    # The repository too: the note names its commit and takes its date from it.
+    git = ROOT / ".git"
+    if git.is_dir():
+        shutil.copytree(git, work / ".git", symlinks=True)
+    else:  # a worktree: a file naming the real folder
+        shutil.copy2(git, work / ".git")
     for name in TIMINGS:
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, work / name)
@@ -79,7 +85,7 @@ def test_the_smoke_note_through_slurm(reference, cluster, tmp_path):
             [*snakemake, *args], cwd=work, env=env, capture_output=True, text=True
         )
 
-    plan = run("-n", "--forceall", "--cores", "256")  # --cores: the plan then shows threads
+    plan = run("-n", "--cores", "256")  # the jobs to run; with --cores the plan shows threads
     assert plan.returncode == 0, plan.stderr[-3000:]
     declared = declared_jobs(plan.stdout + plan.stderr)
     # Short jobs: the plugin's first status check after 5 s, not 40.
