@@ -5,33 +5,29 @@ import pytest
 
 from anatomy.cluster import declared_jobs, memory_mb, minutes, mismatches, parse_sacct, run_id
 
-PLAN = """
-[Fri Dec  4 17:07:14 2026]
-rule train_zoo_model:
-    output: data/models/zoo/copy/softmax/seed0.pt
-    wildcards: task=copy
-    resources: tmpdir=/tmp, mem_mb=2000, mem=2 GB, runtime=20, slurm_account=anatomy
-Shell command: None
 
-[Fri Dec  4 17:07:14 2026]
-rule train_zoo_model:
-    output: data/models/zoo/first/softmax/seed0.pt
-    wildcards: task=first
-    resources: tmpdir=/tmp, mem_mb=2000, mem=2 GB, runtime=20, slurm_account=anatomy
-Shell command: None
+def planned(rule: str, output: str, resources: str, extra: str = "") -> str:
+    """One job as Snakemake's dry run prints it."""
+    return (
+        f"\n[Fri Dec  4 17:07:14 2026]\nrule {rule}:\n    output: {output}\n{extra}"
+        f"    resources: tmpdir=/tmp, {resources}, slurm_account=anatomy\nShell command: None\n"
+    )
 
-[Fri Dec  4 17:07:14 2026]
-rule measure_decoding_speed:
-    output: data/results/equivalent_forms/decoding.parquet
-    threads: 2
-    resources: tmpdir=/tmp, mem_mb=4000, mem=4 GB, runtime=30, slurm_account=anatomy
-Shell command: None
 
-[Fri Dec  4 17:07:14 2026]
-rule all:
-    input: paper/build/note.pdf
-    resources: tmpdir=/tmp
-"""
+PLAN = (
+    planned("train_zoo_model", "data/models/zoo/copy/softmax/seed0.pt", "mem_mb=2000, runtime=20")
+    + planned(
+        "train_zoo_model", "data/models/zoo/first/softmax/seed0.pt", "mem_mb=2000, runtime=20"
+    )
+    + planned(
+        "measure_decoding_speed",
+        "data/results/equivalent_forms/decoding.parquet",
+        "mem_mb=4000, runtime=30",
+        extra="    threads: 2\n",
+    )
+    + "\n[Fri Dec  4 17:07:14 2026]\nrule all:\n    input: paper/build/note.pdf\n"
+    "    resources: tmpdir=/tmp\n"
+)
 
 SACCT = """\
 101|run-1|rule_train_zoo_model_wildcards_copy|1|2001M|00:20:00|00:01:10|COMPLETED
