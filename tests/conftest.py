@@ -5,7 +5,6 @@ from modulefinder import ModuleFinder
 from pathlib import Path
 
 import pytest
-import yaml
 
 from anatomy.config import load_schema
 
@@ -24,7 +23,10 @@ def schema() -> dict:
 
 
 def load_profile(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+    """The profile's whole configuration (config/default.yaml with its file merged over it)."""
+    from anatomy.config import load_profile as merged
+
+    return merged(name, ROOT / "config")
 
 
 def tracked_files(root: Path) -> list[str]:

@@ -22,9 +22,39 @@ def test_profiles_are_valid(profile, schema):
     assert config["profile"] == profile
 
 
-def test_profiles_set_the_same_keys():
-    keys = {p: _keys(load_profile(p)) for p in PROFILES}
-    assert keys["smoke"] == keys["default"] == keys["gpu"]
+def test_profile_files_state_only_what_differs_from_the_default(root):
+    import yaml
+
+    default = yaml.safe_load((root / "config/default.yaml").read_text())
+
+    def restated(delta, base, where=""):
+        for key, value in delta.items():
+            here = f"{where}.{key}" if where else key
+            assert key in base, f"{here} is not a key of config/default.yaml"
+            if isinstance(value, dict):
+                yield from restated(value, base[key], here)
+            elif value == base[key]:
+                yield here
+
+    for profile in set(PROFILES) - {"default"}:
+        delta = yaml.safe_load((root / f"config/{profile}.yaml").read_text())
+        assert list(restated(delta, default)) == [], f"config/{profile}.yaml repeats the default"
+        assert _keys(load_profile(profile)) == _keys(default)
+
+
+def test_a_profile_is_merged_as_snakemake_merges_its_configfile(root):
+    import yaml
+    from snakemake.utils import update_config
+
+    from anatomy.config import merge
+
+    default = yaml.safe_load((root / "config/default.yaml").read_text())
+    for profile in set(PROFILES) - {"default"}:
+        delta = yaml.safe_load((root / f"config/{profile}.yaml").read_text())
+        expected = copy.deepcopy(default)
+        update_config(expected, delta)
+        assert merge(default, delta) == expected == load_profile(profile)
+    assert merge({"a": {"b": 1, "c": [1, 2]}}, {"a": {"c": [3]}}) == {"a": {"b": 1, "c": [3]}}
 
 
 def test_every_schema_property_is_documented_and_typed(schema):

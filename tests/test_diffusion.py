@@ -9,6 +9,7 @@ pytest.importorskip("diffusers")
 
 from anatomy import diffusion as dm  # noqa: E402
 from anatomy import diffusion_analysis as da  # noqa: E402
+from anatomy import diffusion_data as ddata  # noqa: E402
 from anatomy import shapes_data as sd  # noqa: E402
 from anatomy import training  # noqa: E402
 from anatomy.artifacts import UnreadableFile  # noqa: E402
@@ -103,12 +104,12 @@ def test_chance_levels_are_low_for_a_model_that_ignores_the_prompt():
 
 
 def test_held_out_combinations_never_reach_training():
-    held = dm.heldout_combinations(DATA, 0)
-    two_shape = [c for c in dm.all_combinations(DATA) if c[1] != c[4]]
+    held = ddata.heldout_combinations(DATA, 0)
+    two_shape = [c for c in ddata.all_combinations(DATA) if c[1] != c[4]]
     assert len(held) == round(0.2 * len(two_shape))
-    drawn = dm.draw_attributes(4000, torch.Generator().manual_seed(0), DATA, exclude=held)
+    drawn = ddata.draw_attributes(4000, torch.Generator().manual_seed(0), DATA, exclude=held)
     assert not {tuple(r) for r in drawn.tolist()} & held
-    prompts = dm.evaluation_prompts(DATA, 0, 50)
+    prompts = ddata.evaluation_prompts(DATA, 0, 50)
     assert {tuple(r) for r in prompts.tolist()} <= held
     assert (prompts[:, 1] != prompts[:, 4]).all()
 
@@ -260,7 +261,7 @@ def test_object_maps_sum_heads_and_the_words_tokens():
 def test_word_swap_with_the_same_prompt_and_full_injection_reproduces_the_source(trained):
     _, models = trained
     model = models["base"]
-    prompts = dm.evaluation_prompts(DATA, 0, 3)
+    prompts = ddata.evaluation_prompts(DATA, 0, 3)
     with da.intervention(model, record=Window()) as state:
         _, source = da.sample_reads(model, prompts, DATA, SAMPLING, seed=5)
         recorded = dict(state.recorded)
@@ -270,29 +271,37 @@ def test_word_swap_with_the_same_prompt_and_full_injection_reproduces_the_source
     assert model.state.inject is None and not model.state.injected  # restored
 
 
-def test_measurements_produce_their_tables(trained):
+ANALYSIS = {
+    "data": DATA,
+    "sampling": SAMPLING,
+    "analysis": dict(
+        prompts=4,
+        grid=4,
+        ablation_prompts=2,
+        sweep_prompts=2,
+        map_prompts=2,
+        swap_prompts=2,
+        guidance_scales=[1.0, 3.0],
+        timesteps=[200, 800],
+        threshold=0.4,
+        splits=[0.0, 0.5, 1.0],
+        taus=[0.0, 1.0],
+        margin_threshold=0.1,
+        effect_threshold=0.05,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def measured(trained):
+    """Every measurement of the base model: ``{name: (table, extras)}``."""
     _, models = trained
-    settings = {
-        "data": DATA,
-        "sampling": SAMPLING,
-        "analysis": dict(
-            prompts=4,
-            grid=4,
-            ablation_prompts=2,
-            sweep_prompts=2,
-            map_prompts=2,
-            swap_prompts=2,
-            guidance_scales=[1.0, 3.0],
-            timesteps=[200, 800],
-            threshold=0.4,
-            splits=[0.0, 0.5, 1.0],
-            taus=[0.0, 1.0],
-            margin_threshold=0.1,
-            effect_threshold=0.05,
-        ),
-    }
-    model = models["base"]
-    tables = {name: fn(model, settings, 0) for name, fn in da.MEASUREMENTS.items()}
+    return {name: fn(models["base"], ANALYSIS, 0) for name, fn in da.MEASUREMENTS.items()}
+
+
+def test_measurements_produce_their_tables(trained, measured):
+    _, models = trained
+    model, tables = models["base"], measured
     ablations = tables["ablations"][0]
     assert len(ablations) == 1 + 2 * (len(model.layers) + 1)
     maps = tables["token_maps"][0]
@@ -307,7 +316,7 @@ def test_measurements_produce_their_tables(trained):
 
 
 def test_disjoint_prompt_changes_every_attribute():
-    a = dm.evaluation_prompts(DATA, 0, 20)
+    a = ddata.evaluation_prompts(DATA, 0, 20)
     b = da.disjoint_prompt(a, DATA)
     assert (a != b).all()
 
@@ -463,3 +472,68 @@ def test_the_normalizer_comparison_pairs_each_sparse_model_with_softmax_by_seed(
     assert table.loc["sparsemax", "binding_diff_ci"] == pytest.approx(0.0, abs=1e-9)  # constant
     assert table.loc["softmax", "binding"] == pytest.approx(0.6)
     assert table.loc["softmax", "binding_diff"] == pytest.approx(0.0)
+
+
+def _variant_rows():
+    """A per-seed table of the retrained variants, as compare_diffusion_variants writes it."""
+    import pandas as pd
+
+    rows = []
+    for seed in range(3):
+        for model, operator, binding in (
+            ("base", "softmax", 0.8),
+            ("base_short", "softmax", 0.5 + 0.1 * seed),
+            ("pooled", "softmax", 0.3),
+            ("uniform", "softmax", 0.2 + 0.1 * seed),
+            ("sparsemax", "sparsemax", 0.6 + 0.1 * seed),
+            ("entmax15", "entmax15", 0.5 + 0.1 * seed),
+        ):
+            rows.append(
+                dict(
+                    model=model,
+                    operator=operator,
+                    seed=seed,
+                    steps=7,
+                    binding=binding,
+                    present=0.9,
+                    swapped=0.1,
+                    final_loss=0.2,
+                    miou=0.4,
+                    map_margin=0.1,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_section_numbers_come_from_the_tables(measured):
+    import re
+    from pathlib import Path
+
+    from anatomy.diffusion_summary import section_values
+
+    tables = {name: table for name, (table, _) in measured.items()}
+    extras = {name: found for name, (_, found) in measured.items()}
+    s = {
+        **ANALYSIS,
+        "seeds": [0, 1, 2],
+        "training": SETTINGS["training"],
+        "analysis": ANALYSIS["analysis"],
+    }
+    values = section_values(tables, extras, s, 0, [], _variant_rows(), [])
+    section = (Path(__file__).resolve().parents[1] / "paper/sections/diffusion.tex").read_text()
+    used = set(re.findall(r"\\(diff[A-Za-z]+)", section))
+    only_with_layer_maps = {"diffVariantLayers", "diffVariantLayersShown"}
+    assert used - only_with_layer_maps - set(values) == set()
+    samples = tables["samples"]
+    assert values["diffBinding"] == pytest.approx(samples.binding.mean())
+    assert values["diffPrompts"] == len(samples) and values["diffMapSeeds"] == 1
+    assert values["diffAblationPrompts"] == 2
+    # Paired over seeds against base_short: uniform is 0.3 lower on every seed.
+    assert values["diffVarUniformDiff"] == pytest.approx(-0.3)
+    assert values["diffVarUniformPhrase"] == "binds worse than"
+    assert values["diffNormSparsemaxDiff"] == pytest.approx(0.1)
+    assert values["diffNormSparsemaxPhrase"] == "binds better than"
+    assert values["diffNormEntmaxPhrase"] == "binds as well as"
+    assert "diffVarPooledBinding" in values
+    without = section_values(tables, extras, s, 0, [], None, [])
+    assert not [k for k in without if re.match(r"diff(Var[A-Z]|Norm)", k)]  # no variants

@@ -246,17 +246,17 @@ def test_speed_worker_times_and_skips():
 def test_row_change_is_zero_for_a_static_graph_and_one_when_rows_move_wholly():
     rows = torch.ones(4, 3, dtype=torch.bool)
     static = torch.full((4, 3, 3), 1 / 3, dtype=torch.float64)
-    assert torch.equal(mp.row_change(static, rows), torch.zeros(2, dtype=torch.float64))
+    assert torch.equal(operators.row_change(static, rows), torch.zeros(2, dtype=torch.float64))
     one_hot = torch.zeros(4, 3, 3, dtype=torch.float64)
     one_hot[:2, :, 0] = 1.0  # first half: every row on key 0; second half: on key 2
     one_hot[2:, :, 2] = 1.0
-    assert torch.equal(mp.row_change(one_hot, rows), torch.ones(2, dtype=torch.float64))
+    assert torch.equal(operators.row_change(one_hot, rows), torch.ones(2, dtype=torch.float64))
     # Half a row's weight moves: TV 0.5; only the rows kept in both inputs count.
     half = one_hot.clone()
     half[2:, :, :] = 0.0
     half[2:, :, 0] = half[2:, :, 1] = 0.5
     kept = torch.tensor([[True, False, False]] * 4)
-    assert mp.row_change(half, kept).tolist() == [0.5, 0.5]
+    assert operators.row_change(half, kept).tolist() == [0.5, 0.5]
 
 
 def test_a_trained_uniform_model_has_a_static_graph_and_softmax_a_moving_one(tmp_path):
@@ -270,7 +270,7 @@ def test_a_trained_uniform_model_has_a_static_graph_and_softmax_a_moving_one(tmp
         )
         path = tmp_path / f"{op}.pt"
         zoo.save_checkpoint(path, model, "associative_recall", history, {"seed": 0})
-        entry = mp.zoo_adjacency(path, "associative_recall", 5, 2, seed=0, inputs=64)
+        entry = zoo.zoo_adjacency(path, "associative_recall", 5, 2, seed=0, inputs=64)
         assert entry["seed"] == 0 and entry["weights"].shape == (2, 9, 9)
         change[op] = lk.adjacency_summary([entry])[op]
     # uniform attends alike over the same number of keys whatever the input: exactly static

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from anatomy import vit, vit_data
+from anatomy import artifacts, vit, vit_data
 from anatomy import vit_measurements as vm
 from anatomy.config import ConfigError, check_vit
 
@@ -204,7 +204,7 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
         Image.fromarray(pixels).save(images / f"{i}.png")
     (images / "notes.txt").write_text("not an image")
 
-    path = vit.pretrained_file(tmp_path / "weights", name)
+    path = artifacts.pretrained_file(tmp_path / "weights", name)
     assert path.name == "model.safetensors"
     model = vit.load_pretrained(name, file=path, num_classes=4)
     batch, files = vm.load_images(images, model, limit=8)
@@ -215,7 +215,7 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
     assert extras["maps"]["rollout"].shape == (2, 14, 14)
     assert len(table[table.measurement == "distance"]) == 12 * 3  # layers x heads
     with pytest.raises(vit.PretrainedModelMissing, match="hf download"):
-        vit.load_pretrained(name, file=vit.pretrained_file(tmp_path / "nowhere", name))
+        vit.load_pretrained(name, file=artifacts.pretrained_file(tmp_path / "nowhere", name))
 
 
 def test_the_decoy_is_as_salient_as_the_target_and_never_a_label_shape():

@@ -166,13 +166,9 @@ def test_the_positional_controls_see_the_same_inputs_with_one_factor_changed(
 
 @pytest.mark.parametrize("profile", ["smoke", "default", "gpu"])
 def test_every_task_a_profile_names_exists(profile):
-    from pathlib import Path
+    from conftest import load_profile
 
-    import yaml
-
-    config = yaml.safe_load(
-        (Path(__file__).resolve().parents[1] / f"config/{profile}.yaml").read_text()
-    )
+    config = load_profile(profile)
     assert set(config["zoo"]["tasks"]) <= set(TASKS)
 
 

@@ -122,3 +122,15 @@ def first_unreadable(paths) -> UnreadableFile | None:
             if why:
                 return UnreadableFile(file, why, target=item)
     return None
+
+
+# Pretrained weights from a hub, downloaded by hand into a folder (the pipeline never downloads).
+WEIGHT_FILES = ("{name}/model.safetensors", "{name}.safetensors", "{name}.pth", "{name}.bin")
+
+
+def pretrained_file(folder: str | Path, name: str) -> Path:
+    """Where a model's weights sit in ``folder``: ``<name>/model.safetensors`` (as ``hf
+    download --local-dir <folder>/<name>`` writes it) or ``<name>.safetensors/.pth/.bin``;
+    the first of these when none exists (loading it then says what to download)."""
+    candidates = [Path(folder) / pattern.format(name=name) for pattern in WEIGHT_FILES]
+    return next((c for c in candidates if c.exists()), candidates[0])

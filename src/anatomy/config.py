@@ -21,6 +21,34 @@ def load_schema(path: str | Path) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+BASE_PROFILE = "default"
+
+
+def merge(base: dict, delta: dict) -> dict:
+    """``base`` updated by ``delta`` as Snakemake merges a ``--configfile`` over the
+    Snakefile's: a nested mapping updates key by key, anything else (a list, a number)
+    replaces the value. Neither argument is changed."""
+    out = dict(base)
+    for key, value in delta.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_profile(profile: str | Path, config_dir: str | Path = CONFIG_DIR) -> dict:
+    """A profile's whole configuration: ``config/default.yaml`` with the profile's file (which
+    states only what differs) merged over it, as ``snakemake --configfile config/<profile>.yaml``
+    sees it. ``profile`` is a name (``smoke``) or a path to a YAML file."""
+    config_dir = Path(config_dir)
+    path = Path(profile) if str(profile).endswith((".yaml", ".yml")) else None
+    path = path or config_dir / f"{profile}.yaml"
+    base = yaml.safe_load((config_dir / f"{BASE_PROFILE}.yaml").read_text())
+    return merge(base, yaml.safe_load(path.read_text()) or {})
+
+
 def _key(path) -> str:
     out = ""
     for part in path:
@@ -276,7 +304,7 @@ def check_vit(vit: dict[str, Any]) -> None:
             raise ConfigError(
                 f"config: vit.pretrained.images = {pretrained['images']}: no such folder of images"
             )
-        from anatomy.vit import pretrained_file  # only when pretrained ViTs are configured
+        from anatomy.artifacts import pretrained_file
 
         for name in pretrained["models"]:
             path = pretrained_file(pretrained["weights"], name)

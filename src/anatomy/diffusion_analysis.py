@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
@@ -19,15 +20,12 @@ from torch import Tensor
 
 from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
-from anatomy.diffusion import (
-    TextToImage,
-    evaluation_prompts,
-    palette,
-    render,
-    validation_prompts,
-)
+from anatomy.diffusion_data import evaluation_prompts, palette, render, validation_prompts
 from anatomy.intervals import bootstrap_interval, mean_ci, paired_difference, seed_means
 from anatomy.runtime import seed_of
+
+if TYPE_CHECKING:
+    from anatomy.diffusion import TextToImage
 
 METRICS = ("present", "binding", "swapped", "position")
 

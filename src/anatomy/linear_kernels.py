@@ -202,7 +202,7 @@ def adjacency_summary(maps: list[dict]) -> dict[str, dict[str, float]]:
     """Per operator of the dynamic-adjacency data, means over its training seeds: the query
     token's weight on the token holding the answer and the share of exact zeros in the
     (head-averaged) matrix, on the drawn inputs; and how much a query row moves between two
-    inputs (:func:`anatomy.message_passing.row_change`), with the half-width of its 95% t
+    inputs (:func:`anatomy.operators.row_change`), with the half-width of its 95% t
     interval over seeds (NaN for one seed)."""
     per_op: dict[str, list[dict]] = {}
     for entry in maps:

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from anatomy import random_features as rf
-from anatomy import tasks, zoo
 
 
 def edges_from_mask(mask: Tensor) -> Tensor:
@@ -247,46 +246,3 @@ def static_rankings(n: int, d: int, seed: int) -> list[dict]:
         {"attention": "GATConv", "same_key_ranking": same_key_ranking(gat)},
         {"attention": "dot product", "same_key_ranking": same_key_ranking(dot)},
     ]
-
-
-def row_change(weights: Tensor, rows: Tensor) -> Tensor:
-    """How dynamic an attention graph is: for inputs taken in pairs (the first half against the
-    second), the total variation between the same query row's weights on the two inputs,
-    ``0.5 * sum_j |A_x[i, j] - A_x'[i, j]|``, averaged over the rows where ``rows`` is true in
-    both. 0 for a graph fixed by the architecture (``uniform``: every input gives the same
-    rows), 1 when each row's weight moves wholly to other keys. ``weights (2m, L, L)``,
-    ``rows (2m, L)`` bool; returns the per-pair values ``(m,)``."""
-    m = weights.shape[0] // 2
-    a, b = weights[:m].double(), weights[m : 2 * m].double()
-    tv = 0.5 * (a - b).abs().sum(-1)  # (m, L)
-    keep = (rows[:m] & rows[m : 2 * m]).double()
-    return (tv * keep).sum(-1) / keep.sum(-1).clamp_min(1)
-
-
-def zoo_adjacency(
-    checkpoint, task_name: str, size: int, examples: int, seed: int, inputs: int = 0
-) -> dict:
-    """A trained zoo model's last-layer attention (mean over heads) on ``examples`` inputs:
-    ``{"weights": (examples, L, L), "tokens": (examples, L), "source": (examples, L)}``, and,
-    over ``inputs`` further inputs, ``row_change`` (:func:`row_change` per input pair, at the
-    rows that hold a query)."""
-    model, blob = zoo.load_checkpoint(checkpoint)
-    task = tasks.TASKS[task_name]
-    batch = task.sample(examples, size, torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        logits = model(batch.tokens)
-    weights = model.attention_weights()[-1].mean(1)  # (examples, L, L)
-    out = {
-        "weights": weights,
-        "tokens": batch.tokens,
-        "source": batch.source,
-        "correct": (logits.argmax(-1) == batch.targets) | (batch.targets < 0),
-        "operator": blob["config"]["operator"],
-        "seed": blob.get("meta", {}).get("seed"),
-    }
-    if inputs >= 2:
-        many = task.sample(inputs, size, torch.Generator().manual_seed(seed + 1))
-        with torch.no_grad():
-            model(many.tokens)
-        out["row_change"] = row_change(model.attention_weights()[-1].mean(1), many.source >= 0)
-    return out

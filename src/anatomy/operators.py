@@ -344,6 +344,20 @@ class AttentionOperator:
         return AttentionOutput(out=weights @ v, weights=weights, scores=scores)
 
 
+def row_change(weights: Tensor, rows: Tensor) -> Tensor:
+    """How dynamic an attention graph is: for inputs taken in pairs (the first half against the
+    second), the total variation between the same query row's weights on the two inputs,
+    ``0.5 * sum_j |A_x[i, j] - A_x'[i, j]|``, averaged over the rows where ``rows`` is true in
+    both. 0 for a graph fixed by the architecture (``uniform``: every input gives the same
+    rows), 1 when each row's weight moves wholly to other keys. ``weights (2m, L, L)``,
+    ``rows (2m, L)`` bool; returns the per-pair values ``(m,)``."""
+    m = weights.shape[0] // 2
+    a, b = weights[:m].double(), weights[m : 2 * m].double()
+    tv = 0.5 * (a - b).abs().sum(-1)  # (m, L)
+    keep = (rows[:m] & rows[m : 2 * m]).double()
+    return (tv * keep).sum(-1) / keep.sum(-1).clamp_min(1)
+
+
 def row_entropy(weights: Tensor) -> Tensor:
     """Entropy (nats) of each row of nonnegative weights, renormalized to sum to one, with
     ``0 log 0 = 0``; shape ``weights.shape[:-1]``. Rows of all zeros have entropy 0."""

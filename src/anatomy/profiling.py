@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-import yaml
+from anatomy.config import load_profile
 
 
 def _zoo(settings: dict, steps: int, device: str = "cpu"):
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, default=12, help="profiler rows (0: no table)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (no profiler table)")
     args = parser.parse_args(argv)
-    settings = yaml.safe_load(Path(args.config).read_text())
+    settings = load_profile(args.config)
     for kind in args.models:
         for threads in args.threads:
             per_step = seconds_per_step(kind, settings, args.steps, threads, args.device)

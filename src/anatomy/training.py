@@ -1,10 +1,11 @@
 """The one training loop of the pipeline (zoo, ViT, diffusion) and its guards.
 
 Every model of the note is trained by :func:`fit`: a learning rate per step from a schedule,
-the loss of one freshly drawn batch, a finite-loss guard, gradient clipping, AdamW's step,
-an optional per-step hook (EMA), and a plain-text progress line at a fixed interval. A
-non-finite loss stops the job with one line naming the job, the step and the setting to
-change; a checkpoint is checked finite before it is written (:func:`check_finite`).
+the loss of one freshly drawn batch, gradient clipping, AdamW's step, an optional per-step
+hook (EMA), and at a fixed interval a plain-text progress line and the finite-loss guard (the
+values are read from the device then, in one transfer, never once a step). A non-finite loss
+stops the job with one line naming the job, the step and the setting to change; a checkpoint
+is checked finite before it is written (:func:`check_finite`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 progress_log = logging.getLogger("anatomy.progress")
 
@@ -136,8 +138,16 @@ def fit(
     """Train with AdamW for ``steps`` steps; returns one history row per step.
 
     ``batch_loss(step)`` draws a batch and returns ``(loss, extras)``: the loss tensor and a
-    dict of floats recorded beside it (accuracy, say). ``lr_at(step)`` is the learning rate
-    (:func:`warmup_cosine`, say). ``after_step(step)`` runs after each optimizer step (EMA).
+    dict of values recorded beside it (accuracy, say), each a float or a tensor of one value.
+    ``lr_at(step)`` is the learning rate (:func:`warmup_cosine`, say). ``after_step(step)``
+    runs after each optimizer step (EMA).
+
+    Losses and extras stay on the model's device until a progress line is due (every
+    ``log_every`` steps and at the end): they are then read in one transfer and checked, so a
+    GPU is never made to wait for the host in between. A non-finite loss still stops the job
+    naming the first step where it appeared; the steps after it, up to the check, are lost
+    work, never saved work (a checkpoint is checked finite before it is written, and a failure
+    there reports the loss first).
 
     ``seeds``: the parameters are a stack of independent models, one per seed along each
     tensor's first dimension (:class:`anatomy.model.StackedTransformer`), and the loss is one
@@ -153,14 +163,29 @@ def fit(
     # (python -m anatomy.profiling), the same update up to float rounding.
     optimizer = torch.optim.AdamW(params, lr=lr_at(0), weight_decay=weight_decay, fused=True)
     progress = Progress(guard.job, steps, log_every)
-    history = []
+    history: list[dict] = []
+    pending: list[tuple[Any, dict]] = []  # (loss, extras) of the steps not yet read
+
+    def read_pending() -> None:
+        """Read the pending steps' values in one transfer, check them, log and record them."""
+        if not pending:
+            return
+        first = len(history) + 1
+        losses = torch.stack([loss.reshape(-1) for loss, _ in pending]).tolist()
+        extras = _read_extras([e for _, e in pending])
+        pending.clear()
+        for offset, (values, extra) in enumerate(zip(losses, extras, strict=True)):
+            step = first + offset
+            for value, seed in zip(values, seeds or [None], strict=True):
+                check_loss(value, step, guard if seed is None else guard.for_seed(seed))
+            history.append({"step": step, "loss": values if seeds else values[0], **extra})
+            progress.update(step, {"loss": sum(values) / len(values), **extra})
+
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
         loss, extras = batch_loss(step)
-        values = [loss.item()] if seeds is None else loss.tolist()
-        for value, seed in zip(values, seeds or [None], strict=True):
-            check_loss(value, step + 1, guard if seed is None else guard.for_seed(seed))
+        pending.append((loss.detach(), extras))
         optimizer.zero_grad(set_to_none=True)
         if seeds is None:
             loss.backward()
@@ -170,10 +195,27 @@ def fit(
             clip_per_seed(params, clip)
         optimizer.step()
         if after_step is not None:
-            after_step(step)
-        history.append({"step": step + 1, "loss": values if seeds else values[0], **extras})
-        progress.update(step + 1, {"loss": sum(values) / len(values), **extras})
+            try:
+                after_step(step)
+            except NonFiniteTraining:
+                read_pending()  # a non-finite loss before it is the cause: name that first
+                raise
+        if (step + 1) % progress.every == 0 or step + 1 == steps:
+            read_pending()
     return history
+
+
+def _read_extras(rows: list[dict]) -> list[dict]:
+    """Each row's extras as floats, every tensor-valued key read in one transfer."""
+    import torch
+
+    out = [dict(row) for row in rows]
+    for key in rows[0] if rows else ():
+        if torch.is_tensor(rows[0][key]):
+            values = torch.stack([row[key].reshape(()) for row in rows]).tolist()
+            for row, value in zip(out, values, strict=True):
+                row[key] = value
+    return out
 
 
 def clip_per_seed(params: list, max_norm: float) -> None:

@@ -195,17 +195,6 @@ def _missing_message(name: str, file) -> str:
     )
 
 
-WEIGHT_FILES = ("{name}/model.safetensors", "{name}.safetensors", "{name}.pth", "{name}.bin")
-
-
-def pretrained_file(folder: str | Path, name: str) -> Path:
-    """Where a model's weights sit in ``folder``: ``<name>/model.safetensors`` (as ``hf
-    download --local-dir <folder>/<name>`` writes it) or ``<name>.safetensors/.pth/.bin``;
-    the first of these when none exists (loading it then says what to download)."""
-    candidates = [Path(folder) / pattern.format(name=name) for pattern in WEIGHT_FILES]
-    return next((c for c in candidates if c.exists()), candidates[0])
-
-
 def train(
     model: nn.Module,
     sampler,
@@ -230,7 +219,7 @@ def train(
         x, y = sampler(batch, g)
         x, y = x.to(device), y.to(device)
         logits = model(x)
-        accuracy = float((logits.argmax(-1) == y).float().mean())
+        accuracy = (logits.argmax(-1) == y).float().mean()  # read at the next log line
         return nn.functional.cross_entropy(logits, y), {"accuracy": accuracy}
 
     history = training.fit(

@@ -18,7 +18,7 @@ import torch
 from anatomy import training
 from anatomy.artifacts import load_torch
 from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
-from anatomy.operators import Softmax, row_entropy
+from anatomy.operators import Softmax, row_change, row_entropy
 from anatomy.operators import get as get_operator
 from anatomy.runtime import grouped
 from anatomy.tasks import IGNORE, TASKS, Task, majority
@@ -261,3 +261,33 @@ def evaluate(checkpoint: str | Path, sizes, samples: int, seed: int, device: str
                 }
             )
     return pd.DataFrame(rows)
+
+
+def zoo_adjacency(
+    checkpoint, task_name: str, size: int, examples: int, seed: int, inputs: int = 0
+) -> dict:
+    """A trained zoo model's last-layer attention (mean over heads) on ``examples`` inputs:
+    ``{"weights": (examples, L, L), "tokens": (examples, L), "source": (examples, L)}``, and,
+    over ``inputs`` further inputs, ``row_change`` (:func:`anatomy.operators.row_change` per
+    input pair, at the rows that hold a query). The equivalent-forms experiment's dynamic
+    adjacency figure reads it."""
+    model, blob = load_checkpoint(checkpoint)
+    task = TASKS[task_name]
+    batch = task.sample(examples, size, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        logits = model(batch.tokens)
+    weights = model.attention_weights()[-1].mean(1)  # (examples, L, L)
+    out = {
+        "weights": weights,
+        "tokens": batch.tokens,
+        "source": batch.source,
+        "correct": (logits.argmax(-1) == batch.targets) | (batch.targets < 0),
+        "operator": blob["config"]["operator"],
+        "seed": blob.get("meta", {}).get("seed"),
+    }
+    if inputs >= 2:
+        many = task.sample(inputs, size, torch.Generator().manual_seed(seed + 1))
+        with torch.no_grad():
+            model(many.tokens)
+        out["row_change"] = row_change(model.attention_weights()[-1].mean(1), many.source >= 0)
+    return out

@@ -54,6 +54,7 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 
 from anatomy import diffusion as dm
 from anatomy import diffusion_analysis as da
+from anatomy import diffusion_data as ddata
 from anatomy import plotting
 from anatomy import shapes_data as sd
 from anatomy.cross_attention import Window
@@ -84,15 +85,15 @@ print("their feature-map sides:", list(da.layer_resolution(model, data["size"]).
 
 # %%
 g = torch.Generator().manual_seed(0)
-prompts = dm.evaluation_prompts(data, seed, 8)  # held-out combinations, never trained on
-scenes = dm.render(prompts, data, g)
+prompts = ddata.evaluation_prompts(data, seed, 8)  # held-out combinations, never trained on
+scenes = ddata.render(prompts, data, g)
 fig, _ = plotting.image_grid(scenes.images, [sd.caption_lines(c) for c in scenes.captions], ncols=8)
 print(
     "checker on the true scenes:",
     {
         k: float(v.float().mean())
         for k, v in sd.read_samples(
-            scenes.images, prompts, dm.palette(data), data["shapes"]
+            scenes.images, prompts, ddata.palette(data), data["shapes"]
         ).items()
     },
 )

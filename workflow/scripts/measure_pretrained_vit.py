@@ -3,8 +3,9 @@ shift stability and token norms, with its maps for the overlay figure."""
 
 import torch
 
+from anatomy.artifacts import pretrained_file
 from anatomy.runtime import snakemake_job
-from anatomy.vit import load_pretrained, pretrained_file
+from anatomy.vit import load_pretrained
 from anatomy.vit_measurements import load_images, probe_pretrained
 
 with snakemake_job(snakemake) as ctx:

@@ -1,0 +1,77 @@
+"""The one training loop: values read from the device once per progress line, and a
+non-finite loss still named at the step where it first appeared."""
+
+import re
+
+import pytest
+import torch
+
+from anatomy import training
+from anatomy.training import Guard, NonFiniteTraining
+
+
+def quadratic(nan_at=None):
+    """One parameter, the loss ``(w - 3)^2`` (a NaN at step ``nan_at``), and its accuracy."""
+    w = torch.nn.Parameter(torch.zeros(()))
+
+    def batch_loss(step):
+        loss = (w - 3.0) ** 2
+        if step == nan_at:
+            loss = loss * float("nan")
+        return loss, {"accuracy": (w > 1.0).float()}
+
+    return w, batch_loss
+
+
+def run(batch_loss, w, steps=20, log_every=5, **kw):
+    return training.fit(
+        [w],
+        batch_loss,
+        steps=steps,
+        lr_at=lambda step: 0.1,
+        guard=Guard("job", "some.learning_rate", 0.1),
+        weight_decay=0.0,
+        log_every=log_every,
+        **kw,
+    )
+
+
+def test_the_loop_reads_the_device_once_per_progress_line(monkeypatch):
+    reads = {"tolist": 0, "item": 0}
+    for name in reads:
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *a, _name=name, _original=original, **k):
+            reads[_name] += 1
+            return _original(self, *a, **k)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    w, batch_loss = quadratic()
+    history = run(batch_loss, w, steps=20, log_every=5)
+    # Four lines: one read of the losses and one of the accuracies each, no per-step read.
+    assert reads == {"tolist": 8, "item": 0}
+    assert [h["step"] for h in history] == list(range(1, 21))
+    # Each row holds that step's own values: the loss before the update, (w_t - 3)^2.
+    assert history[0]["loss"] == pytest.approx(9.0) and history[0]["accuracy"] == 0.0
+    assert history[-1]["loss"] < history[0]["loss"] and history[-1]["accuracy"] == 1.0
+
+
+def test_a_non_finite_loss_names_its_first_step_not_the_check_that_saw_it():
+    w, batch_loss = quadratic(nan_at=6)  # step 7 counted from 1; read at step 10
+    with pytest.raises(NonFiniteTraining) as caught:
+        run(batch_loss, w, steps=20, log_every=5)
+    assert re.fullmatch(
+        r"job: the loss is nan at step 7; lower some\.learning_rate \(now 0\.1\) .*",
+        str(caught.value),
+    )
+
+
+def test_a_failing_hook_reports_the_non_finite_loss_that_caused_it():
+    w, batch_loss = quadratic(nan_at=1)
+
+    def save_snapshot(step):  # as a snapshot would: refuse non-finite weights
+        if step == 3:
+            training.check_finite({"w": w.detach()}, Guard("job", "some.learning_rate", 0.1))
+
+    with pytest.raises(NonFiniteTraining, match="the loss is nan at step 2"):
+        run(batch_loss, w, steps=20, log_every=10, after_step=save_snapshot)
