@@ -12,6 +12,7 @@ DOC = ROOT / "docs/architecture.md"
 EXPERIMENT_HOOKS = {"runtime", "config"}  # pipeline modules an experiment may call
 CROSSINGS = {("learnability", "parity")}  # experiment -> other experiment, each said in the doc
 MAX_DEPTH = 5
+TYPE_CHECKING = ("TYPE_CHECKING", "typing.TYPE_CHECKING")  # imports for type checkers alone
 
 
 def rooms() -> dict[str, str]:
@@ -24,7 +25,7 @@ def imports(module: str) -> set[str]:
     (an import for type checkers alone, under ``if TYPE_CHECKING:``, is not one)."""
     tree = ast.parse((LIBRARY / f"{module}.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in TYPE_CHECKING:
             node.body = []
     found = set()
     for node in ast.walk(tree):

@@ -64,7 +64,7 @@ MUTANTS = [
         "training.py",
         "check_loss(value, step, guard if seed is None else guard.for_seed(seed))",
         "pass",
-        ["tests/test_zoo.py"],
+        ["tests/test_zoo.py", "tests/test_training.py"],
     ),
     (
         "checkpoints saved without the finite-weights check",

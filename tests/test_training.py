@@ -75,3 +75,83 @@ def test_a_failing_hook_reports_the_non_finite_loss_that_caused_it():
 
     with pytest.raises(NonFiniteTraining, match="the loss is nan at step 2"):
         run(batch_loss, w, steps=20, log_every=10, after_step=save_snapshot)
+
+
+def per_step_reference(params, batch_loss, steps, lr, seeds=None):
+    """The loop as it was before it deferred its reads: every step's loss read at once."""
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=True)
+    history = []
+    for step in range(steps):
+        loss, extras = batch_loss(step)
+        values = [loss.item()] if seeds is None else loss.tolist()
+        optimizer.zero_grad(set_to_none=True)
+        if seeds is None:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+        else:
+            loss.sum().backward()
+            training.clip_per_seed(params, 1.0)
+        optimizer.step()
+        extras = {k: float(v) for k, v in extras.items()}
+        history.append({"step": step + 1, "loss": values if seeds else values[0], **extras})
+    return history
+
+
+@pytest.mark.parametrize("seeds", [None, [0, 1, 2]])
+def test_deferred_reads_train_bit_for_bit_as_reading_every_step(seeds):
+    def problem():
+        g = torch.Generator().manual_seed(0)
+        shape = (3, 5, 4) if seeds else (5, 4)
+        w = torch.nn.Parameter(torch.randn(shape, generator=g))
+        data = torch.Generator().manual_seed(1)
+
+        def batch_loss(step):
+            x = torch.randn(8, 4, generator=data)
+            out = (x @ w.transpose(-2, -1)).tanh()  # (S, 8, 5) or (8, 5)
+            loss = ((out - 0.5) ** 2).mean(dim=(-2, -1))
+            return loss, {"accuracy": (out > 0).float().mean()}
+
+        return w, batch_loss
+
+    w_ref, loss_ref = problem()
+    expected = per_step_reference([w_ref], loss_ref, 23, 0.05, seeds)
+    w, batch_loss = problem()
+    got = training.fit(
+        [w],
+        batch_loss,
+        steps=23,
+        lr_at=lambda step: 0.05,
+        guard=Guard("job", "x", 0.05),
+        weight_decay=0.0,
+        log_every=10,
+        seeds=seeds,
+    )
+    assert got == expected
+    assert torch.equal(w, w_ref)
+
+
+def test_any_failure_after_a_non_finite_loss_reports_the_loss():
+    w, quadratic_loss = quadratic(nan_at=2)
+
+    def batch_loss(step):
+        if step == 5:
+            raise RuntimeError("a kernel failed on NaN weights")
+        return quadratic_loss(step)
+
+    with pytest.raises(NonFiniteTraining, match="the loss is nan at step 3"):
+        run(batch_loss, w, steps=20, log_every=10)
+
+
+def test_a_hook_that_writes_weights_runs_only_after_every_loss_so_far_is_checked():
+    # An infinite loss whose gradient clips to nothing leaves the weights finite, so only the
+    # loss check can stop the snapshot.
+    w = torch.nn.Parameter(torch.zeros(()))
+
+    def batch_loss(step):
+        loss = (w - 3.0) ** 2
+        return (loss + float("inf") if step == 1 else loss), {}
+
+    written = []
+    with pytest.raises(NonFiniteTraining, match="the loss is inf at step 2"):
+        run(batch_loss, w, steps=20, log_every=10, after_step=written.append, checked_before={4})
+    assert written == [0, 1, 2]  # the hook of step 4 (index 3) never ran

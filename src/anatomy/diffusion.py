@@ -317,6 +317,7 @@ def train(
         weight_decay=0.0,
         log_every=tr["log_every"],
         after_step=after_step,
+        checked_before=set(snapshots or ()),
     )
     ema.unet.eval(), ema.text_encoder.eval()
     return ema, history

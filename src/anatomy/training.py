@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +134,7 @@ def fit(
     clip: float = 1.0,
     after_step: Callable[[int], None] | None = None,
     seeds: list | None = None,
+    checked_before: Collection[int] = (),
 ) -> list[dict]:
     """Train with AdamW for ``steps`` steps; returns one history row per step.
 
@@ -146,8 +147,10 @@ def fit(
     ``log_every`` steps and at the end): they are then read in one transfer and checked, so a
     GPU is never made to wait for the host in between. A non-finite loss still stops the job
     naming the first step where it appeared; the steps after it, up to the check, are lost
-    work, never saved work (a checkpoint is checked finite before it is written, and a failure
-    there reports the loss first).
+    work, never saved work: ``checked_before`` lists the steps (counted from 1) whose hook
+    writes weights (a snapshot), and every loss up to such a step is checked before the hook
+    runs; and whatever fails, the losses not yet read are checked first, so a non-finite loss
+    is named as the cause.
 
     ``seeds``: the parameters are a stack of independent models, one per seed along each
     tensor's first dimension (:class:`anatomy.model.StackedTransformer`), and the loss is one
@@ -181,28 +184,35 @@ def fit(
             history.append({"step": step, "loss": values if seeds else values[0], **extra})
             progress.update(step, {"loss": sum(values) / len(values), **extra})
 
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step)
-        loss, extras = batch_loss(step)
-        pending.append((loss.detach(), extras))
-        optimizer.zero_grad(set_to_none=True)
-        if seeds is None:
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, clip)
-        else:
-            loss.sum().backward()
-            clip_per_seed(params, clip)
-        optimizer.step()
-        if after_step is not None:
-            try:
+    try:
+        for step in range(steps):
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
+            loss, extras = batch_loss(step)
+            pending.append((loss.detach(), _detached(extras)))
+            optimizer.zero_grad(set_to_none=True)
+            if seeds is None:
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, clip)
+            else:
+                loss.sum().backward()
+                clip_per_seed(params, clip)
+            optimizer.step()
+            if step + 1 in checked_before:
+                read_pending()  # the hook writes weights: every loss so far is checked first
+            if after_step is not None:
                 after_step(step)
-            except NonFiniteTraining:
-                read_pending()  # a non-finite loss before it is the cause: name that first
-                raise
-        if (step + 1) % progress.every == 0 or step + 1 == steps:
-            read_pending()
+            if (step + 1) % progress.every == 0 or step + 1 == steps:
+                read_pending()
+    except BaseException:
+        # Whatever failed, a non-finite loss before it is the likely cause: name that first.
+        read_pending()
+        raise
     return history
+
+
+def _detached(extras: dict) -> dict:
+    return {k: v.detach() if hasattr(v, "detach") else v for k, v in extras.items()}
 
 
 def _read_extras(rows: list[dict]) -> list[dict]:
@@ -210,11 +220,12 @@ def _read_extras(rows: list[dict]) -> list[dict]:
     import torch
 
     out = [dict(row) for row in rows]
-    for key in rows[0] if rows else ():
-        if torch.is_tensor(rows[0][key]):
-            values = torch.stack([row[key].reshape(()) for row in rows]).tolist()
-            for row, value in zip(out, values, strict=True):
-                row[key] = value
+    keys = {k for row in rows for k, v in row.items() if torch.is_tensor(v)}
+    for key in sorted(keys):
+        places = [i for i, row in enumerate(rows) if torch.is_tensor(row.get(key))]
+        values = torch.stack([rows[i][key].reshape(()) for i in places]).tolist()
+        for i, value in zip(places, values, strict=True):
+            out[i][key] = value
     return out
 
 
