@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anatomy.config import load_schema
+from anatomy.config import load_profile, load_schema  # noqa: F401 (load_profile: for the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ["smoke", "default", "gpu"]
@@ -20,13 +20,6 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def schema() -> dict:
     return load_schema(ROOT / "workflow/schemas/config.schema.yaml")
-
-
-def load_profile(name: str) -> dict:
-    """The profile's whole configuration (config/default.yaml with its file merged over it)."""
-    from anatomy.config import load_profile as merged
-
-    return merged(name, ROOT / "config")
 
 
 def tracked_files(root: Path) -> list[str]:

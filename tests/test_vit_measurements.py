@@ -122,14 +122,15 @@ def test_a_map_on_the_target_scores_jaccard_one_and_full_margin():
     assert vm.object_scores(uniform, objects, 4, 0.6)["mass_target"] == pytest.approx(1 / 16)
 
 
-def _checkpoints(specs, folder) -> list:
-    """Untrained checkpoints of ``specs`` in ``folder`` (seed 0 each), their paths."""
+def _checkpoints(specs, folder, seed=0, settings=SETTINGS) -> list:
+    """Untrained checkpoints of ``specs`` in ``folder`` (initialized from ``seed``), their
+    paths."""
     paths = []
     for spec in specs:
-        torch.manual_seed(0)
-        model = vit.build_from_spec(spec, SETTINGS)
-        path = folder / f"{spec.name}.pt"
-        vit.save_checkpoint(path, spec, SETTINGS, model.state_dict(), model)
+        torch.manual_seed(seed)
+        model = vit.build_from_spec(spec, settings)
+        path = folder / f"{spec.name}{f'_seed{seed}' if seed else ''}.pt"
+        vit.save_checkpoint(path, spec, settings, model.state_dict(), model)
         paths.append(path)
     return paths
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from test_vit_measurements import SETTINGS, _objects
+from test_vit_measurements import SETTINGS, _checkpoints, _objects
 
 from anatomy import vit
 from anatomy import vit_measurements as vm
@@ -21,16 +21,7 @@ S = {**SETTINGS, "seeds": list(SEEDS), "training": {"steps": 10, "batch": 8}}
 
 def checkpoints(specs, folder: Path) -> dict[int, list[Path]]:
     """Untrained checkpoints of ``specs`` for every seed: ``{seed: paths}``."""
-    paths = {}
-    for seed in SEEDS:
-        paths[seed] = []
-        for spec in specs:
-            torch.manual_seed(seed)
-            model = vit.build_from_spec(spec, S)
-            path = folder / f"{spec.name}_seed{seed}.pt"
-            vit.save_checkpoint(path, spec, S, model.state_dict(), model)
-            paths[seed].append(path)
-    return paths
+    return {seed: _checkpoints(specs, folder, seed, S) for seed in SEEDS}
 
 
 @pytest.fixture(scope="module")

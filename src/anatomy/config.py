@@ -27,14 +27,14 @@ BASE_PROFILE = "default"
 
 def merge(base: dict, delta: dict) -> dict:
     """``base`` updated by ``delta`` as Snakemake merges a ``--configfile`` over the
-    Snakefile's: a nested mapping updates key by key, anything else (a list, a number)
-    replaces the value. Neither argument is changed."""
-    out = dict(base)
-    for key, value in delta.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
+    Snakefile's (its own ``update_config``): a nested mapping updates key by key, anything
+    else (a list, a number) replaces the value. Neither argument is changed."""
+    import copy
+
+    from snakemake.utils import update_config
+
+    out = copy.deepcopy(base)
+    update_config(out, delta)
     return out
 
 

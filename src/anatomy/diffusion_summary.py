@@ -42,13 +42,13 @@ def section_values(
     s: dict,
     probed_seed: int = 0,
     seed_files=(),
-    variants: pd.DataFrame | None = None,
+    variant_seeds: pd.DataFrame | None = None,
     variant_layer_files=(),
 ) -> dict:
     """The diffusion section's values by macro name. ``tables`` and ``extras``: each
     measurement's table and extras by name (``samples``, ``token_maps``, ...) for the probed
     model (seed ``probed_seed``); ``s``: the ``diffusion`` settings; ``seed_files``: the other
-    seeds' token-map and ablation tables (the layer map on every seed); ``variants``: the
+    seeds' token-map and ablation tables (the layer map on every seed); ``variant_seeds``: the
     retrained variants' per-seed table, if any; ``variant_layer_files``: the tables of the
     models ``diffusion.layer_map_variants`` names."""
     data, training, analysis = s["data"], s["training"], s["analysis"]
@@ -217,8 +217,8 @@ def section_values(
         "diffSwapKeptFull": swap.loc[swap.index.max(), "layout_iou_kept"],
     }
 
-    if variants is not None:
-        per_seed = variants
+    if variant_seeds is not None:
+        per_seed = variant_seeds
         variants = seed_means(per_seed).set_index("model")
         routes = [
             ("base", "Full"),
