@@ -12,7 +12,8 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/layer_a.smk"
+include: "workflow/rules/softmax_constraints.smk"
+include: "workflow/rules/expressivity.smk"
 include: "workflow/rules/zoo.smk"
 include: "workflow/rules/equivalent_forms.smk"
 include: "workflow/rules/measurement_rules.smk"

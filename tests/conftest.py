@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anatomy.config import load_profile, load_schema  # noqa: F401 (load_profile: for the tests)
+from anatomy.pipeline.config import load_profile, load_schema  # noqa: F401 (load_profile: for the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ["smoke", "default", "gpu"]
@@ -34,16 +34,28 @@ def tracked_files(root: Path) -> list[str]:
     return [f for f in out.splitlines() if (root / f).is_file()]
 
 
+def module_name(file: str | Path, root: Path = ROOT) -> str:
+    """A library file as its module, dotted and relative to the package: ``core.operators``;
+    a subpackage's ``__init__.py`` is the subpackage (``core``), the package's own is ``""``."""
+    relative = Path(file).resolve().relative_to((root / "src/anatomy").resolve())
+    return ".".join(relative.with_suffix("").parts).removesuffix("__init__").rstrip(".")
+
+
+def library_modules(files, root: Path = ROOT) -> set[str]:
+    """The modules of a rule's library files (the package's own ``__init__`` left out)."""
+    return {module_name(root / f, root) for f in files} - {""}
+
+
 def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
-    """``anatomy`` modules that running ``path`` loads, by Python's own modulefinder (it scans
-    the compiled code, nested functions included): an independent reading of the imports."""
+    """``anatomy`` modules and subpackages that running ``path`` loads, by Python's own
+    modulefinder (it scans the compiled code, nested functions included): an independent
+    reading of the imports."""
     finder = ModuleFinder(path=[str(root / "src")], excludes=["torch", "timm", "diffusers"])
     finder.run_script(str(path))
-    package = root / "src/anatomy"
     return {
-        name.split(".", 1)[1]
-        for name in finder.modules
-        if name.startswith("anatomy.") and (package / f"{name.split('.', 1)[1]}.py").exists()
+        module_name(module.__file__, root)
+        for name, module in finder.modules.items()
+        if name.startswith("anatomy.") and module.__file__
     }
 
 

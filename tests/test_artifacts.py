@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from anatomy import artifacts
-from anatomy.artifacts import UnreadableFile
+from anatomy.core import artifacts
+from anatomy.core.artifacts import UnreadableFile
 
 
 def truncate(path, keep=0.5):

@@ -1,6 +1,6 @@
 """Benchmark summaries add up the rules' benchmark files."""
 
-from anatomy.benchmarks import collect, driver_share, summarize, write_driver_usage
+from anatomy.pipeline.benchmarks import collect, driver_share, summarize, write_driver_usage
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from anatomy.builds import differences, main
+from anatomy.pipeline.builds import differences, main
 
 
 def build(root, macro="\\newcommand{\\x}{0.91}", commit="abc", value=1.0):

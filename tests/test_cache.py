@@ -67,7 +67,7 @@ def test_a_second_copy_trains_only_what_its_edit_changed(tmp_path):
     assert (second / "data/models/vit/softmax_p4/seed0.pt").resolve() != (second / model).resolve()
 
     # An edit to code the ViT's training imports: the ViTs retrain, nothing else does.
-    vit_data = second / "src/anatomy/vit_data.py"
+    vit_data = second / "src/anatomy/vit/data.py"
     vit_data.write_text(vit_data.read_text() + "\n# an edit\n")
     train(second, cache)
     assert trained(second) == {"train_vit": jobs["train_vit"]}

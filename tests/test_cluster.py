@@ -1,9 +1,16 @@
-"""Reading a Slurm run back (anatomy.cluster): sacct's units, the rule of each job from the
+"""Reading a Slurm run back (anatomy.pipeline.cluster): sacct's units, the rule of each job from the
 plugin's comment, the plan's declared resources, and every kind of mismatch between the two."""
 
 import pytest
 
-from anatomy.cluster import declared_jobs, memory_mb, minutes, mismatches, parse_sacct, run_id
+from anatomy.pipeline.cluster import (
+    declared_jobs,
+    memory_mb,
+    minutes,
+    mismatches,
+    parse_sacct,
+    run_id,
+)
 
 
 def planned(rule: str, output: str, resources: str, extra: str = "") -> str:

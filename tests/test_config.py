@@ -5,7 +5,7 @@ import copy
 import pytest
 from conftest import PROFILES, load_profile
 
-from anatomy.config import ConfigError, check_relations, coerce, validate
+from anatomy.pipeline.config import ConfigError, check_relations, coerce, validate
 
 
 def _keys(tree, prefix=""):
@@ -46,7 +46,7 @@ def test_a_profile_is_merged_as_snakemake_merges_its_configfile(root):
     import yaml
     from snakemake.utils import update_config
 
-    from anatomy.config import merge
+    from anatomy.pipeline.config import merge
 
     default = yaml.safe_load((root / "config/default.yaml").read_text())
     for profile in set(PROFILES) - {"default"}:
@@ -147,7 +147,7 @@ def test_coerce_turns_command_line_strings_into_typed_values(schema):
 def test_every_relation_between_settings_is_checked_in_one_place():
     import copy
 
-    from anatomy.config import ConfigError, check_relations
+    from anatomy.pipeline.config import ConfigError, check_relations
 
     base = load_profile("smoke")
     check_relations(base)

@@ -7,8 +7,8 @@ diffusers = pytest.importorskip("diffusers")
 from diffusers import UNet2DConditionModel  # noqa: E402
 from diffusers.models.attention_processor import AttnProcessor  # noqa: E402
 
-from anatomy.cross_attention import ControllerState, Window, install  # noqa: E402
-from anatomy.diffusion_io import PretrainedModelMissing, load_unet  # noqa: E402
+from anatomy.diffusion.cross_attention import ControllerState, Window, install  # noqa: E402
+from anatomy.diffusion.loading import PretrainedModelMissing, load_unet  # noqa: E402
 
 TOKENS, WIDTH = 5, 8
 
@@ -142,7 +142,7 @@ def test_missing_pretrained_model_fails_with_what_to_download(monkeypatch, tmp_p
 def test_the_registry_normalizer_sees_diffusers_scores(inputs):
     """Through the seam, the registry's softmax on the scaled scores is diffusers' own map, and
     sparsemax gives row-stochastic maps with exact zeros that change the output."""
-    from anatomy.cross_attention import weights
+    from anatomy.diffusion.cross_attention import weights
 
     x, a, _ = inputs
     unet = tiny_unet()
@@ -151,7 +151,7 @@ def test_the_registry_normalizer_sees_diffusers_scores(inputs):
     query, key = torch.randn(4, 16, 4, generator=g) * 3, torch.randn(4, TOKENS, 4, generator=g) * 3
     stock = attn.get_attention_scores(query, key, None)
     registry = weights("sparsemax", attn, query, key, None)
-    from anatomy.operators import get
+    from anatomy.core.operators import get
 
     softmax = get("softmax").normalizer(attn.scale * query @ key.transpose(-1, -2))
     assert torch.allclose(softmax, stock, atol=1e-6)

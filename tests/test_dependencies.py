@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import found_by_modulefinder
+from conftest import found_by_modulefinder, library_modules
 
-from anatomy import dependencies, measurements
+from anatomy.pipeline import dependencies, measurements
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src/anatomy"
@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((ROOT / "workflow/notebooks").glob("*.py"))
 
 
 def as_modules(files: list[str]) -> set[str]:
-    return {Path(f).stem for f in files} - {"__init__"}
+    return library_modules(files)
 
 
 @pytest.mark.parametrize(
@@ -39,21 +39,24 @@ def test_a_measurements_library_is_what_its_function_imports(name, tmp_path):
     source = textwrap.dedent(inspect.getsource(measurements.MEASUREMENTS[name]))
     script = tmp_path / f"{name}.py"
     script.write_text(module_imports + source)
-    expected = found_by_modulefinder(script) | {"measurements"}
-    derived = as_modules(dependencies.function_library("measurements", name, PACKAGE))
+    expected = found_by_modulefinder(script) | {"pipeline", "pipeline.measurements"}
+    derived = as_modules(dependencies.function_library("pipeline.measurements", name, PACKAGE))
     assert derived == expected
     # The registry's other measurements are not dependencies of this one.
-    whole_registry = as_modules(dependencies.script_library(PACKAGE / "measurements.py", PACKAGE))
-    assert derived - {"measurements"} < whole_registry
+    registry = PACKAGE / "pipeline/measurements.py"
+    whole_registry = as_modules(dependencies.script_library(registry, PACKAGE))
+    assert derived - {"pipeline", "pipeline.measurements"} < whole_registry
 
 
 def test_imports_inside_functions_count(tmp_path):
     script = tmp_path / "lazy.py"
-    script.write_text("def main():\n    from anatomy import hopfield\n    return hopfield\n")
+    script.write_text("def main():\n    from anatomy.expressivity import hopfield\n    return 0\n")
     assert as_modules(dependencies.script_library(script, PACKAGE)) == {
-        "hopfield",
-        "operators",
-        "random_features",
+        "expressivity",
+        "expressivity.hopfield",
+        "core",
+        "core.operators",
+        "core.random_features",
     }
 
 
@@ -62,9 +65,11 @@ def test_operator_plugins_are_inputs_of_rules_that_use_the_registry(tmp_path, mo
     plugin.write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     environ = dict(os.environ, ANATOMY_OPERATOR_PLUGINS="my_operator")
-    uses = dependencies.with_plugins(["src/anatomy/operators.py"], environ)
-    assert uses == ["src/anatomy/operators.py", str(plugin)]
-    assert dependencies.with_plugins(["src/anatomy/latex.py"], environ) == ["src/anatomy/latex.py"]
+    uses = dependencies.with_plugins(["src/anatomy/core/operators.py"], environ)
+    assert uses == ["src/anatomy/core/operators.py", str(plugin)]
+    assert dependencies.with_plugins(["src/anatomy/report/latex.py"], environ) == [
+        "src/anatomy/report/latex.py"
+    ]
     with pytest.raises(ModuleNotFoundError, match="ANATOMY_OPERATOR_PLUGINS names 'absent'"):
         dependencies.plugin_files({"ANATOMY_OPERATOR_PLUGINS": "absent"})
 
@@ -72,11 +77,11 @@ def test_operator_plugins_are_inputs_of_rules_that_use_the_registry(tmp_path, mo
 @pytest.mark.parametrize(
     "script",
     [s for s in SCRIPTS if s.name.startswith(("measure_", "train_", "evaluate_", "compare_"))]
-    + [PACKAGE / "measurements.py"],
+    + [PACKAGE / "pipeline/measurements.py"],
     ids=lambda p: p.name,
 )
 def test_typesetting_never_reruns_a_measurement(script):
-    """A measurement or training script formats numbers (``anatomy.formatting``) but never
-    depends on the note's typesetting (``anatomy.latex``: tables, the PDF build), so an edit
+    """A measurement or training script formats numbers (``anatomy.core.formatting``) but never
+    depends on the note's typesetting (``anatomy.report.latex``: tables, the PDF build), so an edit
     there reruns tables and the PDF, not a model."""
-    assert "latex" not in as_modules(dependencies.script_library(script, PACKAGE))
+    assert "report.latex" not in as_modules(dependencies.script_library(script, PACKAGE))

@@ -7,15 +7,15 @@ import torch
 
 pytest.importorskip("diffusers")
 
-from anatomy import diffusion as dm  # noqa: E402
-from anatomy import diffusion_analysis as da  # noqa: E402
-from anatomy import diffusion_data as ddata  # noqa: E402
-from anatomy import shapes_data as sd  # noqa: E402
-from anatomy import training  # noqa: E402
-from anatomy.artifacts import UnreadableFile  # noqa: E402
-from anatomy.cross_attention import Window  # noqa: E402
-from anatomy.diffusion_io import PretrainedModelMissing  # noqa: E402
-from anatomy.training import NonFiniteTraining  # noqa: E402
+from anatomy.core import shapes_data as sd  # noqa: E402
+from anatomy.core import training  # noqa: E402
+from anatomy.core.artifacts import UnreadableFile  # noqa: E402
+from anatomy.core.training import NonFiniteTraining  # noqa: E402
+from anatomy.diffusion import data as ddata  # noqa: E402
+from anatomy.diffusion import measurements as da  # noqa: E402
+from anatomy.diffusion import model as dm  # noqa: E402
+from anatomy.diffusion.cross_attention import Window  # noqa: E402
+from anatomy.diffusion.loading import PretrainedModelMissing  # noqa: E402
 
 SETTINGS = {
     "data": dict(
@@ -417,7 +417,7 @@ def test_an_ablation_drop_carries_its_paired_interval_over_prompts(trained):
 def test_the_ema_update_is_the_weighted_mean_tensor_by_tensor():
     import copy
 
-    from anatomy.diffusion import _ema_update
+    from anatomy.diffusion.model import _ema_update
 
     torch.manual_seed(0)
     live = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Linear(7, 3))
@@ -509,7 +509,7 @@ def test_the_section_numbers_come_from_the_tables(measured):
     import re
     from pathlib import Path
 
-    from anatomy.diffusion_summary import section_values
+    from anatomy.diffusion.summary import section_values
 
     tables = {name: table for name, (table, _) in measured.items()}
     extras = {name: found for name, (_, found) in measured.items()}

@@ -7,14 +7,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_rule_graph_is_the_current_one():
-    from anatomy.rulegraph import grouped, snakemake_rulegraph, stage_of_rules
+    from anatomy.pipeline.rulegraph import grouped, snakemake_rulegraph, stage_of_rules
 
     raw = snakemake_rulegraph(ROOT)
     graph = grouped(raw, stage_of_rules())
     committed = (ROOT / "docs/rulegraph.dot").read_text()
     # Snakemake prints the edges in no fixed order: compare the lines as sets.
     assert sorted(graph.splitlines()) == sorted(committed.splitlines()), (
-        "docs/rulegraph.dot is stale: python -m anatomy.rulegraph > docs/rulegraph.dot &&"
+        "docs/rulegraph.dot is stale: python -m anatomy.pipeline.rulegraph > docs/rulegraph.dot &&"
         " dot -Tsvg docs/rulegraph.dot > docs/rulegraph.svg"
     )
     # Every rule of the pipeline sits in the group of the stage file that defines it.

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 import torch
 
-from anatomy import linear_kernels as lk
-from anatomy import message_passing as mp
-from anatomy import operators, speed
-from anatomy import random_features as rf
+from anatomy.core import operators
+from anatomy.core import random_features as rf
+from anatomy.equivalent_forms import linear_kernels as lk
+from anatomy.equivalent_forms import message_passing as mp
+from anatomy.equivalent_forms import speed
 
 
 def pair(d=16, radius=1.0, seed=0):
@@ -260,7 +261,7 @@ def test_row_change_is_zero_for_a_static_graph_and_one_when_rows_move_wholly():
 
 
 def test_a_trained_uniform_model_has_a_static_graph_and_softmax_a_moving_one(tmp_path):
-    from anatomy import zoo
+    from anatomy.zoo import runs as zoo
 
     settings = dict(d_model=16, heads=2, layers=2, steps=40, batch=16, learning_rate=3e-3)
     change = {}

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from anatomy import expressivity, hopfield, lipschitz, operators, parity, rank_collapse, sensitivity
-from anatomy.measurements import MEASUREMENTS
+from anatomy.core import operators
+from anatomy.expressivity import hopfield, lipschitz, parity, rank_collapse, sensitivity
+from anatomy.expressivity import summary as expressivity
+from anatomy.pipeline.measurements import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +95,7 @@ def test_scale_one_of_the_scale_sweep_is_the_depth_sweep():
 
 
 def test_the_compiled_reverse_program_is_exact_with_hard_attention_at_every_length():
-    from anatomy import rasp
+    from anatomy.expressivity import rasp
 
     table = rasp.length_sweep(
         ["hardmax", "sparsemax", "softmax", "uniform"], [8, 256], 2.0, 8, 16, 0
@@ -106,7 +108,7 @@ def test_the_compiled_reverse_program_is_exact_with_hard_attention_at_every_leng
 
 
 def test_the_compiled_selector_scores_beta_on_the_selected_pair_only():
-    from anatomy import rasp
+    from anatomy.expressivity import rasp
 
     q, k = rasp.compiled_flip(5, 2.0)
     scores = q @ k.T / math.sqrt(5)
@@ -119,7 +121,7 @@ def test_the_compiled_selector_scores_beta_on_the_selected_pair_only():
 
 
 def test_softmax_runs_the_program_well_below_its_breaking_length_and_fails_well_above():
-    from anatomy import rasp
+    from anatomy.expressivity import rasp
 
     scale = rasp.softmax_breaking_length(1.5, 4)  # 40: small enough to test both sides
     table = rasp.length_sweep(["softmax"], [8, 160], 1.5, 4, 64, 0).set_index("n").accuracy

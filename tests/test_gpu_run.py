@@ -1,4 +1,4 @@
-"""The GPU run's checks (anatomy.gpu_run): it refuses a machine without CUDA before running
+"""The GPU run's checks (anatomy.pipeline.gpu_run): it refuses a machine without CUDA before running
 anything, reads each job's device from the start line every pipeline script logs, and fails
 when a job that asked for a GPU ran on the CPU. (The run itself needs a GPU: README.)"""
 
@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from anatomy import gpu_run, runtime
+from anatomy.pipeline import gpu_run, runtime
 
 
 def job_log(tmp_path, rule, device, gpu):
-    """The log a pipeline script writes, through the real wrapper (anatomy.runtime)."""
+    """The log a pipeline script writes, through the real wrapper (anatomy.pipeline.runtime)."""
     path = tmp_path / "logs" / f"{rule}.log"
     path.parent.mkdir(exist_ok=True)
     smk = SimpleNamespace(

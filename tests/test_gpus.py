@@ -2,7 +2,7 @@
 
 import pytest
 
-from anatomy import gpus
+from anatomy.pipeline import gpus
 
 
 @pytest.fixture(autouse=True)

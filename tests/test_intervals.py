@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from anatomy import intervals
-from anatomy.intervals import compare_phrase, mean_ci, over_seeds, paired_difference, t975
+from anatomy.core import intervals
+from anatomy.core.intervals import compare_phrase, mean_ci, over_seeds, paired_difference, t975
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_the_bootstrap_interval_of_a_binomial_proportion_is_its_normal_interval(
     distribution is Binomial(256, 0.25) / 256, whose 95% interval is 0.25 +- 1.96 *
     sqrt(0.25 * 0.75 / 256) = [0.197, 0.303]; the bootstrap of the 0/1 outcomes recovers it
     to within the resampling noise of 4000 draws."""
-    from anatomy.intervals import bootstrap_interval
+    from anatomy.core.intervals import bootstrap_interval
 
     outcomes = [1.0] * 64 + [0.0] * 192
     low, high = bootstrap_interval(outcomes, draws=4000, seed=0)

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from anatomy.latex import (
+from anatomy.report.latex import (
     LatexError,
     build_pdf,
     first_error,
@@ -91,14 +91,14 @@ def test_tabular_header_can_span_columns():
 
 
 def test_code_names_are_typewriter_with_escaped_underscores():
-    from anatomy.latex import code
+    from anatomy.report.latex import code
 
     assert code("linear_causal_chunked") == r"\texttt{linear\_causal\_chunked}"
     assert code("softmax") == r"\texttt{softmax}"
 
 
 def test_an_unbalanced_brace_is_named_at_its_own_line(tmp_path):
-    from anatomy.latex import unbalanced_brace
+    from anatomy.report.latex import unbalanced_brace
 
     section = tmp_path / "section.tex"
     section.write_text("Fine \\{ escaped \\} and {grouped}.\n% a comment {\n\\textbf{open\nmore\n")
@@ -112,7 +112,7 @@ def test_an_unbalanced_brace_is_named_at_its_own_line(tmp_path):
 
 
 def test_a_cell_shows_its_interval_only_when_there_is_one():
-    from anatomy.latex import with_interval
+    from anatomy.report.latex import with_interval
 
     assert with_interval(0.912, 0.0304) == r"0.91 $\pm$ 0.030"
     assert with_interval(0.912, float("nan")) == "0.91"
@@ -126,7 +126,7 @@ def test_word_list_joins_like_prose():
 
 
 def test_a_sub_header_sits_above_the_rule_with_a_rule_under_each_group():
-    from anatomy.latex import tabular
+    from anatomy.report.latex import tabular
 
     sub = ["", "in", "far", "in", "far"]
     tex = tabular(["op", ("recall", 2), ("max", 2)], [["a", "1", "2", "3", "4"]], "lrrrr", sub)
@@ -138,7 +138,7 @@ def test_a_sub_header_sits_above_the_rule_with_a_rule_under_each_group():
 
 
 def test_a_long_table_repeats_its_header_on_every_page():
-    from anatomy.latex import longtable
+    from anatomy.report.latex import longtable
 
     tex = longtable(["file", "rule"], [["a", "b"]] * 3, "ll")
     assert tex.index(r"\endhead") < tex.index("a&b") and tex.index("file&rule") < tex.index(
@@ -147,7 +147,7 @@ def test_a_long_table_repeats_its_header_on_every_page():
 
 
 def test_a_generated_table_reads_the_same_in_html():
-    from anatomy.latex import code, tabular, tabular_html, with_interval
+    from anatomy.report.latex import code, tabular, tabular_html, with_interval
 
     tex = tabular(
         ["op", ("recall", 2)],
@@ -165,7 +165,7 @@ def test_numbers_line_up_on_their_decimal_points():
     """A right-aligned column is two: the integer part right-aligned, the rest left-aligned
     after it, so every decimal point of the column sits at one x; a cell that is no number
     spans both halves."""
-    from anatomy.latex import decimal_split, tabular, tabular_html, with_interval
+    from anatomy.report.latex import decimal_split, tabular, tabular_html, with_interval
 
     assert decimal_split(with_interval(0.86, 0.039)) == ("0", r".86 $\pm$ 0.039")
     assert decimal_split(r"16\,384") == (r"16\,384", "")
@@ -192,7 +192,7 @@ def test_numbers_line_up_on_their_decimal_points():
 
 
 def test_the_notes_figure_and_table_numbers_come_from_its_aux():
-    from anatomy.latex import asset_numbers, asset_reference
+    from anatomy.report.latex import asset_numbers, asset_reference
 
     aux = (
         r"\newlabel{asset:fig:vit_maps}{{12}{15}{What each ViT looks at}{figure.caption.30}{}}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from anatomy.notebooks import NotebookError, execute
+from anatomy.pipeline.notebooks import NotebookError, execute
 
 
 def executed(tmp_path, name: str, text: str):
@@ -32,11 +32,11 @@ def test_failing_cell_raises_one_line_and_writes_nothing(tmp_path):
 
 
 def test_a_notebook_that_uses_the_figure_style_shows_its_figures_inline(tmp_path):
-    # Importing anatomy.plotting once forced the Agg backend, so notebooks had no images.
+    # Importing anatomy.report.plotting once forced the Agg backend, so notebooks had no images.
     ipynb, _ = executed(
         tmp_path,
         "fig",
-        "# %%\nimport matplotlib.pyplot as plt\nfrom anatomy import plotting\n\n"
+        "# %%\nimport matplotlib.pyplot as plt\nfrom anatomy.report import plotting\n\n"
         "plotting.theme()\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\n\n"
         "# %%\nimport torch\n\n"
         "fig, _ = plotting.image_grid([torch.zeros(3, 4, 4)], ['a'], ncols=1)\n",
@@ -90,7 +90,7 @@ def test_every_formula_of_the_pipelines_notebooks_renders_offline(name):
 
     import jupytext
 
-    from anatomy.notebooks import offline_math
+    from anatomy.pipeline.notebooks import offline_math
 
     root = Path(__file__).resolve().parents[1]
     _, formulas = offline_math(jupytext.read(root / f"workflow/notebooks/{name}.py"))
@@ -100,7 +100,7 @@ def test_every_formula_of_the_pipelines_notebooks_renders_offline(name):
 def test_a_notebook_reads_the_pipelines_outputs_by_name_from_its_rule(tmp_path):
     import json
 
-    from anatomy.notebooks import inputs
+    from anatomy.pipeline.notebooks import inputs
 
     (tmp_path / "nb.inputs.json").write_text(json.dumps({"table": "data/results/x.parquet"}))
     assert inputs("nb", tmp_path) == {"table": "data/results/x.parquet"}
@@ -109,7 +109,7 @@ def test_a_notebook_reads_the_pipelines_outputs_by_name_from_its_rule(tmp_path):
 
 
 def test_no_notebook_spells_a_path_of_the_pipelines_outputs():
-    # Paths come from the rule (anatomy.notebooks.inputs); prose may name them.
+    # Paths come from the rule (anatomy.pipeline.notebooks.inputs); prose may name them.
     from pathlib import Path
 
     for source in sorted((Path(__file__).resolve().parents[1] / "workflow/notebooks").glob("*.py")):

@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anatomy import operators
-from anatomy.operators import AttentionOperator, Hardmax, ScaledDotProduct
+from anatomy.core import operators
+from anatomy.core.operators import AttentionOperator, Hardmax, ScaledDotProduct
 
 X = torch.tensor([-2.0, 0.0, 0.5], dtype=torch.float64)
 
@@ -212,8 +212,8 @@ def test_l2_kernel_known_value():
 
 
 def test_the_tied_kernel_rule_lives_in_the_operator_and_every_model_follows_it():
-    from anatomy import vit
-    from anatomy.model import ModelConfig, TinyTransformer
+    from anatomy.core.model import ModelConfig, TinyTransformer
+    from anatomy.vit import models as vit
 
     l2, softmax = operators.get("l2"), operators.get("softmax")
     drawn = []

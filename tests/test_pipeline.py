@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import found_by_modulefinder, tracked_files
+from conftest import found_by_modulefinder, library_modules, tracked_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -77,7 +77,7 @@ def sha256(path: Path) -> str:
 def test_smoke_build_yields_the_note_and_the_executed_notebook(work):
     assert (work / PDF).read_bytes().startswith(b"%PDF")
     html = (work / "data/notebooks/attention_is_all_you_need.html").read_text()
-    assert "all three interpretations agree with anatomy.operators" in html
+    assert "all three interpretations agree with anatomy.core.operators" in html
     for meta in (work / "data/results/softmax_constraints").glob("*.json"):
         text = meta.read_text()
         assert '"profile": "smoke"' in text and '"device": "cpu"' in text
@@ -116,7 +116,7 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
 
 
 def test_editing_a_library_module_reruns_its_importers_only(work):
-    path = work / "src/anatomy/plotting.py"
+    path = work / "src/anatomy/report/plotting.py"
     original = path.read_text()
     try:
         path.write_text(original + "\n# an edit\n")
@@ -165,7 +165,7 @@ def test_every_figure_is_drawn_at_the_width_the_note_prints_it(work):
     # The note includes figures at natural size (tests/test_plotting.py), so the printed scale
     # of a figure is 1 exactly when its page fits the text block: at most the text width, and
     # none shrunk to a stamp.
-    from anatomy.plotting import TEXT_WIDTH, page_size
+    from anatomy.report.plotting import TEXT_WIDTH, page_size
 
     figures = sorted((work / "figures").glob("*.pdf"))
     assert len(figures) >= 25
@@ -308,7 +308,7 @@ def test_the_html_report_holds_the_figures_tables_and_notebooks_with_captions(wo
     for name in ("vit_maps.png", "softmax_sharpness.png", "vit_jaccard.html", "note.pdf"):
         assert name in html, name
     assert "vision_transformer.html" in html
-    # Categories in the note's order; tables as HTML (anatomy.latex.tabular_html).
+    # Categories in the note's order; tables as HTML (anatomy.report.latex.tabular_html).
     categories = ["Layer A.1 - what softmax constrains", "Layer A.3 - the operator zoo"]
     categories += ["Layer B - equivalent forms", "Layer C.2 - cross-attention in diffusion"]
     assert all(c in html for c in categories)
@@ -410,7 +410,7 @@ def test_latex_error_names_file_and_line_and_keeps_the_last_good_pdf(work):
 PLUGIN = """
 import torch
 
-from anatomy import operators
+from anatomy.core import operators
 
 
 class HalfTemperature(operators.Normalizer):
@@ -472,16 +472,16 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
     import inspect
     import textwrap
 
-    from anatomy.measurements import MEASUREMENTS
+    from anatomy.pipeline.measurements import MEASUREMENTS
 
     function = rule.removeprefix("measure_")
     if rule not in scripts and function in MEASUREMENTS:
         runner = (root / "workflow/scripts/run_measurement.py").read_text()
-        runner = runner.replace("from anatomy.measurements import MEASUREMENTS\n", "")
+        runner = runner.replace("from anatomy.pipeline.measurements import MEASUREMENTS\n", "")
         body = textwrap.dedent(inspect.getsource(MEASUREMENTS[function]))
         script = tmp / f"{rule}.py"
         script.write_text("import numpy as np\nimport pandas as pd\n" + body + runner)
-        return found_by_modulefinder(script, root) | {"measurements"}
+        return found_by_modulefinder(script, root) | {"pipeline", "pipeline.measurements"}
     path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
     found = found_by_modulefinder(root / path, root)
     if rule == "execute_notebook":
@@ -503,7 +503,7 @@ def test_every_job_depends_on_exactly_the_library_its_script_imports(work, tmp_p
         wildcards = dict(re.findall(r"(\w+)=([^,\s]+)", found[1])) if found else {}
         inputs = re.search(r"input: (.*)", block)
         files = inputs[1].split(", ") if inputs else []
-        depends = {Path(f).stem for f in files if f.startswith("src/anatomy/")} - {"__init__"}
+        depends = library_modules([f for f in files if f.startswith("src/anatomy/")], work)
         expected = expected_library(work, tmp_path, rule, wildcards, scripts)
         assert depends == expected, f"{rule} {wildcards}: differs in {sorted(depends ^ expected)}"
         checked += 1
@@ -577,7 +577,7 @@ def test_a_corrupt_result_names_itself_and_the_command_that_remakes_it(work):
 
 def test_missing_tex_stops_before_any_job_with_the_install_command(work, tmp_path):
     # A PATH with every program of this machine but TeX's.
-    from anatomy.latex import TEX_TOOLS
+    from anatomy.report.latex import TEX_TOOLS
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from anatomy import plotting
-from anatomy.plotting import log_limits
+from anatomy.report import plotting
+from anatomy.report.plotting import log_limits
 
 
 def test_log_limits_span_the_decades_of_the_data_not_its_rounding_zeros():
@@ -22,7 +22,7 @@ def test_log_limits_of_one_decade_round_outwards():
 
 
 def test_every_registered_operator_has_its_own_colour_and_its_family_marker(monkeypatch):
-    from anatomy import operators
+    from anatomy.core import operators
 
     names = operators.names()
     palette = plotting.operator_palette(names)

@@ -7,12 +7,13 @@ import sys
 import pytest
 import torch
 
-from anatomy import config, operators
+from anatomy.core import operators
+from anatomy.pipeline import config
 
 PLUGIN = '''
 """A plugin: softmax at temperature 2, registered on import."""
 import torch
-from anatomy import operators as o
+from anatomy.core import operators as o
 
 
 class HalfSoftmax(o.Normalizer):
@@ -38,10 +39,11 @@ def plugin(tmp_path, monkeypatch):
 
 
 def test_a_plugin_operator_reaches_the_zoo_the_vit_and_the_unet(plugin):
-    from anatomy import diffusion as dm
-    from anatomy import vit, zoo
-    from anatomy.cross_attention import install, weights
-    from anatomy.tasks import TASKS
+    from anatomy.diffusion import model as dm
+    from anatomy.diffusion.cross_attention import install, weights
+    from anatomy.vit import models as vit
+    from anatomy.zoo import runs as zoo
+    from anatomy.zoo.tasks import TASKS
 
     torch.manual_seed(0)
     half = lambda scores: torch.softmax(scores / 2, dim=-1)  # noqa: E731

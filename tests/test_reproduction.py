@@ -9,9 +9,9 @@ import pytest
 import torch
 import yaml
 
-from anatomy import reproduction
-from anatomy.measurements import softmax_gap
-from anatomy.softmax_constraints import PUBLISHED_GAP, gap_values
+from anatomy.pipeline.measurements import softmax_gap
+from anatomy.report import reproduction
+from anatomy.softmax_constraints.measures import PUBLISHED_GAP, gap_values
 
 ROOT = Path(__file__).resolve().parents[1]
 GAP_SETTINGS = dict(ns=[16, 1024], gap_min=0.0, gap_max=3.0, gap_step=0.25, noise_stds=[0.0])

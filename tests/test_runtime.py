@@ -2,7 +2,7 @@
 
 import torch
 
-from anatomy.runtime import RunContext, config_hash, select_device, set_threads
+from anatomy.pipeline.runtime import RunContext, config_hash, select_device, set_threads
 
 
 def test_select_device_respects_the_profile(monkeypatch):

@@ -2,7 +2,7 @@
 
 import torch
 
-from anatomy import shapes_data as sd
+from anatomy.core import shapes_data as sd
 
 
 def scenes(n=64, size=32, seed=0):

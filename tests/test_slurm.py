@@ -16,7 +16,7 @@ import sys
 import pytest
 from conftest import ROOT, copy_of_repo
 
-from anatomy.cluster import accounted_jobs, declared_jobs, mismatches, run_id
+from anatomy.pipeline.cluster import accounted_jobs, declared_jobs, mismatches, run_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from anatomy import operators
-from anatomy import softmax_constraints as sc
+from anatomy.core import operators
+from anatomy.softmax_constraints import measures as sc
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_structural_identities_hold_and_fail_where_they_should(properties):
 
 
 def test_sinusoidal_positions_match_the_formula():
-    from anatomy.positions import sinusoidal_positions
+    from anatomy.core.positions import sinusoidal_positions
 
     pe = sinusoidal_positions(5, 6)
     pos, i = 3, 2  # dimension 2i = 4 is sin, 2i + 1 = 5 is cos

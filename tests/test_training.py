@@ -6,8 +6,8 @@ import re
 import pytest
 import torch
 
-from anatomy import training
-from anatomy.training import Guard, NonFiniteTraining
+from anatomy.core import training
+from anatomy.core.training import Guard, NonFiniteTraining
 
 
 def quadratic(nan_at=None):

@@ -7,8 +7,8 @@ import torch
 timm = pytest.importorskip("timm")
 from timm.models.vision_transformer import VisionTransformer  # noqa: E402
 
-from anatomy import vit  # noqa: E402
-from anatomy.training import NonFiniteTraining  # noqa: E402
+from anatomy.core.training import NonFiniteTraining  # noqa: E402
+from anatomy.vit import models as vit  # noqa: E402
 
 SMALL = dict(img_size=16, patch_size=4, num_classes=3, embed_dim=16, depth=2, num_heads=2)
 

@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from anatomy import vit_analysis as va
-from anatomy import vit_data
+from anatomy.vit import data as vit_data
+from anatomy.vit import maps as va
 
 
 def test_objects_have_disjoint_masks_labels_and_shared_colour():
@@ -130,7 +130,7 @@ def test_pixel_map_keeps_the_mass():
 
 
 def test_repatchify_keeps_the_image_size_and_changes_the_grid():
-    from anatomy import vit
+    from anatomy.vit import models as vit
 
     model = vit.build_vit(16, 4, 16, 1, 2, 3).eval()
     coarse = va.repatchify(model, 8)

@@ -7,9 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from anatomy import artifacts, vit, vit_data
-from anatomy import vit_measurements as vm
-from anatomy.config import ConfigError, check_vit
+from anatomy.core import artifacts
+from anatomy.pipeline.config import ConfigError, check_vit
+from anatomy.vit import data as vit_data
+from anatomy.vit import measurements as vm
+from anatomy.vit import models as vit
 
 SETTINGS = {
     "data": {"size": 16, "radius": [0.1, 0.16], "noise": 0.15, "train": 64, "evaluation": 12},
@@ -222,8 +224,8 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
 def test_the_decoy_is_as_salient_as_the_target_and_never_a_label_shape():
     """The filled cross has the target's area (to pixel rounding) and colour, so the
     object-agnostic maps cannot prefer the target: both-objects and brightness maps tie."""
-    from anatomy import vit_analysis as va
-    from anatomy.vit_data import sample
+    from anatomy.vit import maps as va
+    from anatomy.vit.data import sample
 
     objects = sample(512, 36, torch.Generator().manual_seed(0), radius=(0.1, 0.16))
     area_t = objects.target.sum((-2, -1)).double()

@@ -10,9 +10,9 @@ import pytest
 import torch
 from test_vit_measurements import SETTINGS, _checkpoints, _objects
 
-from anatomy import vit
-from anatomy import vit_measurements as vm
-from anatomy.vit_summary import section_values
+from anatomy.vit import measurements as vm
+from anatomy.vit import models as vit
+from anatomy.vit.summary import section_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1)

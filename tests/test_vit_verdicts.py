@@ -2,7 +2,7 @@
 
 import pytest
 
-from anatomy import vit_verdicts as vv
+from anatomy.vit import verdicts as vv
 
 
 def test_locality_against_the_uniform_ceiling():

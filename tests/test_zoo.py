@@ -6,11 +6,13 @@ import re
 import pytest
 import torch
 
-from anatomy import operators, tasks, training, zoo
-from anatomy.artifacts import UnreadableFile
-from anatomy.model import ModelConfig, StackedTransformer, TinyTransformer
-from anatomy.tasks import IGNORE, TASKS
-from anatomy.training import NonFiniteTraining
+from anatomy.core import operators, training
+from anatomy.core.artifacts import UnreadableFile
+from anatomy.core.model import ModelConfig, StackedTransformer, TinyTransformer
+from anatomy.core.training import NonFiniteTraining
+from anatomy.zoo import runs as zoo
+from anatomy.zoo import tasks
+from anatomy.zoo.tasks import IGNORE, TASKS
 
 SMALL = dict(d_model=16, heads=2, layers=2, steps=150, batch=32, learning_rate=3e-3, log_every=10)
 
@@ -272,7 +274,7 @@ def test_every_macro_the_zoo_section_uses_is_generated():
 
     import pandas as pd
 
-    from anatomy.zoo_summary import accuracy_by_regime, macro_values
+    from anatomy.zoo.summary import accuracy_by_regime, macro_values
 
     rows = []
     for task in TASKS:
@@ -325,7 +327,7 @@ def test_every_macro_the_zoo_section_uses_is_generated():
 def test_the_baselines_table_picks_each_familys_best_and_keeps_the_samples_baselines():
     import pandas as pd
 
-    from anatomy.zoo_summary import baselines
+    from anatomy.zoo.summary import baselines
 
     accuracy = {"softmax": 0.9, "uniform": 0.3, "sparsemax": 0.7, "entmax15": 0.8, "favor": 0.5}
     family = {"softmax": "dense", "uniform": "content-free", "favor": "kernel"}
@@ -353,8 +355,8 @@ def test_the_baselines_table_picks_each_familys_best_and_keeps_the_samples_basel
 def test_the_sampling_half_width_pools_a_cells_answers_over_seeds_and_sizes():
     import pandas as pd
 
-    from anatomy.intervals import wilson
-    from anatomy.zoo_summary import sampling_half_width
+    from anatomy.core.intervals import wilson
+    from anatomy.zoo.summary import sampling_half_width
 
     # softmax: 3 seeds x (40 + 60) in-range answers, all at 0.9; uniform at 0.5 on as many.
     rows = [
@@ -377,7 +379,7 @@ def test_the_sampling_half_width_pools_a_cells_answers_over_seeds_and_sizes():
 def test_the_default_zoo_evaluates_enough_samples_for_a_sampling_interval_under_005():
     from conftest import load_profile
 
-    from anatomy.intervals import wilson
+    from anatomy.core.intervals import wilson
 
     zoo_config = load_profile("default")["zoo"]
     # The hardest cell: one answer per sample (max-retrieval, PARITY, FIRST), at the one
@@ -395,7 +397,7 @@ def test_measure_counts_the_answers_its_accuracy_averages():
 def test_paired_differences_pair_each_seed_with_softmaxs_same_seed():
     import pandas as pd
 
-    from anatomy.zoo_summary import paired_against
+    from anatomy.zoo.summary import paired_against
 
     # Seed effects shared by both operators cancel in the paired difference: sparsemax is
     # 0.10 below softmax on every seed (interval of zero width, "below"), uniform differs by
@@ -426,7 +428,7 @@ def test_paired_differences_pair_each_seed_with_softmaxs_same_seed():
 def test_accuracy_table_gives_confidence_intervals_over_seeds():
     import pandas as pd
 
-    from anatomy.zoo_summary import accuracy_by_regime
+    from anatomy.zoo.summary import accuracy_by_regime
 
     rows = [
         dict(
@@ -563,7 +565,7 @@ def _learnability(accuracies: dict[int, list[float]]):
 def test_parity_verdict_applies_the_rule_fixed_before_the_run(
     accuracies, verdict, learned_n, failed_n
 ):
-    from anatomy.zoo_summary import parity_sentence, parity_verdict
+    from anatomy.zoo.summary import parity_sentence, parity_verdict
 
     result = parity_verdict(_learnability(accuracies), learned=0.9, failed=0.6, margin_ratio=4.0)
     assert result["verdict"] == verdict
@@ -578,7 +580,8 @@ def test_parity_verdict_applies_the_rule_fixed_before_the_run(
 
 
 def test_parity_at_a_fixed_length_trains_and_tests_only_that_length():
-    from anatomy import learnability, parity
+    from anatomy.expressivity import parity
+    from anatomy.zoo import learnability
 
     rows = learnability.parity_at_fixed_length(
         5, "softmax", dict(SMALL, steps=3), [0, 1], samples=32, device="cpu"

@@ -25,7 +25,7 @@
 # + value propagation*. This notebook writes that decomposition out, then reads the same
 # computation in three ways (a routing matrix, a Nadaraya-Watson kernel smoother, one step of
 # a modern Hopfield network) and checks on one small example that the three give the same
-# numbers as the pipeline's own operator (`anatomy.operators`). The condensed argument, with
+# numbers as the pipeline's own operator (`anatomy.core.operators`). The condensed argument, with
 # the measurements at scale, is the section "What softmax constrains" of the note.
 
 # %%
@@ -35,7 +35,8 @@ import os
 import matplotlib.pyplot as plt
 import torch
 
-from anatomy import operators, softmax_constraints
+from anatomy.core import operators
+from anatomy.softmax_constraints import measures as softmax_constraints
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 torch.set_default_dtype(torch.float64)  # identities are checked to ~1e-15, not to float32's 1e-7
@@ -163,7 +164,7 @@ for name, Y in readings.items():
     gap = float((Y - Y_reference).abs().max())
     print(f"{name:>16}: max |Y - Y_operator| = {gap:.2e}")
     assert gap < 1e-12, name
-print("all three interpretations agree with anatomy.operators['softmax']")
+print("all three interpretations agree with anatomy.core.operators['softmax']")
 
 # %% [markdown]
 # ## What softmax constrains, on this example

@@ -52,13 +52,13 @@ import pandas as pd
 import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 
-from anatomy import diffusion as dm
-from anatomy import diffusion_analysis as da
-from anatomy import diffusion_data as ddata
-from anatomy import plotting
-from anatomy import shapes_data as sd
-from anatomy.cross_attention import Window
-from anatomy.notebooks import inputs
+from anatomy.core import shapes_data as sd
+from anatomy.diffusion import data as ddata
+from anatomy.diffusion import measurements as da
+from anatomy.diffusion import model as dm
+from anatomy.diffusion.cross_attention import Window
+from anatomy.pipeline.notebooks import inputs
+from anatomy.report import plotting
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 # The model the note's measurements probed; with a pretrained model there, our first seed's.
@@ -204,7 +204,7 @@ da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3
 # binding difference from it is paired by seed (same split, prompts and noise).
 
 # %%
-from anatomy.intervals import seed_means  # noqa: E402
+from anatomy.core.intervals import seed_means  # noqa: E402
 
 found = paths["variants"]  # the retrained variants, one table per seed
 if found:

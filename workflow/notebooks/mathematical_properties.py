@@ -33,8 +33,9 @@ import os
 import matplotlib.pyplot as plt
 import torch
 
-from anatomy import lipschitz, operators, parity, rank_collapse, rasp, sensitivity
-from anatomy import softmax_constraints as sc
+from anatomy.core import operators
+from anatomy.expressivity import lipschitz, parity, rank_collapse, rasp, sensitivity
+from anatomy.softmax_constraints import measures as sc
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 torch.set_default_dtype(torch.float64)
@@ -188,8 +189,8 @@ import json
 
 import pandas as pd
 
-from anatomy.notebooks import inputs
-from anatomy.zoo_summary import parity_sentence, parity_verdict
+from anatomy.pipeline.notebooks import inputs
+from anatomy.zoo.summary import parity_sentence, parity_verdict
 
 paths = inputs("mathematical_properties")  # what the pipeline hands this notebook, by name
 learn = pd.read_parquet(paths["learnability"])

@@ -29,8 +29,8 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from anatomy import message_passing as mp
-from anatomy import random_features as rf
+from anatomy.core import random_features as rf
+from anatomy.equivalent_forms import message_passing as mp
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 torch.set_default_dtype(torch.float64)
@@ -151,9 +151,9 @@ plt.show()
 import numpy as np
 import pandas as pd
 
-from anatomy.artifacts import load_torch
-from anatomy.linear_kernels import adjacency_summary
-from anatomy.notebooks import inputs
+from anatomy.core.artifacts import load_torch
+from anatomy.equivalent_forms.linear_kernels import adjacency_summary
+from anatomy.pipeline.notebooks import inputs
 
 data = load_torch(inputs("message_passing")["adjacency"])
 rows = [

@@ -34,9 +34,9 @@ import os
 import matplotlib.pyplot as plt
 import torch
 
-from anatomy import linear_kernels as lk
-from anatomy import operators
-from anatomy import random_features as rf
+from anatomy.core import operators
+from anatomy.core import random_features as rf
+from anatomy.equivalent_forms import linear_kernels as lk
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
 g = torch.Generator().manual_seed(0)

@@ -38,12 +38,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from anatomy import vit, vit_data
-from anatomy import vit_analysis as va
-from anatomy import vit_measurements as vm
+from anatomy.vit import data as vit_data
+from anatomy.vit import maps as va
+from anatomy.vit import measurements as vm
+from anatomy.vit import models as vit
 
 torch.set_num_threads(int(os.environ.get("ANATOMY_THREADS", "1")))
-from anatomy.notebooks import inputs  # noqa: E402
+from anatomy.pipeline.notebooks import inputs  # noqa: E402
 
 paths = inputs("vision_transformer")  # what the pipeline hands this notebook, by name
 run = pd.read_json(paths["patch_meta"], typ="series")
@@ -241,7 +242,7 @@ for p in settings["patch_sizes"]:
 # image size, the patch size alone is not what moved them.
 
 # %%
-from anatomy.intervals import seed_means  # noqa: E402
+from anatomy.core.intervals import seed_means  # noqa: E402
 
 sweep = seed_means(pd.read_parquet(paths["tokens"]))
 sweep[

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from snakemake import benchmark as snakemake_benchmark
 
-from anatomy.dependencies import function_library, script_library, with_plugins
-from anatomy.runtime import CODE_PATHS, git_commit
-from anatomy.config import (
+from anatomy.pipeline.dependencies import function_library, script_library, with_plugins
+from anatomy.pipeline.runtime import CODE_PATHS, git_commit
+from anatomy.pipeline.config import (
     ConfigError,
     check_relations,
     coerce,
@@ -98,7 +98,7 @@ MEASUREMENT_RULES = {}
 def measurement(experiment, block, part=None, threads=1):
     """How a measurement is wired: its settings block (``config[experiment][block]``), its
     table's name (``part``, default the block) and threads. The library files it runs are
-    derived from its function in ``anatomy.measurements`` (``function_library``)."""
+    derived from its function in ``anatomy.pipeline.measurements`` (``function_library``)."""
     return dict(experiment=experiment, block=block, part=part or block, threads=threads)
 
 
@@ -144,7 +144,7 @@ def report_labels(path):
     experiment. Labels are not params, so a new number never reruns a rule."""
 
     def labels(wildcards):
-        from anatomy.latex import asset_reference
+        from anatomy.report.latex import asset_reference
 
         concrete = re.sub(r"\{(\w+)[^}]*\}", lambda m: str(getattr(wildcards, m.group(1))), path)
         name = Path(concrete).stem
@@ -193,7 +193,7 @@ def provenance_rows():
     stage files are included (paper.smk)."""
     from types import SimpleNamespace
 
-    from anatomy.runtime import config_hash
+    from anatomy.pipeline.runtime import config_hash
 
     rows = []
     for experiment in config["experiments"]:
@@ -221,7 +221,7 @@ def final_outputs():
 def check_tex_before_jobs(planned_jobs):
     """Only where the LaTeX jobs run on this machine with its own TeX: not under a cluster
     executor, and not with conda environments (envs/latex.yaml brings TeX)."""
-    from anatomy.latex import missing_tex, missing_tex_message
+    from anatomy.report.latex import missing_tex, missing_tex_message
     from snakemake.settings.types import DeploymentMethod
 
     uses_conda = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
@@ -250,7 +250,7 @@ onstart:
 
 
 onsuccess:
-    from anatomy.benchmarks import write_driver_usage
+    from anatomy.pipeline.benchmarks import write_driver_usage
 
     write_driver_usage(f"{BENCHMARKS}/driver.tsv", DRIVER.get("jobs", 0))
 
@@ -258,6 +258,6 @@ onsuccess:
 onerror:
     # Snakemake removes the output of a failed job: a failed LaTeX build puts the last good
     # PDF back (build_pdf.py says so in its error line).
-    from anatomy.latex import restore_last_good
+    from anatomy.report.latex import restore_last_good
 
     restore_last_good(NOTE_PDF)

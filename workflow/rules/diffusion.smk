@@ -41,7 +41,7 @@ rule train_diffusion_base:
         run=run_params("diffusion", blocks=("data", "model", "training")),
         **CACHE_KEY,
     # One thread: two one-thread jobs side by side train 1.2x more steps per second than one
-    # two-thread job (python -m anatomy.profiling diffusion --threads 1 2).
+    # two-thread job (python -m anatomy.pipeline.profiling diffusion --threads 1 2).
     threads: 1
     # The longest chain of the DAG (training, eight measurements, the section) starts first.
     priority: 3

@@ -1,5 +1,5 @@
 # One rule per entry of MEASUREMENT_RULES (filled by the stage files): the generic
-# run_measurement.py looks the measurement up in anatomy.measurements by name.
+# run_measurement.py looks the measurement up in anatomy.pipeline.measurements by name.
 
 RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
 
@@ -12,8 +12,8 @@ for _name, _m in MEASUREMENT_RULES.items():
             # The runner's imports, and those of this measurement's function alone.
             lib=with_plugins(
                 sorted(
-                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR, registries=["measurements"]))
-                    | set(function_library("measurements", _name, PACKAGE_DIR))
+                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR, registries=["pipeline.measurements"]))
+                    | set(function_library("pipeline.measurements", _name, PACKAGE_DIR))
                 )
             ),
         output:

@@ -2,7 +2,7 @@
 
 # What a notebook reads from the pipeline's outputs (most compute their own), by name: the rule
 # writes them to data/notebooks/<name>.inputs.json, which the notebook reads
-# (anatomy.notebooks.inputs), so no notebook spells a path of the pipeline's.
+# (anatomy.pipeline.notebooks.inputs), so no notebook spells a path of the pipeline's.
 NOTEBOOK_INPUTS = {
     "cross_attention_control": {
         "model": f"{DIFF_MODELS}/base/seed{DIFF_SEEDS[0]}",

@@ -32,7 +32,7 @@ rule write_section_list:
         "../scripts/write_section_list.py"
 
 
-# Published results reproduced: the anchors of anatomy.reproduction, read from the values
+# Published results reproduced: the anchors of anatomy.report.reproduction, read from the values
 # the enabled sections' macros rules write, against tolerances fixed in the config.
 REPRODUCTION_SECTIONS = [
     name

@@ -3,7 +3,7 @@
 # timm's own attention hooks; optionally the same analyses on pretrained timm ViTs
 # (`vit.pretrained`). Training sees only data/model/training; changing an analysis never retrains.
 
-from anatomy.vit import ModelSpec, model_specs, token_sweep_specs
+from anatomy.vit.models import ModelSpec, model_specs, token_sweep_specs
 
 VIT = f"{RESULTS}/vit"
 VIT_MODELS = "data/models/vit"
@@ -69,7 +69,7 @@ rule train_vit:
         run=run_params("vit", blocks=("data", "model", "training")),
         **CACHE_KEY,
     # One thread: two one-thread jobs side by side train 1.3x more steps per second than one
-    # two-thread job (python -m anatomy.profiling vit --threads 1 2).
+    # two-thread job (python -m anatomy.pipeline.profiling vit --threads 1 2).
     threads: 1
     priority: 2
     cache: OUTPUT_CACHE  # with --cache: trained once per code and settings (README)
@@ -138,7 +138,7 @@ rule measure_pretrained_vit:
     params:
         run=run_params("vit", blocks=("pretrained", "analysis")),
     threads: 2
-    # No GPU: the probe (anatomy.vit_measurements.probe_pretrained) runs on the CPU.
+    # No GPU: the probe (anatomy.vit.measurements.probe_pretrained) runs on the CPU.
     resources:
         mem_mb=6000,
     conda:

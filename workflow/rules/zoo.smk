@@ -5,7 +5,7 @@
 # bookkeeping, most of a small model's cost when each had its own job, are paid once a task.
 import re
 
-from anatomy import operators  # the registry; imports torch, so dry runs take ~2 s
+from anatomy.core import operators  # the registry; imports torch, so dry runs take ~2 s
 
 ZOO_OPERATORS = (
     operators.names() if config["zoo"]["operators"] == "all" else config["zoo"]["operators"]

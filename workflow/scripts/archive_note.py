@@ -6,8 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from anatomy.latex import build_pdf, pack_sources
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import build_pdf, pack_sources
 
 with snakemake_job(snakemake):
     with tempfile.TemporaryDirectory(prefix="archive-") as work:

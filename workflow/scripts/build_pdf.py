@@ -1,8 +1,8 @@
 """Compile the note with latexmk; a LaTeX error stops the rule with its first file:line, and
 the last PDF that built is put back (by the workflow's onerror handler)."""
 
-from anatomy.latex import LatexError, build_pdf, last_good_pdf
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import LatexError, build_pdf, last_good_pdf
 
 with snakemake_job(snakemake):
     try:

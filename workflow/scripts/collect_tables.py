@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake):
     pd.concat(

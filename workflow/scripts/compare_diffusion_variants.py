@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion import load
-from anatomy.diffusion_analysis import compare_variants
-from anatomy.runtime import snakemake_job
+from anatomy.diffusion.measurements import compare_variants
+from anatomy.diffusion.model import load
+from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as ctx:
     offset = int(snakemake.wildcards.seed)

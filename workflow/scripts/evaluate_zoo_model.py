@@ -1,8 +1,8 @@
 """Measure every trained model of one zoo task (each operator, each seed) at every test size."""
 
-from anatomy.runtime import seed_of, snakemake_job
-from anatomy.tasks import TASKS, test_sizes
-from anatomy.zoo import evaluate
+from anatomy.pipeline.runtime import seed_of, snakemake_job
+from anatomy.zoo.runs import evaluate
+from anatomy.zoo.tasks import TASKS, test_sizes
 
 with snakemake_job(snakemake) as ctx:
     s = ctx.settings

@@ -3,8 +3,8 @@ the recurrent state of linear attention does not."""
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])

@@ -4,10 +4,10 @@ anything else, such as a missing colour or an unreadable shape)."""
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.artifacts import load_torch
-from anatomy.runtime import snakemake_job
-from anatomy.shapes_data import caption_lines
+from anatomy.core.artifacts import load_torch
+from anatomy.core.shapes_data import caption_lines
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])

@@ -3,9 +3,9 @@ own object outlined in white, the other object in black (noised held-out scenes)
 
 import matplotlib.pyplot as plt
 
-from anatomy import plotting
-from anatomy.artifacts import load_torch
-from anatomy.runtime import snakemake_job
+from anatomy.core.artifacts import load_torch
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     extras = load_torch(snakemake.input.tables[1])

@@ -7,10 +7,10 @@ dotted, what one that pairs colours with shapes at random binds."""
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.artifacts import load_torch
-from anatomy.intervals import mean_ci
-from anatomy.runtime import snakemake_job
+from anatomy.core.artifacts import load_torch
+from anatomy.core.intervals import mean_ci
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     tables = [p for p in snakemake.input.tables if p.endswith(".parquet")]

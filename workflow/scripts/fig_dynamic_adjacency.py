@@ -6,10 +6,10 @@ import math
 
 import matplotlib.pyplot as plt
 
-from anatomy import plotting
-from anatomy.artifacts import load_torch
-from anatomy.runtime import snakemake_job
-from anatomy.tasks import FEATURES, GROUPS, KEYS, MAGNITUDES, VALUES, max_item
+from anatomy.core.artifacts import load_torch
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
+from anatomy.zoo.tasks import FEATURES, GROUPS, KEYS, MAGNITUDES, VALUES, max_item
 
 with snakemake_job(snakemake):
     blob = load_torch(snakemake.input.tables[0])

@@ -3,8 +3,8 @@ y axis spans the data's decades, `plotting.log_limits`; readouts that do not mov
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)

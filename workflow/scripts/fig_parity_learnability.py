@@ -6,8 +6,8 @@ whose margins hardly differ points to optimisation instead."""
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)

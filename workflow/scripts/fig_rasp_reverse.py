@@ -6,9 +6,9 @@ other keys)."""
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.rasp import softmax_breaking_length
-from anatomy.runtime import snakemake_job
+from anatomy.expressivity.rasp import softmax_breaking_length
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)

@@ -6,8 +6,8 @@ with equal distractors, the dotted lines the published support thresholds (spars
 import numpy as np
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
-from anatomy.softmax_constraints import softmax_target_weight
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
+from anatomy.softmax_constraints.measures import softmax_target_weight
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.table)

@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch.nn.functional as F
 
-from anatomy import plotting
-from anatomy.artifacts import load_torch
-from anatomy.runtime import snakemake_job
+from anatomy.core.artifacts import load_torch
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     paths = list(snakemake.input.tables)

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from anatomy import plotting
-from anatomy.intervals import seed_means
-from anatomy.runtime import snakemake_job
+from anatomy.core.intervals import seed_means
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
 
 with snakemake_job(snakemake):
     table = seed_means(pd.read_parquet(snakemake.input.tables[0]))

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from anatomy import plotting
-from anatomy.runtime import snakemake_job
-from anatomy.tasks import TASKS
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report import plotting
+from anatomy.zoo.tasks import TASKS
 
 with snakemake_job(snakemake):
     metrics = pd.read_parquet(snakemake.input.table)

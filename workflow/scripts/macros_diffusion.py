@@ -1,14 +1,14 @@
 """Macros for every number the diffusion section quotes
-(:func:`anatomy.diffusion_summary.section_values`)."""
+(:func:`anatomy.diffusion.summary.section_values`)."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from anatomy.artifacts import load_torch
-from anatomy.diffusion_summary import section_values
-from anatomy.latex import format_values, macros
-from anatomy.runtime import snakemake_job
+from anatomy.core.artifacts import load_torch
+from anatomy.diffusion.summary import section_values
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import format_values, macros
 
 with snakemake_job(snakemake):
     variants = snakemake.input.variants

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.artifacts import load_torch
-from anatomy.latex import write_macros
-from anatomy.linear_kernels import macro_values
-from anatomy.runtime import snakemake_job
+from anatomy.core.artifacts import load_torch
+from anatomy.equivalent_forms.linear_kernels import macro_values
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import write_macros
 
 with snakemake_job(snakemake):
     # figure/table name -> files; the macros read each result part once, by its file stem

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from anatomy.expressivity import macro_values
-from anatomy.latex import write_macros
-from anatomy.runtime import snakemake_job
+from anatomy.expressivity.summary import macro_values
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import write_macros
 
 with snakemake_job(snakemake):
     tables = {part: pd.read_parquet(path) for part, path in snakemake.params.tables.items()}

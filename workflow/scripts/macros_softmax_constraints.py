@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import write_macros
-from anatomy.runtime import snakemake_job
-from anatomy.softmax_constraints import PUBLISHED_GAP, gap_values, macro_values
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import write_macros
+from anatomy.softmax_constraints.measures import PUBLISHED_GAP, gap_values, macro_values
 
 with snakemake_job(snakemake):
     sharpness_meta = json.loads(Path(snakemake.input.sharpness_meta).read_text())

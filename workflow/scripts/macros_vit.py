@@ -1,12 +1,12 @@
-"""Macros for every number the ViT section quotes (:func:`anatomy.vit_summary.section_values`)."""
+"""Macros for every number the ViT section quotes (:func:`anatomy.vit.summary.section_values`)."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from anatomy.latex import format_values, macros
-from anatomy.runtime import snakemake_job
-from anatomy.vit_summary import section_values
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import format_values, macros
+from anatomy.vit.summary import section_values
 
 with snakemake_job(snakemake):
     values = section_values(

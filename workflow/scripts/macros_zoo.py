@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from anatomy.latex import code, word_list, write_macros
-from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import macro_values, parity_sentence, parity_verdict
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, word_list, write_macros
+from anatomy.zoo.summary import macro_values, parity_sentence, parity_verdict
 
 with snakemake_job(snakemake):
     metrics = pd.read_parquet(snakemake.input.table)

@@ -4,8 +4,8 @@ a fixed token count) at the size the rule's ``pixels`` names."""
 
 import torch
 
-from anatomy.runtime import snakemake_job
-from anatomy.vit_data import make_dataset
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.vit.data import make_dataset
 
 with snakemake_job(snakemake) as ctx:
     d = ctx.settings["data"]

@@ -1,12 +1,12 @@
-"""Run one diffusion measurement (anatomy.diffusion_analysis.MEASUREMENTS) on the probed
+"""Run one diffusion measurement (anatomy.diffusion.measurements.MEASUREMENTS) on the probed
 model: its table, the tensors its figure draws, and the run's metadata. Our own model is
 measured on the held-out prompts of the seed it was trained with."""
 
 import torch
 
-from anatomy.diffusion import load
-from anatomy.diffusion_analysis import MEASUREMENTS
-from anatomy.runtime import seed_of, snakemake_job
+from anatomy.diffusion.measurements import MEASUREMENTS
+from anatomy.diffusion.model import load
+from anatomy.pipeline.runtime import seed_of, snakemake_job
 
 with snakemake_job(snakemake) as ctx:
     name = snakemake.wildcards.measurement

@@ -4,8 +4,8 @@ length stacked), each length's accuracy beside the exact construction's margin t
 import json
 from pathlib import Path
 
-from anatomy.learnability import run
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.zoo.learnability import run
 
 with snakemake_job(snakemake) as ctx:
     s = ctx.settings

@@ -3,10 +3,10 @@ shift stability and token norms, with its maps for the overlay figure."""
 
 import torch
 
-from anatomy.artifacts import pretrained_file
-from anatomy.runtime import snakemake_job
-from anatomy.vit import load_pretrained
-from anatomy.vit_measurements import load_images, probe_pretrained
+from anatomy.core.artifacts import pretrained_file
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.vit.measurements import load_images, probe_pretrained
+from anatomy.vit.models import load_pretrained
 
 with snakemake_job(snakemake) as ctx:
     p, name = ctx.settings["pretrained"], snakemake.wildcards.pretrained

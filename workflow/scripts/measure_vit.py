@@ -1,14 +1,14 @@
-"""Run one ViT measurement (anatomy.vit_measurements.MEASUREMENTS) on every trained model of
+"""Run one ViT measurement (anatomy.vit.measurements.MEASUREMENTS) on every trained model of
 every seed: one table with a ``seed`` column, the tensors its figure draws (the first seed's
 models), and the run's metadata. Rules that also pass ``sized`` images (the patch sweep at a
 fixed token count) hand the measurement every image size's held-out set."""
 
 import torch
 
-from anatomy.artifacts import load_torch
-from anatomy.runtime import by_seed, snakemake_job
-from anatomy.vit_data import evaluation_set
-from anatomy.vit_measurements import measure_seeds
+from anatomy.core.artifacts import load_torch
+from anatomy.pipeline.runtime import by_seed, snakemake_job
+from anatomy.vit.data import evaluation_set
+from anatomy.vit.measurements import measure_seeds
 
 with snakemake_job(snakemake) as ctx:
     name = snakemake.wildcards.measurement

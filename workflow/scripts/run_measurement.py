@@ -1,7 +1,7 @@
-"""Run one named measurement (anatomy.measurements) and write its table and metadata."""
+"""Run one named measurement (anatomy.pipeline.measurements) and write its table and metadata."""
 
-from anatomy.measurements import MEASUREMENTS
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.measurements import MEASUREMENTS
+from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as ctx:
     measure = MEASUREMENTS[snakemake.params.measurement]

@@ -1,11 +1,12 @@
 """Execute one literate notebook into .ipynb and .html, with the rule's threads; first write
-the pipeline outputs it reads, by name, where it looks for them (anatomy.notebooks.inputs)."""
+the pipeline outputs it reads, by name, where it looks for them
+(anatomy.pipeline.notebooks.inputs)."""
 
 import json
 from pathlib import Path
 
-from anatomy.notebooks import execute
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.notebooks import execute
+from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake):
     Path(snakemake.output.inputs).write_text(json.dumps(dict(snakemake.params.inputs), indent=1))

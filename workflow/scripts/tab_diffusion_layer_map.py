@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion_analysis import layer_map, layer_map_over_seeds, role_counts, seed_tables
-from anatomy.latex import fmt, tabular, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.diffusion.measurements import layer_map, layer_map_over_seeds, role_counts, seed_tables
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import fmt, tabular, write_table
 
 with snakemake_job(snakemake):
     tables = {Path(p).stem: p for p in snakemake.input.tables if p.endswith(".parquet")}

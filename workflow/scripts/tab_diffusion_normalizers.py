@@ -5,9 +5,9 @@ difference in binding from softmax (the same seed's split, prompts and noise on 
 
 import pandas as pd
 
-from anatomy.diffusion_analysis import normalizer_comparison
-from anatomy.latex import code, fmt_int, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.diffusion.measurements import normalizer_comparison
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt_int, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     per_seed = pd.concat(pd.read_parquet(p) for p in snakemake.input.tables)

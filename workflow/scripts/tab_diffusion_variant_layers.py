@@ -3,9 +3,9 @@ at the variants' step count and the normalizer variants), by the base model's ru
 seed: per layer, the binding that uniform maps in that layer alone cost (mean over seeds with
 its 95% interval over seeds) and in how many seeds the rule finds it binding."""
 
-from anatomy.diffusion_analysis import variant_layer_maps, variant_layer_summary
-from anatomy.latex import code, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.diffusion.measurements import variant_layer_maps, variant_layer_summary
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     analysis = snakemake.params.settings["analysis"]

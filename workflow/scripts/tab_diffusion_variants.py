@@ -4,9 +4,9 @@ training seeds, each with its 95% interval over seeds."""
 
 import pandas as pd
 
-from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt_int, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.core.intervals import seed_means
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt_int, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     table = seed_means(pd.concat(pd.read_parquet(p) for p in snakemake.input.tables))

@@ -5,8 +5,8 @@ import math
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import fmt, tabular, write_table
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])

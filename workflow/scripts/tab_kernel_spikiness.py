@@ -3,8 +3,8 @@ zeros) and monotonicity (Spearman correlation of the weight with q.k), same inpu
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, tabular, write_table
 
 with snakemake_job(snakemake):
     table = pd.read_parquet(snakemake.input.tables[0])

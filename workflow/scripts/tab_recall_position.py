@@ -3,9 +3,9 @@ purely positional one."""
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular, write_table
-from anatomy.linear_kernels import recall_against_position
-from anatomy.runtime import snakemake_job
+from anatomy.equivalent_forms.linear_kernels import recall_against_position
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, tabular, write_table
 
 with snakemake_job(snakemake):
     s = snakemake.params.settings["recall"]

@@ -4,9 +4,9 @@ set after earlier runs had shown our number; a failed row stays in the table."""
 
 import pandas as pd
 
-from anatomy.latex import fmt, tabular, write_macros, write_table
-from anatomy.reproduction import macro_values, read_values, table
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import fmt, tabular, write_macros, write_table
+from anatomy.report.reproduction import macro_values, read_values, table
 
 
 def criterion(check: str, published: float, tolerance: float) -> str:

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.softmax_constraints import PROPERTY_SUMMARY, summarize_properties
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, tabular, write_table
+from anatomy.softmax_constraints.measures import PROPERTY_SUMMARY, summarize_properties
 
 with snakemake_job(snakemake):
     summary = summarize_properties(pd.read_parquet(snakemake.input.table))

@@ -3,9 +3,9 @@ softmax of the same kind, and its speed-up at the longest length measured."""
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, fmt_int, tabular, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.speed import crossover
+from anatomy.equivalent_forms.speed import crossover
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, fmt_int, tabular, write_table
 
 with snakemake_job(snakemake):
     table = crossover(pd.read_parquet(snakemake.input.tables[0]))

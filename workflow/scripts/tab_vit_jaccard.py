@@ -7,9 +7,9 @@ seeds (with one seed, the standard error over images)."""
 
 import pandas as pd
 
-from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.core.intervals import seed_means
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     raw = pd.read_parquet(snakemake.input.tables[0])

@@ -5,9 +5,9 @@ Means over the training seeds; accuracy with its 95% interval over seeds."""
 
 import pandas as pd
 
-from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, fmt_int, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
+from anatomy.core.intervals import seed_means
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, fmt_int, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     table = seed_means(pd.read_parquet(snakemake.input.tables[0]))

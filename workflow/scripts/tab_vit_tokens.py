@@ -6,10 +6,10 @@ over the number of shapes (the labels are drawn uniformly)."""
 
 import pandas as pd
 
-from anatomy.intervals import seed_means
-from anatomy.latex import code, fmt, fmt_int, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.shapes_data import SHAPES
+from anatomy.core.intervals import seed_means
+from anatomy.core.shapes_data import SHAPES
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, fmt_int, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
     table = seed_means(pd.read_parquet(snakemake.input.tables[0]))

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, stacked, tabular, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import SHORT_NAMES, accuracy_by_regime
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, stacked, tabular, write_table
+from anatomy.zoo.summary import SHORT_NAMES, accuracy_by_regime
 
 OPERATORS_PER_BLOCK = 4  # column pairs side by side; more operators (the gpu profile) stack
 

@@ -6,9 +6,9 @@ Accuracy means over seeds with 95% t intervals."""
 
 import pandas as pd
 
-from anatomy.latex import code, fmt, tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import SHORT_NAMES, baselines
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, fmt, tabular, with_interval, write_table
+from anatomy.zoo.summary import SHORT_NAMES, baselines
 
 with snakemake_job(snakemake):
     table = baselines(pd.read_parquet(snakemake.input.table))

@@ -1,14 +1,14 @@
 """Table: every operator against softmax, paired by training seed: the mean accuracy
 difference (operator minus softmax) with its 95% t interval, per task in range and at the
 largest test size. A dagger marks a difference whose interval excludes zero (the rule of
-`anatomy.intervals.compare_phrase`, fixed before the run); no correction for the number of
+`anatomy.core.intervals.compare_phrase`, fixed before the run); no correction for the number of
 cells is made."""
 
 import pandas as pd
 
-from anatomy.latex import code, tabular, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import SHORT_NAMES, paired_against
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, tabular, write_table
+from anatomy.zoo.summary import SHORT_NAMES, paired_against
 
 
 def two_decimals(x: float) -> str:

@@ -6,9 +6,9 @@ seeds with 95% t intervals; PARITY and Dyck-1 have no answer position and no gap
 
 import pandas as pd
 
-from anatomy.latex import tabular, with_interval, write_table
-from anatomy.runtime import snakemake_job
-from anatomy.zoo_summary import SHORT_NAMES, trained_measurements
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import tabular, with_interval, write_table
+from anatomy.zoo.summary import SHORT_NAMES, trained_measurements
 
 with snakemake_job(snakemake):
     table = trained_measurements(pd.read_parquet(snakemake.input.table), "softmax")

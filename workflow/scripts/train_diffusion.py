@@ -4,8 +4,8 @@ output)."""
 
 import pandas as pd
 
-from anatomy.diffusion import save, train
-from anatomy.runtime import seed_of, snakemake_job
+from anatomy.diffusion.model import save, train
+from anatomy.pipeline.runtime import seed_of, snakemake_job
 
 with snakemake_job(snakemake) as ctx:
     out, t = snakemake.output, ctx.settings["training"]

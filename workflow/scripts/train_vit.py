@@ -4,10 +4,10 @@ training history with a ``seed`` column. Each seed is trained exactly as it woul
 
 import pandas as pd
 
-from anatomy import vit
-from anatomy.artifacts import load_torch
-from anatomy.runtime import seed_of, snakemake_job
-from anatomy.vit_data import training_sampler
+from anatomy.core.artifacts import load_torch
+from anatomy.pipeline.runtime import seed_of, snakemake_job
+from anatomy.vit import models as vit
+from anatomy.vit.data import training_sampler
 
 with snakemake_job(snakemake) as ctx:
     spec = vit.ModelSpec.parse(snakemake.wildcards.model)

@@ -2,8 +2,8 @@
 model (a seed trained in the stack is the seed trained alone), then one checkpoint per
 (operator, seed). A non-finite loss stops the rule and names the operator and the seed."""
 
-from anatomy.runtime import seed_of, snakemake_job
-from anatomy.zoo import by_operator, save_checkpoint, train
+from anatomy.pipeline.runtime import seed_of, snakemake_job
+from anatomy.zoo.runs import by_operator, save_checkpoint, train
 
 with snakemake_job(snakemake) as ctx:
     task = snakemake.wildcards.task

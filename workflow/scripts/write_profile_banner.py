@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from anatomy.latex import macros
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import macros
 
 with snakemake_job(snakemake):
     profile = snakemake.params.profile

@@ -3,8 +3,8 @@ link under each figure and table to the script that made it."""
 
 from pathlib import Path
 
-from anatomy.latex import code, longtable
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.report.latex import code, longtable
 
 # The links are relative to the compiled note (paper/build/note.pdf) in a checkout.
 SCRIPTS = "../../workflow/scripts/"

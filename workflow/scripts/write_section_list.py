@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from anatomy.runtime import snakemake_job
+from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake):
     experiments = snakemake.params.experiments

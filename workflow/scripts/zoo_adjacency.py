@@ -4,8 +4,8 @@ each query row moves between many pairs of inputs (`row_change`)."""
 
 import torch
 
-from anatomy.runtime import snakemake_job
-from anatomy.zoo import zoo_adjacency
+from anatomy.pipeline.runtime import snakemake_job
+from anatomy.zoo.runs import zoo_adjacency
 
 with snakemake_job(snakemake) as ctx:
     s = ctx.settings

@@ -1,0 +1,2 @@
+"""What attention can express (Layer A): PARITY, RASP, sensitivity, rank collapse, Lipschitz,
+Hopfield."""

@@ -1,0 +1,1 @@
+"""Typesetting: tables, the values file, figures, published numbers beside ours."""

@@ -1,0 +1,2 @@
+"""What softmax constrains (Layer A): sharpness against n, the target weight against its gap,
+structural properties."""

@@ -1,0 +1,2 @@
+"""What ViT attention finds (Layer C): timm ViTs with registry attention, their data, maps,
+measurements and verdicts."""

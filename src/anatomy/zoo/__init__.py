@@ -1,0 +1,1 @@
+"""The operator zoo: tiny transformers per (operator, task, seed), their baselines and verdicts."""
