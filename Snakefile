@@ -19,6 +19,7 @@ include: "workflow/rules/equivalent_forms.smk"
 include: "workflow/rules/measurement_rules.smk"
 include: "workflow/rules/diffusion.smk"
 include: "workflow/rules/vit.smk"
+include: "workflow/rules/figures_and_tables.smk"
 include: "workflow/rules/notebooks.smk"
 include: "workflow/rules/paper.smk"
 

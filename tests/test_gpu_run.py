@@ -45,8 +45,10 @@ def test_without_cuda_the_run_stops_before_any_job(tmp_path, monkeypatch):
 
 
 def test_the_run_omits_the_rules_that_present():
-    rules = ["all", "train_vit", "plot_vit", "zoo_adjacency", "compile_note", "write_vit_macros"]
-    assert gpu_run.presentation_rules(rules) == ["plot_vit", "compile_note", "write_vit_macros"]
+    rules = ["all", "train_vit", "figure", "zoo_adjacency", "compile_note", "table"]
+    rules.append("write_vit_macros")
+    presenting = ["figure", "compile_note", "table", "write_vit_macros"]
+    assert gpu_run.presentation_rules(rules) == presenting
 
 
 def test_a_gpu_job_on_the_cpu_fails_the_run(tmp_path, monkeypatch):

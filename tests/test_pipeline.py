@@ -103,7 +103,7 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
     jobs = planned(work, "--config", "softmax_constraints={sharpness: {trials: 5}}")
     assert set(jobs) == {
         "measure_softmax_sharpness",
-        "plot_softmax_constraints",
+        "figure",  # figures/softmax_sharpness.pdf alone (the count is checked below)
         "write_softmax_macros",
         "tabulate_reproduction",  # reads the section's values
         "write_provenance",  # the experiment's config hash is in the appendix
@@ -111,6 +111,7 @@ def test_changing_a_setting_plans_that_experiment_and_its_dependents_only(work):
         "archive_note",
         "all",
     }
+    assert jobs["figure"] == 1
     # Restating a setting's current value (keys in another order) changes nothing.
     assert planned(work, "--config", "softmax_constraints={sharpness: {trials: 4, gap: 3.0}}") == {}
 
@@ -120,20 +121,10 @@ def test_editing_a_library_module_reruns_its_importers_only(work):
     original = path.read_text()
     try:
         path.write_text(original + "\n# an edit\n")
-        # Every figure imports plotting; no measurement, training or evaluation does.
-        assert set(planned(work)) == {
-            "plot_softmax_constraints",
-            "plot_expressivity",
-            "plot_zoo",
-            "plot_parity_learnability",
-            "plot_equivalent_forms",
-            "plot_diffusion",
-            "plot_vit",
-            "execute_notebook",
-            "compile_note",
-            "archive_note",
-            "all",
-        }
+        # Every figure imports plotting; no measurement, training, evaluation or table does.
+        jobs = planned(work)
+        assert set(jobs) == {"figure", "execute_notebook", "compile_note", "archive_note", "all"}
+        assert jobs["figure"] == len(list((work / "figures").glob("*.pdf")))
     finally:
         path.write_text(original)
         snakemake(work)
@@ -299,7 +290,7 @@ def test_pretrained_vits_are_probed_beside_the_tiny_ones(work):
         (work / "models/vit" / name / "model.safetensors").write_bytes(b"")
     jobs = planned(work, "--config", setting)
     assert jobs.get("measure_pretrained_vit") == 2, jobs
-    assert jobs.get("plot_vit") == 1 and "train_vit" not in jobs, jobs
+    assert jobs.get("figure") == 1 and "train_vit" not in jobs, jobs  # vit_pretrained.pdf
 
 
 def test_the_html_report_holds_the_figures_tables_and_notebooks_with_captions(work):
@@ -340,18 +331,18 @@ def test_provenance_names_every_figure_and_table_of_the_note(work):
     text = (work / "paper/generated/tables/provenance.tex").read_text()
     for asset in ("vit\\_maps.pdf", "zoo.tex", "diffusion.tex"):
         assert asset in text, asset
-    assert "plot\\_vit" in text and "fig\\_vit\\_maps.py" in text
+    assert "fig\\_vit\\_maps.py" in text and "write\\_vit\\_macros" in text
     pdf_text = subprocess.run(
         ["pdftotext", "-layout", str(work / PDF), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "Provenance" in pdf_text and "tabulate_vit" in pdf_text
+    assert "Provenance" in pdf_text and "tabulate_reproduction" in pdf_text
     # From figure to code: a link under every figure and table, and the appendix's rows name
     # the figure or table they made, by number.
     flat = " ".join(pdf_text.split())
-    assert "code: fig_vit_maps.py (rule plot_vit)" in flat
-    assert "code: tab_zoo.py (rule tabulate_zoo)" in flat
-    assert re.search(r"Figure \d+ +vit_maps\.pdf +plot_vit", pdf_text)
-    assert re.search(r"Table \d+ +zoo\.tex +tabulate_zoo", pdf_text)
+    assert "code: fig_vit_maps.py (rule figure)" in flat
+    assert "code: tab_zoo.py (rule table)" in flat
+    assert re.search(r"Figure \d+ +vit_maps\.pdf +figure", pdf_text)
+    assert re.search(r"Table \d+ +zoo\.tex +table", pdf_text)
 
 
 def test_editing_a_section_plans_only_latex_and_rebuilds_identically(work):
@@ -514,7 +505,7 @@ def test_a_measurement_setting_redraws_only_its_own_figure(work):
     jobs = planned(work, "--config", "equivalent_forms={features: {draws: 7}}")
     assert jobs == {
         "measure_kernel_mse": 1,
-        "plot_equivalent_forms": 1,  # figures/kernel_mse.pdf alone
+        "figure": 1,  # figures/kernel_mse.pdf alone
         "write_equivalent_forms_macros": 1,
         "tabulate_reproduction": 1,  # reads the section's values
         "write_provenance": 1,

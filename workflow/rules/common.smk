@@ -90,6 +90,36 @@ def result(experiment, part):
     return f"{RESULTS}/{experiment}/{part}.parquet"
 
 
+# The note's figures and tables, each declared once, in its experiment's rules file: its name,
+# the named inputs its script reads (``snakemake.input.<name>``) and the settings it reads, if
+# any. The two generic rules of figures_and_tables.smk make them all: figures/<name>.pdf with
+# workflow/scripts/fig_<name>.py, paper/generated/tables/<name>.tex with tab_<name>.py.
+FIGURES = {}
+TABLES = {}
+# Each experiment's entries in the HTML report (snakemake --report).
+REPORT_CATEGORIES = {
+    "softmax_constraints": "Layer A.1 - what softmax constrains",
+    "expressivity": "Layer A.2 - what attention can express",
+    "zoo": "Layer A.3 - the operator zoo",
+    "equivalent_forms": "Layer B - equivalent forms",
+    "vit": "Layer C.1 - vision transformers",
+    "diffusion": "Layer C.2 - cross-attention in diffusion",
+}
+
+
+def declare(kind, name, experiment, settings=None, **inputs):
+    """Declare figure ``name`` (``kind`` "figure") or table ``name`` ("table") of ``experiment``:
+    the generic rule makes it from ``inputs`` and ``settings``, and the note reads it
+    (PAPER_ASSETS)."""
+    entry = dict(experiment=experiment, inputs=inputs, settings=settings or {})
+    if kind == "figure":
+        FIGURES[name] = entry
+        PAPER_ASSETS.setdefault(experiment, []).append(f"figures/{name}.pdf")
+    else:
+        TABLES[name] = entry
+        PAPER_ASSETS.setdefault(experiment, []).append(f"{GENERATED}/tables/{name}.tex")
+
+
 # Measurements all have one shape: settings in, one tidy table (+ metadata) out.
 # Stage files add entries; measurement_rules.smk makes one rule of each.
 MEASUREMENT_RULES = {}

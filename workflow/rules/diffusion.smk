@@ -226,11 +226,6 @@ DIFF_TABLES = (
     )
     + (["diffusion_variant_layers"] if LAYER_MAP_VARIANTS else [])
 )
-PAPER_ASSETS["diffusion"] = (
-    [f"figures/{name}.pdf" for name in DIFF_FIGURES]
-    + [f"{GENERATED}/tables/{name}.tex" for name in DIFF_TABLES]
-    + [f"{GENERATED}/macros/diffusion.tex"]
-)
 
 # What each figure, table and the macros read.
 DIFF_READS = {
@@ -249,59 +244,33 @@ DIFF_READ_FILES = {
 # Every model at the variants' budget, seed by seed, with the chance levels of the samples.
 DIFF_READ_FILES["diffusion_variants"] = DIFF_VARIANTS + [f"{DIFF}/samples.pt"]
 
-
-rule plot_diffusion:
-    input:
-        tables=lambda w: DIFF_READ_FILES[w.diffusion_figure],
-        script="workflow/scripts/fig_{diffusion_figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.diffusion_figure}.py"),
-    output:
-        pdf="figures/{diffusion_figure}.pdf",
-        png=shown("figures/{diffusion_figure}.png", "Layer C.2 - cross-attention in diffusion"),
-    log:
-        f"{LOGS}/plot_{{diffusion_figure}}.log",
-    wildcard_constraints:
-        diffusion_figure="|".join(DIFF_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.diffusion_figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.diffusion_figure}.py"
-
-
-rule tabulate_diffusion:
-    input:
-        tables=lambda w: (
-            DIFF_VARIANTS
-            if w.diffusion_table in ("diffusion_variants", "diffusion_normalizers")
-            else LAYER_MAP_VARIANT_FILES
-            if w.diffusion_table == "diffusion_variant_layers"
-            else DIFF_READ_FILES[w.diffusion_table]
-        ),
-        seeds=lambda w: LAYER_MAP_SEED_FILES if w.diffusion_table == "diffusion_layer_map" else [],
-        script="workflow/scripts/tab_{diffusion_table}.py",
-        lib=library_of("../scripts/tab_{wildcards.diffusion_table}.py"),
-    output:
-        tex=f"{GENERATED}/tables/{{diffusion_table}}.tex",
-        html=shown(f"{REPORT_TABLES}/{{diffusion_table}}.html", "Layer C.2 - cross-attention in diffusion"),
-    log:
-        f"{LOGS}/tabulate_{{diffusion_table}}.log",
-    wildcard_constraints:
-        diffusion_table="|".join(DIFF_TABLES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.diffusion_table}.py"),
-        # Only the settings a table's script reads: the layer map's rule and threshold.
-        settings=lambda w: (
-            {"analysis": config["diffusion"]["analysis"]}
-            if w.diffusion_table in ("diffusion_layer_map", "diffusion_variant_layers")
-            else {}
-        ),
-        probed_seed=0 if PRETRAINED else DIFF_SEEDS[0],
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/tab_{wildcards.diffusion_table}.py"
+# The section's figures and tables, made by figures_and_tables.smk.
+for name in DIFF_FIGURES:
+    declare("figure", name, "diffusion", tables=DIFF_READ_FILES[name])
+for name in DIFF_TABLES:
+    if name in ("diffusion_variants", "diffusion_normalizers"):
+        declare("table", name, "diffusion", tables=DIFF_VARIANTS)
+    elif name == "diffusion_variant_layers":
+        # The layer map's rule and threshold, on the named variants' seeds.
+        settings = {"analysis": config["diffusion"]["analysis"]}
+        declare("table", name, "diffusion", settings=settings, tables=LAYER_MAP_VARIANT_FILES)
+    elif name == "diffusion_layer_map":
+        # The layer map on the probed model, beside the same measurements on the other seeds.
+        settings = {
+            "analysis": config["diffusion"]["analysis"],
+            "probed_seed": 0 if PRETRAINED else DIFF_SEEDS[0],
+        }
+        declare(
+            "table",
+            name,
+            "diffusion",
+            settings=settings,
+            tables=DIFF_READ_FILES[name],
+            seeds=LAYER_MAP_SEED_FILES,
+        )
+    else:
+        declare("table", name, "diffusion", tables=DIFF_READ_FILES[name])
+PAPER_ASSETS["diffusion"].append(f"{GENERATED}/macros/diffusion.tex")
 
 
 rule write_diffusion_macros:

@@ -55,7 +55,8 @@ EQ_READS = {
     "equivalences": [result(EQ, "equivalences")],
     "recall_position": [f"{ZOO}/metrics.parquet"],
 }
-EQ_FIGURES = [
+# The section's figures and tables, made by figures_and_tables.smk.
+for name in [
     "kernel_mse",
     "attention_error",
     "kernel_capacity",
@@ -63,55 +64,19 @@ EQ_FIGURES = [
     "decoding_speed",
     "conv_alpha",
     "dynamic_adjacency",
-]
-EQ_TABLES = ["kernel_spikiness", "speed_crossover", "equivalences", "recall_position"]
-PAPER_ASSETS[EQ] = (
-    [f"figures/{name}.pdf" for name in EQ_FIGURES]
-    + [f"{GENERATED}/tables/{name}.tex" for name in EQ_TABLES]
-    + [f"{GENERATED}/macros/{EQ}.tex"]
+]:
+    declare("figure", name, EQ, tables=EQ_READS[name])
+for name in ["kernel_spikiness", "speed_crossover", "equivalences"]:
+    declare("table", name, EQ, tables=EQ_READS[name])
+# The recall table names its tasks.
+declare(
+    "table",
+    "recall_position",
+    EQ,
+    settings={"recall": config[EQ]["recall"]},
+    tables=EQ_READS["recall_position"],
 )
-
-
-rule plot_equivalent_forms:
-    input:
-        tables=lambda w: EQ_READS[w.eq_figure],
-        script="workflow/scripts/fig_{eq_figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.eq_figure}.py"),
-    output:
-        pdf="figures/{eq_figure}.pdf",
-        png=shown("figures/{eq_figure}.png", "Layer B - equivalent forms"),
-    log:
-        f"{LOGS}/plot_{{eq_figure}}.log",
-    wildcard_constraints:
-        eq_figure="|".join(EQ_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.eq_figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.eq_figure}.py"
-
-
-rule tabulate_equivalent_forms:
-    input:
-        tables=lambda w: EQ_READS[w.eq_table],
-        script="workflow/scripts/tab_{eq_table}.py",
-        lib=library_of("../scripts/tab_{wildcards.eq_table}.py"),
-    output:
-        tex=f"{GENERATED}/tables/{{eq_table}}.tex",
-        html=shown(f"{REPORT_TABLES}/{{eq_table}}.html", "Layer B - equivalent forms"),
-    log:
-        f"{LOGS}/tabulate_{{eq_table}}.log",
-    wildcard_constraints:
-        eq_table="|".join(EQ_TABLES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.eq_table}.py"),
-        # Only the settings a table's script reads: the recall table names its tasks.
-        settings=lambda w: {"recall": config[EQ]["recall"]} if w.eq_table == "recall_position" else {},
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/tab_{wildcards.eq_table}.py"
+PAPER_ASSETS[EQ].append(f"{GENERATED}/macros/{EQ}.tex")
 
 
 rule write_equivalent_forms_macros:

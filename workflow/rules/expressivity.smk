@@ -16,7 +16,7 @@ MEASUREMENT_RULES.update(
 )
 
 
-# figure -> the table it draws
+# The section's figures (made by figures_and_tables.smk), each with the table it draws.
 EXPRESSIVITY_FIGURES = {
     "parity_margin": "parity",
     "rank_collapse": "rank_collapse",
@@ -26,9 +26,9 @@ EXPRESSIVITY_FIGURES = {
     "flip_sensitivity": "sensitivity",
     "hopfield": "hopfield",
 }
-PAPER_ASSETS["expressivity"] = [f"figures/{name}.pdf" for name in EXPRESSIVITY_FIGURES] + [
-    f"{GENERATED}/macros/expressivity.tex"
-]
+for name, part in EXPRESSIVITY_FIGURES.items():
+    declare("figure", name, "expressivity", table=result("expressivity", part))
+PAPER_ASSETS["expressivity"].append(f"{GENERATED}/macros/expressivity.tex")
 EXPRESSIVITY_TABLES = {
     part: result("expressivity", part)
     for part in (
@@ -41,27 +41,6 @@ EXPRESSIVITY_TABLES = {
         "hopfield",
     )
 }
-
-
-rule plot_expressivity:
-    # One script per figure; this rule draws whichever the wildcard names.
-    input:
-        table=lambda w: result("expressivity", EXPRESSIVITY_FIGURES[w.figure]),
-        script="workflow/scripts/fig_{figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.figure}.py"),
-    output:
-        pdf="figures/{figure}.pdf",
-        png=shown("figures/{figure}.png", "Layer A.2 - what attention can express"),
-    log:
-        f"{LOGS}/plot_{{figure}}.log",
-    wildcard_constraints:
-        figure="|".join(EXPRESSIVITY_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.figure}.py"
 
 
 rule write_expressivity_macros:

@@ -13,53 +13,22 @@ MEASUREMENT_RULES.update(
 )
 
 
-# figure -> the table it draws
-SOFTMAX_FIGURES = {"softmax_sharpness": "sharpness", "softmax_gap": "gap"}
-PAPER_ASSETS["softmax_constraints"] = [f"figures/{name}.pdf" for name in SOFTMAX_FIGURES] + [
-    f"{GENERATED}/tables/softmax_properties.tex",
-    f"{GENERATED}/macros/softmax_constraints.tex",
-]
-
-
-rule plot_softmax_constraints:
-    # One script per figure; this rule draws whichever the wildcard names.
-    input:
-        table=lambda w: result("softmax_constraints", SOFTMAX_FIGURES[w.figure]),
-        meta=lambda w: result("softmax_constraints", SOFTMAX_FIGURES[w.figure]).replace(
-            ".parquet", ".json"
-        ),
-        script="workflow/scripts/fig_{figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.figure}.py"),
-    output:
-        pdf="figures/{figure}.pdf",
-        png=shown("figures/{figure}.png", "Layer A.1 - what softmax constrains"),
-    log:
-        f"{LOGS}/plot_{{figure}}.log",
-    wildcard_constraints:
-        figure="|".join(SOFTMAX_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.figure}.py"
-
-
-rule tabulate_softmax_properties:
-    input:
-        table=result("softmax_constraints", "properties"),
-        lib=library_of("../scripts/tab_softmax_properties.py"),
-    output:
-        tex=f"{GENERATED}/tables/softmax_properties.tex",
-        html=shown(f"{REPORT_TABLES}/softmax_properties.html", "Layer A.1 - what softmax constrains"),
-    log:
-        f"{LOGS}/tabulate_softmax_properties.log",
-    params:
-        caption=script_doc("workflow/scripts/tab_softmax_properties.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/tab_softmax_properties.py"
+# The section's figures (each with the table it draws) and table, made by figures_and_tables.smk.
+for name, part in {"softmax_sharpness": "sharpness", "softmax_gap": "gap"}.items():
+    declare(
+        "figure",
+        name,
+        "softmax_constraints",
+        table=result("softmax_constraints", part),
+        meta=result("softmax_constraints", part).replace(".parquet", ".json"),
+    )
+declare(
+    "table",
+    "softmax_properties",
+    "softmax_constraints",
+    table=result("softmax_constraints", "properties"),
+)
+PAPER_ASSETS["softmax_constraints"].append(f"{GENERATED}/macros/softmax_constraints.tex")
 
 
 rule write_softmax_macros:

@@ -45,7 +45,6 @@ use rule make_vit_data as make_vit_sized_data with:
         pixels="|".join(VIT_SIZES),
 
 
-
 rule train_vit:
     input:
         # A sweep model's own image size, else the experiment's images.
@@ -168,51 +167,12 @@ VIT_READS = {
     "vit_patch": [f"{VIT}/patch.parquet"],
     "vit_tokens": [f"{VIT}/tokens.parquet"],
 }
-PAPER_ASSETS["vit"] = (
-    [f"figures/{name}.pdf" for name in VIT_FIGURES]
-    + [f"{GENERATED}/tables/{name}.tex" for name in VIT_TABLES]
-    + [f"{GENERATED}/macros/vit.tex"]
-)
-
-
-rule plot_vit:
-    input:
-        tables=lambda w: VIT_READS[w.vit_figure],
-        script="workflow/scripts/fig_{vit_figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.vit_figure}.py"),
-    output:
-        pdf="figures/{vit_figure}.pdf",
-        png=shown("figures/{vit_figure}.png", "Layer C.1 - vision transformers"),
-    log:
-        f"{LOGS}/plot_{{vit_figure}}.log",
-    wildcard_constraints:
-        vit_figure="|".join(VIT_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.vit_figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.vit_figure}.py"
-
-
-rule tabulate_vit:
-    input:
-        tables=lambda w: VIT_READS[w.vit_table],
-        script="workflow/scripts/tab_{vit_table}.py",
-        lib=library_of("../scripts/tab_{wildcards.vit_table}.py"),
-    output:
-        tex=f"{GENERATED}/tables/{{vit_table}}.tex",
-        html=shown(f"{REPORT_TABLES}/{{vit_table}}.html", "Layer C.1 - vision transformers"),
-    log:
-        f"{LOGS}/tabulate_{{vit_table}}.log",
-    wildcard_constraints:
-        vit_table="|".join(VIT_TABLES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.vit_table}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/tab_{wildcards.vit_table}.py"
+# The section's figures and tables, made by figures_and_tables.smk.
+for name in VIT_FIGURES:
+    declare("figure", name, "vit", tables=VIT_READS[name])
+for name in VIT_TABLES:
+    declare("table", name, "vit", tables=VIT_READS[name])
+PAPER_ASSETS["vit"].append(f"{GENERATED}/macros/vit.tex")
 
 
 rule write_vit_macros:

@@ -118,54 +118,10 @@ rule collect_zoo:
         "../scripts/collect_tables.py"
 
 
-ZOO_FIGURES = ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]
-ZOO_TABLES = ["zoo", "zoo_baselines", "zoo_paired", "zoo_trained"]
-PAPER_ASSETS["zoo"] = (
-    [f"figures/{name}.pdf" for name in ZOO_FIGURES + ["parity_learnability"]]
-    + [f"{GENERATED}/tables/{name}.tex" for name in ZOO_TABLES]
-    + [f"{GENERATED}/macros/zoo.tex"]
-)
-
-
-rule plot_zoo:
-    # One script per figure; this rule draws whichever the wildcard names.
-    input:
-        table=rules.collect_zoo.output.table,
-        script="workflow/scripts/fig_{zoo_figure}.py",
-        lib=library_of("../scripts/fig_{wildcards.zoo_figure}.py"),
-    output:
-        pdf="figures/{zoo_figure}.pdf",
-        png=shown("figures/{zoo_figure}.png", "Layer A.3 - the operator zoo"),
-    log:
-        f"{LOGS}/plot_{{zoo_figure}}.log",
-    wildcard_constraints:
-        zoo_figure="|".join(ZOO_FIGURES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/fig_{w.zoo_figure}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_{wildcards.zoo_figure}.py"
-
-
-rule tabulate_zoo:
-    # One script per table; this rule writes whichever the wildcard names.
-    input:
-        table=rules.collect_zoo.output.table,
-        lib=library_of("../scripts/tab_{wildcards.zoo_table}.py"),
-    output:
-        tex=f"{GENERATED}/tables/{{zoo_table}}.tex",
-        html=shown(f"{REPORT_TABLES}/{{zoo_table}}.html", "Layer A.3 - the operator zoo"),
-    log:
-        f"{LOGS}/tabulate_{{zoo_table}}.log",
-    wildcard_constraints:
-        zoo_table="|".join(ZOO_TABLES),
-    params:
-        caption=lambda w: script_doc(f"workflow/scripts/tab_{w.zoo_table}.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/tab_{wildcards.zoo_table}.py"
+# The section's figures and tables (made by figures_and_tables.smk), all from the collected
+# metrics but PARITY's learnability, declared below its measurement.
+for name in ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]:
+    declare("figure", name, "zoo", table=rules.collect_zoo.output.table)
 
 
 rule measure_parity_learnability:
@@ -191,21 +147,12 @@ rule measure_parity_learnability:
         "../scripts/measure_parity_learnability.py"
 
 
-rule plot_parity_learnability:
-    input:
-        tables=[rules.measure_parity_learnability.output.table],
-        lib=library_of("../scripts/fig_parity_learnability.py"),
-    output:
-        pdf="figures/parity_learnability.pdf",
-        png=shown("figures/parity_learnability.png", "Layer A.3 - the operator zoo"),
-    log:
-        f"{LOGS}/plot_parity_learnability.log",
-    params:
-        caption=script_doc("workflow/scripts/fig_parity_learnability.py"),
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/fig_parity_learnability.py"
+declare(
+    "figure", "parity_learnability", "zoo", tables=[rules.measure_parity_learnability.output.table]
+)
+for name in ["zoo", "zoo_baselines", "zoo_paired", "zoo_trained"]:
+    declare("table", name, "zoo", table=rules.collect_zoo.output.table)
+PAPER_ASSETS["zoo"].append(f"{GENERATED}/macros/zoo.tex")
 
 
 rule write_zoo_macros:

@@ -17,10 +17,10 @@ with snakemake_job(snakemake):
     maps = pd.read_parquet(tables["token_maps"])
     ablations = pd.read_parquet(tables["ablations"])
     norms = pd.read_parquet(tables["update_norms"])
-    analysis = snakemake.params.settings["analysis"]
+    analysis, probed = (snakemake.params.settings[k] for k in ("analysis", "probed_seed"))
     table = layer_map(maps, ablations, analysis)
     ratio = norms.groupby("layer").update_ratio.mean()
-    seeds = seed_tables(snakemake.params.probed_seed, maps, ablations, snakemake.input.seeds)
+    seeds = seed_tables(probed, maps, ablations, snakemake.input.seeds)
     counts = role_counts(layer_map_over_seeds(seeds, analysis)).set_index("layer")
     header = [
         "layer",

@@ -37,8 +37,8 @@ import pandas as pd
 
 from anatomy.pipeline.benchmarks import collect, summarize
 
+PRESENTATION_RULES = ("figure", "table")  # the generic rules of figures_and_tables.smk
 PRESENTATION_PREFIXES = (
-    "plot_",
     "tabulate_",
     "write_",
     "execute_notebook",
@@ -56,7 +56,11 @@ class GpuRunError(SystemExit):
 def presentation_rules(rule_names: list[str]) -> list[str]:
     """The rules that present (figures, tables, macros, notebooks, the note), in the given
     order: the run omits them and all that follows them."""
-    return [name for name in rule_names if name.startswith(PRESENTATION_PREFIXES)]
+    return [
+        name
+        for name in rule_names
+        if name in PRESENTATION_RULES or name.startswith(PRESENTATION_PREFIXES)
+    ]
 
 
 def logged_devices(log_dir: str | Path, since: float = 0.0) -> pd.DataFrame:

@@ -23,6 +23,7 @@ STAGES = {
     "equivalent_forms": "Layer B: equivalent forms",
     "diffusion": "Layer C: cross-attention in diffusion",
     "vit": "Layer C: vision transformers",
+    "figures_and_tables": "Figures and tables",
     "notebooks": "Notebooks",
     "paper": "The note",
 }
