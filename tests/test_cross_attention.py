@@ -7,6 +7,7 @@ diffusers = pytest.importorskip("diffusers")
 from diffusers import UNet2DConditionModel  # noqa: E402
 from diffusers.models.attention_processor import AttnProcessor  # noqa: E402
 
+from anatomy.core.operators import get as get_operator  # noqa: E402
 from anatomy.diffusion.cross_attention import ControllerState, Window, install  # noqa: E402
 from anatomy.diffusion.loading import PretrainedModelMissing, load_unet  # noqa: E402
 
@@ -77,6 +78,18 @@ def test_uniform_null_and_per_layer_prompts(inputs):
     layers = install(unet, state)
     run(unet, x, a, state)
     assert torch.allclose(state.recorded[(layers[0], 0)], torch.full((1,), 1 / TOKENS))
+    # The maps are the registry's uniform weights, bit for bit, and the shortcut is its read.
+    uniform = get_operator("uniform")
+    maps = state.recorded[(layers[0], 0)]
+    assert torch.equal(
+        maps, uniform.weights(torch.randn(*maps.shape[:-1], 3), torch.randn(TOKENS, 3))
+    )
+    values = torch.randn(2, TOKENS, 5)
+    assert torch.allclose(
+        uniform.normalizer.read(values, 7),
+        uniform(torch.randn(2, 7, 3), torch.randn(2, TOKENS, 3), values),
+        atol=1e-6,
+    )
     # Without recording, uniform maps take the shortcut (each query reads the mean value):
     # the same output as the full path through 1/K weights.
     recorded = run(unet, x, a, state)

@@ -228,3 +228,58 @@ def test_the_tied_kernel_rule_lives_in_the_operator_and_every_model_follows_it()
     # -|q_i - q_j|^2 is largest on the diagonal: every token weights itself most.
     eye = torch.arange(maps.shape[-1])
     assert (maps.argmax(-1) == eye).all()
+
+
+LINEAR = [n for n in operators.names() if operators.get(n).family == "kernel" and n != "poly2"]
+
+
+@pytest.mark.parametrize("name", LINEAR)
+def test_the_causal_forms_of_a_linear_operator_compute_one_sum(name):
+    """Transformers are RNNs: the masked matrix, the recurrence and the chunked scan of one
+    registry operator agree (float64), a ragged last chunk included, and equal the operator's
+    own weights under a causal mask (a sum written independently)."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 13, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    q, k = q.abs(), k.abs()  # no row of relu features all zero (0/0 in every form)
+    op = operators.get(name)
+    causal = torch.ones(13, 13, dtype=torch.bool).tril()
+    reference = (
+        (op.kernel.scores(q, k) * causal)
+        @ v
+        / (op.kernel.scores(q, k) * causal).sum(-1, keepdim=True)
+    )
+    for form in operators.CAUSAL_FORMS:
+        out = op.causal(q, k, v, form, chunk=5)
+        assert torch.allclose(out, reference, atol=1e-10, rtol=1e-10), form
+
+
+def test_a_causal_form_reads_no_future_key():
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(9, 4, generator=g, dtype=torch.float64).abs() for _ in range(3))
+    k2, v2 = k.clone(), v.clone()
+    k2[5:], v2[5:] = 50 * k2[5:], 1e6
+    for name in ["softmax", *LINEAR]:
+        op = operators.get(name)
+        forms = operators.CAUSAL_FORMS if name in LINEAR else ("dense",)
+        for form in forms:
+            before, after = op.causal(q, k, v, form, chunk=4), op.causal(q, k2, v2, form, chunk=4)
+            assert torch.allclose(before[:5], after[:5], atol=1e-12), (name, form)
+
+
+def test_a_normalizer_of_the_whole_row_has_only_the_dense_causal_form():
+    q = k = v = torch.randn(5, 4)
+    softmax = operators.get("softmax")
+    mask = torch.ones(5, 5, dtype=torch.bool).tril()
+    assert torch.equal(softmax.causal(q, k, v), softmax(q, k, v, mask))
+    for form in ("recurrent", "chunked"):
+        with pytest.raises(ValueError, match="no .* form: it is not linear"):
+            softmax.causal(q, k, v, form)
+    with pytest.raises(ValueError, match="both signs"):
+        operators.get("poly2").causal(q, k, v, "chunked")
+    assert torch.allclose(
+        operators.get("poly2").causal(q, k, v, "recurrent"),
+        operators.get("poly2").causal(q, k, v, "dense"),
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match="unknown form"):
+        softmax.causal(q, k, v, "sideways")

@@ -27,8 +27,8 @@ import os
 
 import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
 
+from anatomy.core import operators
 from anatomy.core import random_features as rf
 from anatomy.equivalent_forms import message_passing as mp
 
@@ -42,16 +42,17 @@ g = torch.Generator().manual_seed(0)
 # With a feature map $\phi$, causal attention
 # $y_i = \sum_{j\le i}\phi(q_i)\cdot\phi(k_j)\,v_j / \sum_{j\le i}\phi(q_i)\cdot\phi(k_j)$
 # needs only the running sums $S_i = S_{i-1} + \phi(k_i) v_i^\top$ and
-# $z_i = z_{i-1} + \phi(k_i)$: an RNN with a $d\times d$ state. The masked-matrix form, the
+# $z_i = z_{i-1} + \phi(k_i)$: an RNN with a $d\times d$ state. These are forms of one
+# registry operator (`linear_elu`, $\phi = \mathrm{elu} + 1$): the masked-matrix form, the
 # recurrence, and a chunked form (quadratic inside a chunk, recurrent across chunks) agree:
 
 # %%
 n, d = 40, 8
 q, k, v = (torch.randn(n, d, generator=g) for _ in range(3))
-fq, fk = F.elu(q) + 1, F.elu(k) + 1
-parallel = rf.parallel_causal(fq, fk, v)
-recurrent = rf.recurrent_causal(fq, fk, v)
-chunked = rf.causal_linear_attention(rf.elu_log_features(q), rf.elu_log_features(k), v, chunk=7)
+linear = operators.get("linear_elu")
+parallel = linear.causal(q, k, v, "dense")
+recurrent = linear.causal(q, k, v, "recurrent")
+chunked = linear.causal(q, k, v, "chunked", chunk=7)
 print(f"parallel vs recurrent: {(parallel - recurrent).abs().max():.1e}")
 print(f"parallel vs chunked:   {(parallel - chunked).abs().max():.1e}")
 

@@ -5,8 +5,10 @@ An attention operator is read here as three separable choices:
 - a *kernel* scores every (query, key) pair: ``scores = kernel(q, k)``, shape ``(..., n_q, n_k)``;
 - a *normalizer* turns each row of scores into weights over the keys (softmax is one choice
   among several: sparse, sigmoid, hard);
-- *propagation* aggregates the values with those weights; in the quadratic form used here
-  ``out = weights @ v``.
+- *propagation* aggregates the values with those weights: ``out = weights @ v``, the dense
+  form; a causal operator with a feature kernel has two more forms of the same sum
+  (:meth:`AttentionOperator.causal`): a recurrence with a state of fixed size (Transformers
+  are RNNs) and a chunked scan.
 
 One registry (:data:`OPERATORS`) names every operator. Experiments enumerate the registry, so
 a new operator is one class (a kernel or normalizer) and one :func:`register` line, and it then
@@ -76,6 +78,11 @@ class FeatureKernel(Kernel):
     def features(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
+    def log_features(self, x: Tensor) -> Tensor:
+        """``log phi(x)`` (``-inf`` where a feature is zero), what the chunked causal form
+        rescales in; a kernel with a closed form in log space overrides it."""
+        return torch.log(self.features(x))
+
     def scores(self, q: Tensor, k: Tensor) -> Tensor:
         return self.features(q) @ self.features(k).transpose(-2, -1)  # (..., n_q, n_k)
 
@@ -87,6 +94,9 @@ class EluPlusOne(FeatureKernel):
 
     def features(self, x: Tensor) -> Tensor:
         return torch.nn.functional.elu(x) + 1
+
+    def log_features(self, x: Tensor) -> Tensor:
+        return random_features.elu_log_features(x)  # finite where elu(x) + 1 underflows
 
 
 class ReluFeatures(FeatureKernel):
@@ -124,6 +134,10 @@ class PositiveRandomFeatures(FeatureKernel):
         w = self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)  # (m, d)
         return random_features.feature_map(random_features.scaled(x), w, "positive")
 
+    def log_features(self, x: Tensor) -> Tensor:
+        w = self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)
+        return random_features.log_features(random_features.scaled(x), w)
+
 
 class Polynomial(FeatureKernel):
     """``(q . k / sqrt d)^2``: a degree-2 polynomial kernel, via ``phi(x) = x (x) x / sqrt d``."""
@@ -136,6 +150,9 @@ class Polynomial(FeatureKernel):
 
     def scores(self, q: Tensor, k: Tensor) -> Tensor:
         return (q @ k.transpose(-2, -1)) ** 2 / q.shape[-1]  # same value, without the d^2 features
+
+    def log_features(self, x: Tensor) -> Tensor:
+        raise ValueError("poly2's features take both signs: it has no log-space (chunked) form")
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,6 +299,11 @@ class Uniform(Normalizer):
         keep = torch.isfinite(scores).to(scores.dtype)
         return keep / keep.sum(-1, keepdim=True)
 
+    def read(self, values: Tensor, n_queries: int) -> Tensor:
+        """What each of ``n_queries`` queries reads under these weights with no key masked:
+        the values' mean, computed without any score; ``(..., n_k, d) -> (..., n_queries, d)``."""
+        return values.mean(dim=-2, keepdim=True).expand(*values.shape[:-2], n_queries, -1)
+
 
 # --------------------------------------------------------------------------------------------
 # The operator: kernel + normalizer + (quadratic) propagation
@@ -342,6 +364,39 @@ class AttentionOperator:
         scores = self.kernel.scores(q, k)  # (..., n_q, n_k)
         weights = self.normalizer(scores, mask)  # (..., n_q, n_k)
         return AttentionOutput(out=weights @ v, weights=weights, scores=scores)
+
+    def causal(self, q: Tensor, k: Tensor, v: Tensor, form: str = "dense", chunk: int = 64):
+        """Causal attention (query ``i`` reads keys ``j <= i``; ``q``, ``k``, ``v`` of one
+        length ``n``) in one of the forms of :data:`CAUSAL_FORMS`, which compute one sum:
+
+        - ``dense``: the masked weight matrix times ``v``, quadratic in ``n``; for a feature
+          kernel ``tril(phi(Q) phi(K)^T)`` with its rows normalized;
+        - ``recurrent``: one token at a time with a state of fixed size,
+          ``S_i = S_{i-1} + phi(k_i) v_i^T`` (Transformers are RNNs);
+        - ``chunked``: the masked form within chunks of ``chunk`` tokens and the state carried
+          across them, in log space: stable, and the past unchanged by any future.
+
+        The last two need a feature kernel and the row-sum normalizer (linear attention): a
+        normalizer of the whole row, softmax's included, has no state of fixed size."""
+        if form not in CAUSAL_FORMS:
+            raise ValueError(f"unknown form {form!r} (forms: {', '.join(CAUSAL_FORMS)})")
+        linear = isinstance(self.kernel, FeatureKernel) and isinstance(self.normalizer, RowSum)
+        if form == "dense" and not linear:
+            n = q.shape[-2]
+            return self(q, k, v, torch.ones(n, n, dtype=torch.bool, device=q.device).tril())
+        if not linear:
+            raise ValueError(f"operator {self.name!r} has no {form} form: it is not linear")
+        if form == "chunked":
+            lq, lk = self.kernel.log_features(q), self.kernel.log_features(k)
+            return random_features.causal_linear_attention(lq, lk, v, chunk)
+        fq, fk = self.kernel.features(q), self.kernel.features(k)
+        if form == "recurrent":
+            return random_features.recurrent_causal(fq, fk, v)
+        return random_features.parallel_causal(fq, fk, v)
+
+
+# The forms of one causal operator (AttentionOperator.causal): same sum, different cost.
+CAUSAL_FORMS = ("dense", "recurrent", "chunked")
 
 
 def row_change(weights: Tensor, rows: Tensor) -> Tensor:

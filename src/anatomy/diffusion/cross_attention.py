@@ -6,7 +6,8 @@ diffusers' own processor. Each intervention holds a :class:`Window` of layers an
 steps, so any of them can act per layer and per step:
 
 - ``record``: keep the attention probabilities ``(B, heads, Q, K)``;
-- ``uniform``: replace them by ``1/K`` (the text content stays, the routing goes);
+- ``uniform``: replace them by the registry's ``uniform`` weights, ``1/K`` (the text content
+  stays, the routing goes);
 - ``null``: attend to the null (empty-prompt) context instead (the content goes);
 - ``inject``: use probabilities recorded from another prompt (Prompt-to-Prompt word swap);
 - ``prompts``: a different context for chosen layers (P+);
@@ -27,6 +28,8 @@ import torch
 from torch import Tensor
 
 from anatomy.core.operators import ScaledDotProduct, get
+
+UNIFORM = get("uniform").normalizer  # content-free routing: the registry's, not a copy
 
 
 @dataclass
@@ -118,14 +121,13 @@ class ControlledAttnProcessor:
         record = s.record is not None and s.record.covers(layer, s.step)
         if uniform and not inject and not record:
             # Weights 1/K: every query reads the mean value, so no score is needed.
-            queries = hidden_states.shape[1]
-            mixed = value.mean(dim=1, keepdim=True).expand(-1, queries, -1)
+            mixed = UNIFORM.read(value, hidden_states.shape[1])
         else:
             query = attn.head_to_batch_dim(attn.to_q(hidden_states))  # (B h, Q, d_h)
             key = attn.head_to_batch_dim(attn.to_k(context))  # (B h, K, d_h)
             probs = weights(s.operator, attn, query, key, attention_mask)  # (B h, Q, K)
             if uniform:
-                probs = torch.full_like(probs, 1.0 / probs.shape[-1])
+                probs = UNIFORM(probs.float()).to(probs.dtype)
             if inject:
                 probs = s.injected[(layer, s.step)].reshape(probs.shape).to(probs)
             if record:

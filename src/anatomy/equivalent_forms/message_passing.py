@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from anatomy.core import operators
 from anatomy.core import random_features as rf
 
 
@@ -176,15 +177,15 @@ def equivalence_checks(n: int, d: int, chunk: int, seed: int) -> list[dict]:
             }
         )
 
-    # Transformers are RNNs: one causal linear attention, three ways.
-    fq, fk = F.elu(q) + 1, F.elu(k) + 1
-    parallel = rf.parallel_causal(fq, fk, v)
+    # Transformers are RNNs: one causal linear attention (the registry's), three forms.
+    linear = operators.get("linear_elu")
+    parallel = linear.causal(q, k, v, "dense")
     check(
         "causal elu+1: parallel = recurrent",
-        (parallel - rf.recurrent_causal(fq, fk, v)).abs().max(),
+        (parallel - linear.causal(q, k, v, "recurrent")).abs().max(),
         1e-12,
     )
-    chunked = rf.causal_linear_attention(rf.elu_log_features(q), rf.elu_log_features(k), v, chunk)
+    chunked = linear.causal(q, k, v, "chunked", chunk)
     check("causal elu+1: parallel = chunked", (parallel - chunked).abs().max(), 1e-12)
     w = rf.draw_projection(4 * d, d, "orthogonal", g)
     lq, lk = rf.log_features(rf.scaled(q), w), rf.log_features(rf.scaled(k), w)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils import benchmark
 
+from anatomy.core import operators
 from anatomy.core import random_features as rf
 
 SDPA_BACKENDS = ("math", "flash", "efficient", "cudnn")
@@ -72,9 +73,8 @@ def attention_function(method: str, features: int, chunk: int, d: int, device: s
         w = rf.draw_projection(features, d, "orthogonal", g, torch.float32).to(device)
         return lambda q, k, v: rf.favor_attention(q, k, v, w)
     if method == "linear_causal_chunked":
-        return lambda q, k, v: rf.causal_linear_attention(
-            rf.elu_log_features(q), rf.elu_log_features(k), v, chunk
-        )
+        linear = operators.get("linear_elu")
+        return lambda q, k, v: linear.causal(q, k, v, "chunked", chunk)
     raise ValueError(f"unknown method {method!r} (allowed: {', '.join(METHODS)})")
 
 
