@@ -96,15 +96,8 @@ def result(experiment, part):
 # workflow/scripts/fig_<name>.py, paper/generated/tables/<name>.tex with tab_<name>.py.
 FIGURES = {}
 TABLES = {}
-# Each experiment's entries in the HTML report (snakemake --report).
-REPORT_CATEGORIES = {
-    "softmax_constraints": "Layer A.1 - what softmax constrains",
-    "expressivity": "Layer A.2 - what attention can express",
-    "zoo": "Layer A.3 - the operator zoo",
-    "equivalent_forms": "Layer B - equivalent forms",
-    "vit": "Layer C.1 - vision transformers",
-    "diffusion": "Layer C.2 - cross-attention in diffusion",
-}
+# Each experiment's title in the HTML report (snakemake --report), set by its rules file.
+REPORT_CATEGORIES = {}
 
 
 def declare(kind, name, experiment, settings=None, **inputs):

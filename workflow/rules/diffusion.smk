@@ -244,6 +244,7 @@ DIFF_READ_FILES = {
 # Every model at the variants' budget, seed by seed, with the chance levels of the samples.
 DIFF_READ_FILES["diffusion_variants"] = DIFF_VARIANTS + [f"{DIFF}/samples.pt"]
 
+REPORT_CATEGORIES["diffusion"] = "Layer C.2 - cross-attention in diffusion"
 # The section's figures and tables, made by figures_and_tables.smk.
 for name in DIFF_FIGURES:
     declare("figure", name, "diffusion", tables=DIFF_READ_FILES[name])

@@ -55,6 +55,7 @@ EQ_READS = {
     "equivalences": [result(EQ, "equivalences")],
     "recall_position": [f"{ZOO}/metrics.parquet"],
 }
+REPORT_CATEGORIES["equivalent_forms"] = "Layer B - equivalent forms"
 # The section's figures and tables, made by figures_and_tables.smk.
 for name in [
     "kernel_mse",

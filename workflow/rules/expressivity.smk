@@ -16,6 +16,7 @@ MEASUREMENT_RULES.update(
 )
 
 
+REPORT_CATEGORIES["expressivity"] = "Layer A.2 - what attention can express"
 # The section's figures (made by figures_and_tables.smk), each with the table it draws.
 EXPRESSIVITY_FIGURES = {
     "parity_margin": "parity",

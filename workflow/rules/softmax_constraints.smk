@@ -13,6 +13,7 @@ MEASUREMENT_RULES.update(
 )
 
 
+REPORT_CATEGORIES["softmax_constraints"] = "Layer A.1 - what softmax constrains"
 # The section's figures (each with the table it draws) and table, made by figures_and_tables.smk.
 for name, part in {"softmax_sharpness": "sharpness", "softmax_gap": "gap"}.items():
     declare(

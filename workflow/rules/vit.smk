@@ -167,6 +167,7 @@ VIT_READS = {
     "vit_patch": [f"{VIT}/patch.parquet"],
     "vit_tokens": [f"{VIT}/tokens.parquet"],
 }
+REPORT_CATEGORIES["vit"] = "Layer C.1 - vision transformers"
 # The section's figures and tables, made by figures_and_tables.smk.
 for name in VIT_FIGURES:
     declare("figure", name, "vit", tables=VIT_READS[name])

@@ -118,6 +118,7 @@ rule collect_zoo:
         "../scripts/collect_tables.py"
 
 
+REPORT_CATEGORIES["zoo"] = "Layer A.3 - the operator zoo"
 # The section's figures and tables (made by figures_and_tables.smk), all from the collected
 # metrics but PARITY's learnability, declared below its measurement.
 for name in ["zoo_generalization", "zoo_target_weight", "zoo_entropy"]:
