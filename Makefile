@@ -12,11 +12,12 @@ TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
 	texlive-fonts-recommended texlive-science lmodern poppler-utils
 
-.PHONY: note test smoke mutants install tex slurm slurm-smoke lint clean help
+.PHONY: note test test-pipeline smoke mutants install tex slurm slurm-smoke lint clean help
 
 help:
 	@echo "make note    install everything and build the note (PROFILE=$(PROFILE), CORES=$(CORES))"
-	@echo "make test    install everything and run the tests"
+	@echo "make test    install everything and run the test suite"
+	@echo "make test-pipeline  the end-to-end tests of the smoke DAG and the result cache"
 	@echo "make smoke   build the note with the smoke profile (CI)"
 	@echo "make slurm-smoke  the smoke note through a local Slurm cluster (after make smoke; root)"
 
@@ -28,6 +29,11 @@ smoke: note
 
 test: install tex
 	$(PY) -m pytest
+
+# The end-to-end tests: the smoke DAG built in a copy of the repository, then edited, rerun,
+# reported and archived (tests/test_pipeline.py), and the shared result cache (tests/test_cache.py).
+test-pipeline: install tex
+	$(PY) -m pytest -m pipeline
 
 # The smoke note through a single-node Slurm cluster on this machine (root; Debian's packages),
 # compared byte for byte with the local smoke build: run `make smoke` first (tests/test_slurm.py).

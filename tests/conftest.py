@@ -59,6 +59,21 @@ def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
     }
 
 
+# The sections whose measurements the generic rule measure_<name> runs (measurement_rules.smk).
+MEASURED_SECTIONS = ("softmax_constraints", "expressivity", "equivalent_forms")
+
+
+def section_measurements() -> dict:
+    """Every measurement the generic rule runs: name -> (its experiment, its function)."""
+    import importlib
+
+    found = {}
+    for experiment in MEASURED_SECTIONS:
+        registry = importlib.import_module(f"anatomy.{experiment}.measurements")
+        found |= {name: (experiment, f) for name, f in registry.MEASUREMENTS.items()}
+    return found
+
+
 def copy_of_repo(dest: Path, root: Path = ROOT) -> Path:
     """The repository's source files copied to ``dest``: a clean clone, uncommitted edits in."""
     import shutil

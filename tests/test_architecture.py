@@ -105,5 +105,5 @@ def test_the_walls_catch_an_upward_import():
     assert not allowed("zoo.runs", "report.latex")  # an experiment into the report
     assert not allowed("report.latex", "zoo.runs")  # the report into an experiment
     assert not allowed("zoo.runs", "pipeline.gpus")  # an experiment into a pipeline internal
-    assert allowed("zoo.runs", "pipeline.runtime") and allowed("pipeline.measurements", "zoo.runs")
+    assert allowed("zoo.runs", "pipeline.runtime") and allowed("pipeline.gpu_run", "zoo.runs")
     assert "core.operators" in imports("zoo.runs") or "core.model" in imports("zoo.runs")

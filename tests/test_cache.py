@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_of_repo
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline]
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ["train_zoo_model", "train_vit", "train_diffusion_base", "train_diffusion_variant"]

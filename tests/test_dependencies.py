@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import found_by_modulefinder, library_modules
+from conftest import MEASURED_SECTIONS, found_by_modulefinder, library_modules, section_measurements
 
-from anatomy.pipeline import dependencies, measurements
+from anatomy.pipeline import dependencies
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src/anatomy"
@@ -32,20 +32,30 @@ def test_a_scripts_library_is_what_it_imports(script):
     assert derived == found_by_modulefinder(script)
 
 
-@pytest.mark.parametrize("name", sorted(measurements.MEASUREMENTS))
+@pytest.mark.parametrize("name", sorted(section_measurements()))
 def test_a_measurements_library_is_what_its_function_imports(name, tmp_path):
     # The function's own source, with the registry module's top-level imports, as a script.
+    experiment, function = section_measurements()[name]
     module_imports = "import numpy as np\nimport pandas as pd\n"
-    source = textwrap.dedent(inspect.getsource(measurements.MEASUREMENTS[name]))
     script = tmp_path / f"{name}.py"
-    script.write_text(module_imports + source)
-    expected = found_by_modulefinder(script) | {"pipeline", "pipeline.measurements"}
-    derived = as_modules(dependencies.function_library("pipeline.measurements", name, PACKAGE))
+    script.write_text(module_imports + textwrap.dedent(inspect.getsource(function)))
+    registry = f"{experiment}.measurements"
+    expected = found_by_modulefinder(script) | {experiment, registry}
+    derived = as_modules(dependencies.function_library(registry, name, PACKAGE))
     assert derived == expected
-    # The registry's other measurements are not dependencies of this one.
-    registry = PACKAGE / "pipeline/measurements.py"
-    whole_registry = as_modules(dependencies.script_library(registry, PACKAGE))
-    assert derived - {"pipeline", "pipeline.measurements"} < whole_registry
+    whole_registry = as_modules(
+        dependencies.script_library(PACKAGE / experiment / "measurements.py", PACKAGE)
+    )
+    assert derived - {registry} <= whole_registry | {experiment}
+
+
+def test_a_measurement_does_not_depend_on_its_neighbours():
+    """The registry's other measurements are not dependencies of this one: the equivalence
+    checks rerun when message passing changes, not when the speed benchmark does."""
+    registry = PACKAGE / "equivalent_forms/measurements.py"
+    whole = as_modules(dependencies.script_library(registry, PACKAGE))
+    one = dependencies.function_library("equivalent_forms.measurements", "equivalences", PACKAGE)
+    assert "equivalent_forms.speed" in whole and "equivalent_forms.speed" not in as_modules(one)
 
 
 def test_imports_inside_functions_count(tmp_path):
@@ -77,7 +87,7 @@ def test_operator_plugins_are_inputs_of_rules_that_use_the_registry(tmp_path, mo
 @pytest.mark.parametrize(
     "script",
     [s for s in SCRIPTS if s.name.startswith(("measure_", "train_", "evaluate_", "compare_"))]
-    + [PACKAGE / "pipeline/measurements.py"],
+    + [PACKAGE / section / "measurements.py" for section in MEASURED_SECTIONS],
     ids=lambda p: p.name,
 )
 def test_typesetting_never_reruns_a_measurement(script):

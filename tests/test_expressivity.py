@@ -11,7 +11,7 @@ import torch
 from anatomy.core import operators
 from anatomy.expressivity import hopfield, lipschitz, parity, rank_collapse, sensitivity
 from anatomy.expressivity import summary as expressivity
-from anatomy.pipeline.measurements import MEASUREMENTS
+from anatomy.expressivity.measurements import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,10 +20,11 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import found_by_modulefinder, library_modules, tracked_files
+from conftest import found_by_modulefinder, library_modules, section_measurements, tracked_files
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.pipeline,
     pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live not installed"),
 ]
 
@@ -463,16 +464,17 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
     import inspect
     import textwrap
 
-    from anatomy.pipeline.measurements import MEASUREMENTS
-
+    measured = section_measurements()
     function = rule.removeprefix("measure_")
-    if rule not in scripts and function in MEASUREMENTS:
+    if rule not in scripts and function in measured:
+        # The runner imports the section's registry by name (importlib): the function's own
+        # source, with the registry's top-level imports and the runner, as one script.
+        experiment, measure = measured[function]
         runner = (root / "workflow/scripts/run_measurement.py").read_text()
-        runner = runner.replace("from anatomy.pipeline.measurements import MEASUREMENTS\n", "")
-        body = textwrap.dedent(inspect.getsource(MEASUREMENTS[function]))
+        body = textwrap.dedent(inspect.getsource(measure))
         script = tmp / f"{rule}.py"
         script.write_text("import numpy as np\nimport pandas as pd\n" + body + runner)
-        return found_by_modulefinder(script, root) | {"pipeline", "pipeline.measurements"}
+        return found_by_modulefinder(script, root) | {experiment, f"{experiment}.measurements"}
     path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
     found = found_by_modulefinder(root / path, root)
     if rule == "execute_notebook":

@@ -9,8 +9,8 @@ import pytest
 import torch
 import yaml
 
-from anatomy.pipeline.measurements import softmax_gap
 from anatomy.report import reproduction
+from anatomy.softmax_constraints.measurements import softmax_gap
 from anatomy.softmax_constraints.measures import PUBLISHED_GAP, gap_values
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -121,7 +121,7 @@ MEASUREMENT_RULES = {}
 def measurement(experiment, block, part=None, threads=1):
     """How a measurement is wired: its settings block (``config[experiment][block]``), its
     table's name (``part``, default the block) and threads. The library files it runs are
-    derived from its function in ``anatomy.pipeline.measurements`` (``function_library``)."""
+    derived from its function in ``anatomy.<experiment>.measurements`` (``function_library``)."""
     return dict(experiment=experiment, block=block, part=part or block, threads=threads)
 
 

@@ -1,8 +1,8 @@
 # Layer A.2, expressivity: what attention can express, each against its published limit.
 
 
-# The section's measurements (anatomy.pipeline.measurements); measurement_rules.smk makes one rule
-# of each.
+# The section's measurements (anatomy.expressivity.measurements); measurement_rules.smk makes one
+# rule of each.
 MEASUREMENT_RULES.update(
     {
         "parity_construction": measurement("expressivity", "parity"),

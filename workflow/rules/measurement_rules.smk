@@ -1,5 +1,6 @@
-# One rule per entry of MEASUREMENT_RULES (filled by the stage files): the generic
-# run_measurement.py looks the measurement up in anatomy.pipeline.measurements by name.
+# One rule per entry of MEASUREMENT_RULES (filled by the sections' rules files): the generic
+# run_measurement.py looks the measurement up by name in its section's registry,
+# anatomy.<experiment>.measurements.
 
 RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
 
@@ -12,8 +13,8 @@ for _name, _m in MEASUREMENT_RULES.items():
             # The runner's imports, and those of this measurement's function alone.
             lib=with_plugins(
                 sorted(
-                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR, registries=["pipeline.measurements"]))
-                    | set(function_library("pipeline.measurements", _name, PACKAGE_DIR))
+                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR))
+                    | set(function_library(f"{_m['experiment']}.measurements", _name, PACKAGE_DIR))
                 )
             ),
         output:
@@ -25,6 +26,7 @@ for _name, _m in MEASUREMENT_RULES.items():
             f"{BENCHMARKS}/measure_{_name}.tsv"
         params:
             run=run_params(_m["experiment"], _m["block"]),
+            experiment=_m["experiment"],
             measurement=_name,
         threads: _m["threads"]
         resources:

@@ -1,0 +1,98 @@
+"""Equivalent forms: the section's measurements by name,
+``(settings, seed, device) -> tidy table``.
+
+The generic rule ``measure_<name>`` (``workflow/rules/measurement_rules.smk``) runs one with
+``workflow/scripts/run_measurement.py``, given its settings block (``measurement(...)`` in the
+section's rules file). Each function imports the modules it uses itself, so its rule depends on
+those alone (``anatomy.pipeline.dependencies.function_library``) and its job imports nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+
+def kernel_mse(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.equivalent_forms import linear_kernels
+
+    ms = [2**k for k in range(s["m_min_log2"], s["m_max_log2"] + 1)]
+    return linear_kernels.mse_sweep(s["d"], s["radius"], s["pairs"], s["draws"], ms, seed)
+
+
+def attention_error(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.equivalent_forms import linear_kernels
+
+    return linear_kernels.attention_error_sweep(
+        s["n"], s["d"], s["features"], s["betas"], s["draws"], seed
+    )
+
+
+def kernel_spikiness(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.equivalent_forms import linear_kernels
+
+    return linear_kernels.spikiness_table(operators.names(), s["n"], s["d"], s["trials"], seed)
+
+
+def kernel_capacity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.equivalent_forms import linear_kernels
+
+    return linear_kernels.capacity_sweep(s["d"], s["pairs"], s["features"], s["trials"], seed)
+
+
+def attention_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    import torch
+
+    from anatomy.equivalent_forms import speed
+
+    return speed.speed_sweep(s, torch.get_num_threads(), device)
+
+
+def decoding_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+    import torch
+
+    from anatomy.equivalent_forms import speed
+
+    return speed.decoding_sweep(s, torch.get_num_threads(), device)
+
+
+def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.equivalent_forms import message_passing
+
+    checks = message_passing.equivalence_checks(s["n"], s["d"], s["chunk"], seed)
+    rankings = message_passing.static_rankings(s["n"], s["d"], seed)
+    ranking_rows = [
+        {
+            "check": f"{r['attention']}: queries ranking keys alike",
+            "value": r["same_key_ranking"],
+            "tolerance": float("nan"),
+            "holds": True,
+        }
+        for r in rankings
+    ]
+    return pd.DataFrame(checks + ranking_rows)
+
+
+def conv_alpha(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.equivalent_forms import message_passing
+
+    return message_passing.conv_sweep(
+        s["conv_size"], s["conv_kernel"], s["conv_channels"], s["alphas"], seed
+    )
+
+
+MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+    f.__name__: f
+    for f in (
+        kernel_mse,
+        attention_error,
+        kernel_spikiness,
+        kernel_capacity,
+        attention_speed,
+        decoding_speed,
+        equivalences,
+        conv_alpha,
+    )
+}

@@ -1,0 +1,102 @@
+"""What attention can express: the section's measurements by name,
+``(settings, seed, device) -> tidy table``.
+
+The generic rule ``measure_<name>`` (``workflow/rules/measurement_rules.smk``) runs one with
+``workflow/scripts/run_measurement.py``, given its settings block (``measurement(...)`` in the
+section's rules file). Each function imports the modules it uses itself, so its rule depends on
+those alone (``anatomy.pipeline.dependencies.function_library``) and its job imports nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+
+def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.expressivity import parity
+
+    rows = []
+    for n in s["lengths"]:
+        for layer_norm in (False, True):
+            # The plain construction reads y itself; the layer-norm fix needs an output weight.
+            scale = s["output_scale"] if layer_norm else 1.0
+            out = parity.evaluate(n, s["samples"], seed + n, layer_norm, scale)
+            rows.append({"n": n, "layer_norm": layer_norm, **out})
+    return pd.DataFrame(rows)
+
+
+def rank_collapse_depth(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.expressivity import rank_collapse
+
+    return rank_collapse.depth_sweep(
+        s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
+    )
+
+
+def rank_collapse_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.expressivity import rank_collapse
+
+    return rank_collapse.scale_sweep(
+        s["n"],
+        s["d"],
+        s["depth"],
+        s["scales"],
+        rank_collapse.SCALE_VARIANTS,
+        operators.names(),
+        s["trials"],
+        seed,
+    )
+
+
+def rasp_reverse(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.expressivity import rasp
+
+    return rasp.length_sweep(operators.names(), s["ns"], s["beta"], s["vocab"], s["samples"], seed)
+
+
+def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.expressivity import lipschitz
+
+    scales = [
+        float(x)
+        for x in np.logspace(
+            np.log2(s["scale_min"]), np.log2(s["scale_max"]), s["num_scales"], base=2
+        )
+    ]
+    return lipschitz.scale_sweep(operators.names(), scales, s["n"], s["d"], s["trials"], seed)
+
+
+def flip_sensitivity(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.core import operators
+    from anatomy.expressivity import sensitivity
+
+    ns = [2**k for k in range(s["n_min_log2"], s["n_max_log2"] + 1)]
+    return sensitivity.length_sweep(operators.names(), ns, s["d"], s["trials"], seed)
+
+
+def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
+    from anatomy.expressivity import hopfield
+
+    betas = np.logspace(np.log10(s["beta_min"]), np.log10(s["beta_max"]), s["num_betas"])
+    return hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
+
+
+MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+    f.__name__: f
+    for f in (
+        parity_construction,
+        rank_collapse_depth,
+        rank_collapse_scale,
+        rasp_reverse,
+        lipschitz_scale,
+        flip_sensitivity,
+        hopfield_beta,
+    )
+}
