@@ -1,6 +1,6 @@
 # One rule per entry of MEASUREMENT_RULES (filled by the sections' rules files): the generic
 # run_measurement.py looks the measurement up by name in its section's registry,
-# anatomy.<experiment>.measurements.
+# anatomy.<experiment>.measurements. Included after every section's rules file.
 
 RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
 
