@@ -1,11 +1,6 @@
-"""What softmax constrains: the section's measurements by name,
-``(settings, seed, device) -> tidy table``.
-
-The generic rule ``measure_<name>`` (``workflow/rules/measurement_rules.smk``) runs one with
-``workflow/scripts/run_measurement.py``, given its settings block (``measurement(...)`` in the
-section's rules file). Each function imports the modules it uses itself, so its rule depends on
-those alone (``anatomy.pipeline.dependencies.function_library``) and its job imports nothing else.
-"""
+"""What softmax constrains: the section's measurements by name (``MEASUREMENTS``) for the generic
+rule ``measure_<name>``. Each takes ``(settings, seed, device)``, imports the modules it uses
+inside its body (its rule depends on those alone) and returns a tidy table."""
 
 from __future__ import annotations
 
