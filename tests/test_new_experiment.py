@@ -33,8 +33,8 @@ def row_spread(s: dict, seed: int, device: str) -> pd.DataFrame:
     rows = []
     for n in s["ns"]:
         scores = torch.randn(s["trials"], n, generator=g)
-        for name in operators.logit_normalizers():
-            weights = operators.logit_normalizers()[name](scores)
+        for name, normalize in operators.logit_normalizers().items():
+            weights = normalize(scores)
             entropy = operators.row_entropy(weights).mean().item()
             rows.append({"normalizer": name, "n": n, "entropy": entropy})
     return pd.DataFrame(rows)

@@ -29,7 +29,8 @@ rule figure:
 
 
 rule table:
-    # paper/generated/tables/<name>.tex (+ .html for the report) with workflow/scripts/tab_<name>.py.
+    # paper/generated/tables/<name>.tex (+ .html for the report) with
+    # workflow/scripts/tab_<name>.py.
     input:
         unpack(lambda w: TABLES[w.table]["inputs"]),
         script="workflow/scripts/tab_{table}.py",

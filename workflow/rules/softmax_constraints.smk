@@ -2,8 +2,8 @@
 # against its gap; structural properties of one layer).
 
 
-# The section's measurements (anatomy.softmax_constraints.measurements); measurement_rules.smk makes one
-# rule of each.
+# The section's measurements (anatomy.softmax_constraints.measurements); measurement_rules.smk
+# makes one rule of each.
 MEASUREMENT_RULES.update(
     {
         "softmax_sharpness": measurement("softmax_constraints", "sharpness"),

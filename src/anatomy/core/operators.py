@@ -130,13 +130,15 @@ class PositiveRandomFeatures(FeatureKernel):
             self._projections[d] = random_features.draw_projection(self.num_features, d, "iid", g)
         return self._projections[d]
 
+    def _projection_for(self, x: Tensor) -> Tensor:
+        return self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)  # (m, d)
+
     def features(self, x: Tensor) -> Tensor:
-        w = self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)  # (m, d)
+        w = self._projection_for(x)
         return random_features.feature_map(random_features.scaled(x), w, "positive")
 
     def log_features(self, x: Tensor) -> Tensor:
-        w = self.projection(x.shape[-1]).to(dtype=x.dtype, device=x.device)
-        return random_features.log_features(random_features.scaled(x), w)
+        return random_features.log_features(random_features.scaled(x), self._projection_for(x))
 
 
 class Polynomial(FeatureKernel):
@@ -306,7 +308,7 @@ class Uniform(Normalizer):
 
 
 # --------------------------------------------------------------------------------------------
-# The operator: kernel + normalizer + (quadratic) propagation
+# The operator: kernel + normalizer + propagation (dense; causal forms for linear attention)
 # --------------------------------------------------------------------------------------------
 
 
