@@ -8,7 +8,6 @@ import torch
 pytest.importorskip("diffusers")
 
 from anatomy.core import shapes_data as sd  # noqa: E402
-from anatomy.core import training  # noqa: E402
 from anatomy.core.artifacts import UnreadableFile  # noqa: E402
 from anatomy.core.training import NonFiniteTraining  # noqa: E402
 from anatomy.diffusion import data as ddata  # noqa: E402
@@ -112,12 +111,6 @@ def test_held_out_combinations_never_reach_training():
     prompts = ddata.evaluation_prompts(DATA, 0, 50)
     assert {tuple(r) for r in prompts.tolist()} <= held
     assert (prompts[:, 1] != prompts[:, 4]).all()
-
-
-def test_learning_rate_warms_up_then_decays_to_zero():
-    assert training.warmup_cosine(0, 100, 1.0, 10) == pytest.approx(0.1)
-    assert training.warmup_cosine(50, 100, 1.0, 10) == pytest.approx(0.5)
-    assert training.warmup_cosine(100, 100, 1.0, 10) == pytest.approx(0.0, abs=1e-12)
 
 
 # ------------------------------------------------------------------ models, save and load
@@ -412,25 +405,6 @@ def test_an_ablation_drop_carries_its_paired_interval_over_prompts(trained):
     assert (table.binding_drop_low <= table.binding_drop + 1e-12).all()
     assert (table.binding_drop <= table.binding_drop_high + 1e-12).all()
     assert ((table.binding_drop - (table.binding.iloc[0] - table.binding)).abs() < 1e-6).all()
-
-
-def test_the_ema_update_is_the_weighted_mean_tensor_by_tensor():
-    import copy
-
-    from anatomy.diffusion.model import _ema_update
-
-    torch.manual_seed(0)
-    live = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Linear(7, 3))
-    ema = copy.deepcopy(live)
-    before = [p.detach().clone() for p in ema.parameters()]
-    with torch.no_grad():
-        for p in live.parameters():
-            p.add_(torch.randn_like(p))
-    _ema_update(ema, live, 0.9)
-    for e, b, m in zip(ema.parameters(), before, live.parameters(), strict=True):
-        assert torch.allclose(e, 0.9 * b + 0.1 * m, atol=1e-7)
-    with pytest.raises(ValueError, match="tensors"):
-        _ema_update(ema, torch.nn.Linear(5, 7), 0.9)
 
 
 def test_attention_levels_choose_where_the_transformer_blocks_are():

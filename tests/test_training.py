@@ -28,8 +28,9 @@ def run(batch_loss, w, steps=20, log_every=5, **kw):
         [w],
         batch_loss,
         steps=steps,
-        lr_at=lambda step: 0.1,
-        guard=Guard("job", "some.learning_rate", 0.1),
+        learning_rate=0.2,
+        warmup=1,
+        guard=Guard("job", "some.learning_rate", 0.2),
         weight_decay=0.0,
         log_every=log_every,
         **kw,
@@ -61,7 +62,7 @@ def test_a_non_finite_loss_names_its_first_step_not_the_check_that_saw_it():
     with pytest.raises(NonFiniteTraining) as caught:
         run(batch_loss, w, steps=20, log_every=5)
     assert re.fullmatch(
-        r"job: the loss is nan at step 7; lower some\.learning_rate \(now 0\.1\) .*",
+        r"job: the loss is nan at step 7; lower some\.learning_rate \(now 0\.2\) .*",
         str(caught.value),
     )
 
@@ -80,6 +81,7 @@ def test_a_failing_hook_reports_the_non_finite_loss_that_caused_it():
 def per_step_reference(params, batch_loss, steps, lr, seeds=None):
     """The loop as it was before it deferred its reads: every step's loss read at once."""
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=True)
+    rates = training.schedule(optimizer, steps, 5)
     history = []
     for step in range(steps):
         loss, extras = batch_loss(step)
@@ -92,6 +94,7 @@ def per_step_reference(params, batch_loss, steps, lr, seeds=None):
             loss.sum().backward()
             training.clip_per_seed(params, 1.0)
         optimizer.step()
+        rates.step()
         extras = {k: float(v) for k, v in extras.items()}
         history.append({"step": step + 1, "loss": values if seeds else values[0], **extras})
     return history
@@ -120,7 +123,8 @@ def test_deferred_reads_train_bit_for_bit_as_reading_every_step(seeds):
         [w],
         batch_loss,
         steps=23,
-        lr_at=lambda step: 0.05,
+        learning_rate=0.05,
+        warmup=5,
         guard=Guard("job", "x", 0.05),
         weight_decay=0.0,
         log_every=10,
@@ -155,3 +159,77 @@ def test_a_hook_that_writes_weights_runs_only_after_every_loss_so_far_is_checked
     with pytest.raises(NonFiniteTraining, match="the loss is inf at step 2"):
         run(batch_loss, w, steps=20, log_every=10, after_step=written.append, checked_before={4})
     assert written == [0, 1, 2]  # the hook of step 4 (index 3) never ran
+
+
+@pytest.mark.parametrize(("steps", "warmup"), [(100, 10), (7, 1), (20, 3)])
+def test_the_learning_rate_rises_linearly_then_falls_on_a_cosine_to_zero(steps, warmup):
+    """The library's schedulers give, at step s (from 0), (s + 1) / warmup of the peak during
+    the warm-up (no step at rate 0) and then peak * (1 + cos(pi (s - warmup) / (steps -
+    warmup))) / 2: the peak at the end of the warm-up, half of it half-way down, 0 beyond
+    the last step."""
+    import math
+
+    peak = 0.3
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=peak)
+    rates = training.schedule(optimizer, steps, warmup)
+    seen = []
+    for _ in range(steps + 1):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        rates.step()
+    for s, lr in enumerate(seen):
+        expected = (
+            peak * (s + 1) / warmup
+            if s < warmup
+            else peak * 0.5 * (1 + math.cos(math.pi * (s - warmup) / (steps - warmup)))
+        )
+        assert lr == pytest.approx(expected, rel=1e-9, abs=1e-15), s
+    assert seen[warmup] == pytest.approx(peak) and min(seen[:steps]) > 0
+    assert seen[steps] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_the_ema_is_the_moving_average_of_the_trained_weights_step_by_step():
+    """W_ema(0) is the copy made before training; after each optimizer step
+    W_ema <- decay W_ema + (1 - decay) W: checked against that recurrence computed from the
+    weights the hook sees after each step."""
+    import copy
+
+    torch.manual_seed(0)
+    live = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Linear(7, 3))
+    averaged = copy.deepcopy(live)
+    x, y = torch.randn(16, 5), torch.randn(16, 3)
+    expected = [p.detach().clone() for p in averaged.parameters()]
+    seen = []
+
+    def after_step(step):
+        for e, p in zip(expected, live.parameters(), strict=True):
+            e.mul_(0.8).add_(0.2 * p.detach())
+        seen.append([p.detach().clone() for p in averaged.parameters()])
+
+    training.fit(
+        live.parameters(),
+        lambda step: (((live(x) - y) ** 2).mean(), {}),
+        steps=4,
+        learning_rate=0.1,
+        warmup=1,
+        guard=Guard("job", "x", 0.1),
+        weight_decay=0.0,
+        log_every=2,
+        ema=training.EMA(list(averaged.parameters()), 0.8),
+        after_step=after_step,
+    )
+    assert len(seen) == 4
+    for e, a, p in zip(expected, averaged.parameters(), live.parameters(), strict=True):
+        assert torch.allclose(a, e, atol=1e-6) and not torch.allclose(a, p)
+    with pytest.raises(ValueError, match="tensors"):
+        training.fit(
+            live.parameters(),
+            lambda step: (((live(x) - y) ** 2).mean(), {}),
+            steps=2,
+            learning_rate=0.1,
+            warmup=1,
+            guard=Guard("job", "x", 0.1),
+            weight_decay=0.0,
+            log_every=1,
+            ema=training.EMA(list(averaged.parameters())[:2], 0.8),
+        )

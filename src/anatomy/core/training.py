@@ -1,9 +1,10 @@
 """The one training loop of the pipeline (zoo, ViT, diffusion) and its guards.
 
-Every model of the note is trained by :func:`fit`: a learning rate per step from a schedule,
-the loss of one freshly drawn batch, gradient clipping, AdamW's step, an optional per-step
-hook (EMA), and at a fixed interval a plain-text progress line and the finite-loss guard (the
-values are read from the device then, in one transfer, never once a step). A non-finite loss
+Every model of the note is trained by :func:`fit`: the loss of one freshly drawn batch,
+gradient clipping, AdamW's step, the learning rate's warm-up and cosine (the library's
+schedulers), an optional moving average of the weights (the library's EMA), a per-step hook,
+and at a fixed interval a plain-text progress line and the finite-loss guard (the values are
+read from the device then, in one transfer, never once a step). A non-finite loss
 stops the job with one line naming the job, the step and the setting to change; a checkpoint
 is checked finite before it is written (:func:`check_finite`).
 """
@@ -24,22 +25,28 @@ class NonFiniteTraining(FloatingPointError):
     """The loss or the weights became NaN or infinite; ``str()`` is one line naming the fix."""
 
 
-def warmup_cosine(step: int, steps: int, peak: float, warmup: int) -> float:
-    """The learning rate at ``step``: linear warm-up over ``warmup`` steps, times a cosine
-    from ``peak`` to 0 over all ``steps`` (the zoo and the diffusion model)."""
-    warm = min(1.0, (step + 1) / max(1, warmup))
-    return peak * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, steps))))
+def schedule(optimizer, steps: int, warmup: int):
+    """The learning rate of every model of the note, from the library's schedulers: a linear
+    warm-up to the optimizer's rate over ``warmup`` steps (``(step + 1) / warmup`` of it, so no
+    step is taken at rate 0), then a cosine from that peak to 0 over the remaining steps.
+    Call its ``step()`` after each optimizer step."""
+    from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
+
+    warmup = max(1, min(warmup, steps - 1))
+    rise = LinearLR(optimizer, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1)
+    fall = CosineAnnealingLR(optimizer, T_max=max(1, steps - warmup), eta_min=0.0)
+    return SequentialLR(optimizer, [rise, fall], milestones=[warmup])
 
 
-def warmup_then_cosine(step: int, steps: int, peak: float, warmup: int) -> float:
-    """The learning rate at ``step``: linear warm-up over ``warmup`` steps, then a cosine from
-    ``peak`` to 0 over the remaining steps (the ViT)."""
-    scale = (
-        (step + 1) / warmup
-        if step < warmup
-        else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
-    )
-    return peak * scale
+@dataclass(frozen=True)
+class EMA:
+    """An exponential moving average of the trained parameters, kept in ``params``: the
+    parameters of a copy of the model, in the same order. After each optimizer step,
+    ``params <- decay * params + (1 - decay) * trained``, by the library's update
+    (``torch.optim.swa_utils.get_ema_multi_avg_fn``)."""
+
+    params: list
+    decay: float
 
 
 @dataclass(frozen=True)
@@ -127,11 +134,13 @@ def fit(
     batch_loss: Callable[[int], tuple],
     *,
     steps: int,
-    lr_at: Callable[[int], float],
+    learning_rate: float,
+    warmup: int,
     guard: Guard,
     weight_decay: float,
     log_every: int,
     clip: float = 1.0,
+    ema: EMA | None = None,
     after_step: Callable[[int], None] | None = None,
     seeds: list | None = None,
     checked_before: Collection[int] = (),
@@ -140,8 +149,9 @@ def fit(
 
     ``batch_loss(step)`` draws a batch and returns ``(loss, extras)``: the loss tensor and a
     dict of values recorded beside it (accuracy, say), each a float or a tensor of one value.
-    ``lr_at(step)`` is the learning rate (:func:`warmup_cosine`, say). ``after_step(step)``
-    runs after each optimizer step (EMA).
+    The learning rate warms up to ``learning_rate`` over ``warmup`` steps and decays on a
+    cosine (:func:`schedule`). ``ema`` keeps a moving average of the weights (:class:`EMA`),
+    updated after each optimizer step; ``after_step(step)`` runs after that (a snapshot).
 
     Losses and extras stay on the model's device until a progress line is due (every
     ``log_every`` steps and at the end): they are then read in one transfer and checked, so a
@@ -164,7 +174,14 @@ def fit(
     params = list(params)
     # The fused kernel updates every tensor in one call: 16% off a zoo step on the CPU
     # (python -m anatomy.pipeline.profiling), the same update up to float rounding.
-    optimizer = torch.optim.AdamW(params, lr=lr_at(0), weight_decay=weight_decay, fused=True)
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay, fused=True)
+    rates = schedule(optimizer, steps, warmup)
+    if ema is not None:
+        from torch.optim.swa_utils import get_ema_multi_avg_fn
+
+        average = get_ema_multi_avg_fn(ema.decay)
+        if len(ema.params) != len(params):
+            raise ValueError(f"the EMA has {len(ema.params)} tensors, the model {len(params)}")
     progress = Progress(guard.job, steps, log_every)
     history: list[dict] = []
     pending: list[tuple[Any, dict]] = []  # (loss, extras) of the steps not yet read
@@ -186,8 +203,6 @@ def fit(
 
     try:
         for step in range(steps):
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step)
             loss, extras = batch_loss(step)
             pending.append((loss.detach(), _detached(extras)))
             optimizer.zero_grad(set_to_none=True)
@@ -198,6 +213,9 @@ def fit(
                 loss.sum().backward()
                 clip_per_seed(params, clip)
             optimizer.step()
+            rates.step()
+            if ema is not None:
+                average(ema.params, params, step)
             if step + 1 in checked_before:
                 read_pending()  # the hook writes weights: every loss so far is checked first
             if after_step is not None:

@@ -237,17 +237,6 @@ def training_target(scheduler, prediction: str, x0: Tensor, noise: Tensor, t: Te
     return noise if prediction == "epsilon" else x0
 
 
-def _ema_update(ema, model, decay: float) -> None:
-    """``ema = decay * ema + (1 - decay) * model``, every tensor in two calls (the same
-    arithmetic as a loop of ``mul_`` and ``add_``, without a Python step per tensor)."""
-    with torch.no_grad():
-        averaged, live = list(ema.parameters()), list(model.parameters())
-        if len(averaged) != len(live):
-            raise ValueError(f"EMA has {len(averaged)} tensors, the model {len(live)}")
-        torch._foreach_mul_(averaged, decay)
-        torch._foreach_add_(averaged, live, alpha=1 - decay)
-
-
 def train(
     settings: dict,
     variant: str,
@@ -298,8 +287,6 @@ def train(
         return torch.nn.functional.mse_loss(pred, target), {}
 
     def after_step(step):
-        _ema_update(ema.unet, unet, tr["ema"])
-        _ema_update(ema.text_encoder, text, tr["ema"])
         if snapshots and step + 1 in snapshots:
             save(
                 ema,
@@ -312,10 +299,14 @@ def train(
         list(unet.parameters()) + list(text.parameters()),
         batch_loss,
         steps=steps,
-        lr_at=lambda step: training.warmup_cosine(step, steps, tr["learning_rate"], tr["warmup"]),
+        learning_rate=tr["learning_rate"],
+        warmup=tr["warmup"],
         guard=guard,
         weight_decay=0.0,
         log_every=tr["log_every"],
+        ema=training.EMA(
+            list(ema.unet.parameters()) + list(ema.text_encoder.parameters()), tr["ema"]
+        ),
         after_step=after_step,
         checked_before=set(snapshots or ()),
     )

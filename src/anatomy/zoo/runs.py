@@ -59,7 +59,7 @@ def train(
     drawn from the task's training range by one schedule shared by every seed
     (``schedule_seed``), so the seeds of a step have one sequence length and run as one batched
     model; a seed trained in a stack is the seed trained alone (tests/test_zoo.py). The learning
-    rate warms up for 5% of the steps, then decays on a cosine (:func:`training.warmup_cosine`).
+    rate warms up for 5% of the steps, then decays on a cosine (:func:`training.schedule`).
     """
     task = task_name if isinstance(task_name, Task) else TASKS[task_name]
     task_name = task.name
@@ -86,7 +86,8 @@ def train(
         stack.parameters(),
         batch_loss,
         steps=steps,
-        lr_at=lambda step: training.warmup_cosine(step, steps, lr, warmup),
+        learning_rate=lr,
+        warmup=warmup,
         guard=training.Guard(
             job or f"train_zoo_model {task_name}/{operator}", "zoo.training.learning_rate", lr
         ),
