@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from anatomy.pipeline.builds import differences, main
+from anatomy.pipeline.builds import differences, macro_changes, main
 
 
 def build(root, macro="\\newcommand{\\x}{0.91}", commit="abc", value=1.0):
@@ -40,3 +40,13 @@ def test_a_changed_number_a_changed_setting_and_a_missing_file_are_each_named(tm
         "differs: paper/generated/macros/zoo.tex",
     ]
     assert main([str(a), str(b)]) == 1
+
+
+def test_each_changed_macro_is_listed_with_both_values(tmp_path, capsys):
+    a = build(tmp_path / "a", macro="\\newcommand{\\x}{0.91}\n\\newcommand{\\y}{\\pm 0.1}\n")
+    b = build(tmp_path / "b", macro="\\newcommand{\\x}{0.91}\n\\newcommand{\\y}{\\pm 0.2}\n")
+    (b / "paper/generated/macros/vit.tex").write_text("\\newcommand{\\z}{3}\n")
+    assert macro_changes(a, b) == ["\\y: \\pm 0.1 -> \\pm 0.2", "\\z: (none) -> 3"]
+    assert macro_changes(a, a) == []
+    assert main([str(a), str(b), "--macros"]) == 1
+    assert capsys.readouterr().out.endswith("2 macros in " + str(a) + ", 2 changed\n")

@@ -11,6 +11,7 @@ from anatomy.core import shapes_data as sd  # noqa: E402
 from anatomy.core.artifacts import UnreadableFile  # noqa: E402
 from anatomy.core.training import NonFiniteTraining  # noqa: E402
 from anatomy.diffusion import data as ddata  # noqa: E402
+from anatomy.diffusion import layer_map as dl  # noqa: E402
 from anatomy.diffusion import measurements as da  # noqa: E402
 from anatomy.diffusion import model as dm  # noqa: E402
 from anatomy.diffusion.cross_attention import Window  # noqa: E402
@@ -299,7 +300,7 @@ def test_measurements_produce_their_tables(trained, measured):
     assert len(ablations) == 1 + 2 * (len(model.layers) + 1)
     maps = tables["token_maps"][0]
     layers = maps[maps.layer != "all"].drop_duplicates("layer")
-    roles = da.classify_layers(
+    roles = dl.classify_layers(
         maps, ablations, dict(zip(layers.layer, layers.resolution, strict=True)), 0.1, 0.05
     )
     assert len(roles) == len(model.layers) and set(roles.role) <= {"binding", "modulation"}
@@ -353,7 +354,7 @@ def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_thresho
     effects = {"a": (0.5, 0.3, 0.5), "b": (0.9, -0.04, 0.04), "c": (0.5, 0.3, 0.5)}
     effects["d"] = (0.8, 0.01, 0.19)  # a drop of 0.1, but the interval contains 0.05
     maps, ablations = _layer_tables(effects, margins={"c": 0.0})
-    roles = da.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4, "d": 4}, 0.1, 0.05)
+    roles = dl.classify_layers(maps, ablations, {"a": 8, "b": 8, "c": 4, "d": 4}, 0.1, 0.05)
     assert roles.set_index("layer").role.to_dict() == {
         "a": "binding",  # its maps sit on the object and removing its routing costs binding
         "b": "modulation",  # maps on the object, but nothing depends on them
@@ -378,22 +379,22 @@ def test_the_layer_map_of_each_named_model_counts_its_binding_seeds(tmp_path):
         for name, table in zip(("token_maps", "ablations"), _layer_tables(effects), strict=True):
             table.to_parquet(folder / f"{name}.parquet")
             paths.append(str(folder / f"{name}.parquet"))
-    per_seed = da.variant_layer_maps(paths, analysis)
+    per_seed = dl.variant_layer_maps(paths, analysis)
     assert len(per_seed) == 8 and set(per_seed.model) == {"sparsemax", "base_short"}
-    summary = da.variant_layer_summary(per_seed).set_index(["model", "layer"])
+    summary = dl.variant_layer_summary(per_seed).set_index(["model", "layer"])
     assert summary.loc[("sparsemax", "a"), "binding"] == 2
     assert summary.loc[("sparsemax", "b"), "binding"] == 0
     assert summary.loc[("base_short", "a"), "binding"] == 1
     assert summary.loc[("base_short", "b"), ["binding", "seeds"]].tolist() == [2, 2]
     assert summary.loc[("sparsemax", "a"), "cost"] == pytest.approx(0.3)
     assert summary.loc[("base_short", "a"), "cost"] == pytest.approx(0.15)
-    phrase = da.variant_layer_phrase(da.variant_layer_summary(per_seed))
+    phrase = dl.variant_layer_phrase(dl.variant_layer_summary(per_seed))
     assert phrase.startswith("sparsemax: a binds in every seed") and "base_short: b binds" in phrase
     # The base model's other seeds are read the same way, after the probed seed's tables.
-    seeds = da.seed_tables(0, *_layer_tables({"a": binds}), paths[2:4])
+    seeds = dl.seed_tables(0, *_layer_tables({"a": binds}), paths[2:4])
     assert list(seeds) == [0, 1] and len(seeds[1][0]) == 4  # sparsemax seed 1: layers a, b
     with pytest.raises(ValueError, match="one model"):
-        da.seed_tables(0, *_layer_tables({"a": binds}), paths)
+        dl.seed_tables(0, *_layer_tables({"a": binds}), paths)
 
 
 def test_an_ablation_drop_carries_its_paired_interval_over_prompts(trained):
@@ -416,7 +417,7 @@ def test_attention_levels_choose_where_the_transformer_blocks_are():
         text, unet, tokenizer = dm.build(model, DATA)
         probe = dm.TextToImage(unet, text, tokenizer, dm.noise_scheduler("v_prediction"))
         return {
-            da.short_name(n): side for n, side in da.layer_resolution(probe, DATA["size"]).items()
+            dl.short_name(n): side for n, side in da.layer_resolution(probe, DATA["size"]).items()
         }
 
     coarse = sides(dict(SETTINGS["model"], attention=[False, True]))
@@ -440,7 +441,7 @@ def test_the_normalizer_comparison_pairs_each_sparse_model_with_softmax_by_seed(
             dict(model="sparsemax", operator="sparsemax", binding=sparse, **common),
             dict(model="uniform", operator="softmax", binding=0.1, **common),
         ]
-    table = da.normalizer_comparison(pd.DataFrame(rows)).set_index("operator")
+    table = dl.normalizer_comparison(pd.DataFrame(rows)).set_index("operator")
     assert list(table.index) == ["softmax", "sparsemax"]  # the uniform variant is not one
     assert table.loc["sparsemax", "binding_diff"] == pytest.approx(0.1)
     assert table.loc["sparsemax", "binding_diff_ci"] == pytest.approx(0.0, abs=1e-9)  # constant

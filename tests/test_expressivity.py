@@ -201,29 +201,30 @@ def test_hopfield_update_is_softmax_attention():
 # ---- the pipeline's view ---------------------------------------------------------------------
 
 
+def measured(name: str, settings: dict):
+    """The table measurement ``name`` makes on the CPU with seed 0 (the protocol's call)."""
+    return MEASUREMENTS[name]("cpu", settings, 0).table
+
+
 def test_every_macro_the_section_uses_is_generated():
     tables = {
-        "parity": MEASUREMENTS["parity_construction"](
-            {"lengths": [10, 100], "samples": 4, "output_scale": 10.0}, 0, "cpu"
+        "parity": measured(
+            "parity_construction", {"lengths": [10, 100], "samples": 4, "output_scale": 10.0}
         ),
-        "rank_collapse": MEASUREMENTS["rank_collapse_depth"](
-            {"n": 6, "d": 8, "depth": 2, "trials": 1}, 0, "cpu"
+        "rank_collapse": measured("rank_collapse_depth", {"n": 6, "d": 8, "depth": 2, "trials": 1}),
+        "rank_collapse_scale": measured(
+            "rank_collapse_scale", {"n": 6, "d": 8, "depth": 2, "scales": [0.5, 2.0], "trials": 1}
         ),
-        "rank_collapse_scale": MEASUREMENTS["rank_collapse_scale"](
-            {"n": 6, "d": 8, "depth": 2, "scales": [0.5, 2.0], "trials": 1}, 0, "cpu"
-        ),
-        "rasp": MEASUREMENTS["rasp_reverse"](
-            {"ns": [8, 64], "beta": 2.0, "vocab": 8, "samples": 2}, 0, "cpu"
-        ),
-        "lipschitz": MEASUREMENTS["lipschitz_scale"](
+        "rasp": measured("rasp_reverse", {"ns": [8, 64], "beta": 2.0, "vocab": 8, "samples": 2}),
+        "lipschitz": measured(
+            "lipschitz_scale",
             {"n": 3, "d": 4, "scale_min": 1.0, "scale_max": 4.0, "num_scales": 2, "trials": 1},
-            0,
-            "cpu",
         ),
-        "sensitivity": MEASUREMENTS["flip_sensitivity"](
-            {"n_min_log2": 2, "n_max_log2": 3, "d": 4, "trials": 1}, 0, "cpu"
+        "sensitivity": measured(
+            "flip_sensitivity", {"n_min_log2": 2, "n_max_log2": 3, "d": 4, "trials": 1}
         ),
-        "hopfield": MEASUREMENTS["hopfield_beta"](
+        "hopfield": measured(
+            "hopfield_beta",
             {
                 "num_patterns": [4],
                 "d": 4,
@@ -233,8 +234,6 @@ def test_every_macro_the_section_uses_is_generated():
                 "noise": 0.1,
                 "trials": 1,
             },
-            0,
-            "cpu",
         ),
     }
     values = expressivity.macro_values(tables)

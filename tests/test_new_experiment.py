@@ -17,14 +17,17 @@ pytestmark = pytest.mark.slow
 PACKAGE = '''"""A new experiment: how spread each operator's weights are as the row grows."""
 '''
 
-MEASUREMENTS = '''"""The section's measurements: ``(settings, seed, device) -> tidy table``."""
+MEASUREMENTS = '''"""The section's measurements, in the one protocol: ``(device, settings, seed) ->
+Measured`` (anatomy.core.measurement)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from anatomy.core.measurement import Measured, bench
 
-def row_spread(s: dict, seed: int, device: str) -> pd.DataFrame:
+
+def row_spread(device: str, s: dict, seed: int) -> Measured:
     import torch
 
     from anatomy.core import operators
@@ -37,9 +40,10 @@ def row_spread(s: dict, seed: int, device: str) -> pd.DataFrame:
             weights = normalize(scores)
             entropy = operators.row_entropy(weights).mean().item()
             rows.append({"normalizer": name, "n": n, "entropy": entropy})
-    return pd.DataFrame(rows)
+    return Measured(pd.DataFrame(rows))
 
 
+load = bench
 MEASUREMENTS = {"row_spread": row_spread}
 '''
 

@@ -61,7 +61,7 @@ def test_every_anchor_cites_a_known_paper_and_has_one_key():
 
 
 def _gap_rows():
-    table = softmax_gap(dict(GAP_SETTINGS, trials=2), seed=0, device="cpu")
+    table = softmax_gap("cpu", dict(GAP_SETTINGS, trials=2), 0).table
     values = {"softmax_constraints": gap_values(table, PUBLISHED_GAP, (16, 1024))}
     return reproduction.table(values, default_tolerances()).set_index("key")
 

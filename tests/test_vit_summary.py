@@ -31,12 +31,12 @@ def measured(tmp_path_factory):
     objects = _objects(8)
     models = checkpoints(vit.model_specs(S), folder)
     raw = {
-        name: vm.measure_seeds(name, models, objects, S, seed=0)[0]
+        name: vm.MEASUREMENTS[name](vm.Trained(models, objects), S, 0).table
         for name in ("distance", "objects", "shift", "patch", "norms")
     }
     sweep = checkpoints(vit.token_sweep_specs(S), folder)
     sized = {16: objects, 32: _objects(8, size=32, patch=8)}
-    swept, _ = vm.measure_seeds("tokens", sweep, sized, S, seed=0)
+    swept, _ = vm.MEASUREMENTS["tokens"](vm.Trained(sweep, sized), S, 0)
     names = [spec.name for spec in vit.model_specs(S)]
     histories = pd.DataFrame(
         [

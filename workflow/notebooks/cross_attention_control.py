@@ -54,6 +54,7 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 
 from anatomy.core import shapes_data as sd
 from anatomy.diffusion import data as ddata
+from anatomy.diffusion import layer_map as dl
 from anatomy.diffusion import measurements as da
 from anatomy.diffusion import model as dm
 from anatomy.diffusion.cross_attention import Window
@@ -71,7 +72,7 @@ info = pd.read_json(Path(probed, "anatomy.json"), typ="series")
 seed = int(info["seed"])  # the model's training seed: its held-out combinations
 data = info["settings"]["data"]
 print(f"trained for {info['steps']} steps on {data['size']}x{data['size']} scenes")
-print("cross-attention layers:", [da.short_name(layer) for layer in model.layers])
+print("cross-attention layers:", [dl.short_name(layer) for layer in model.layers])
 print("their feature-map sides:", list(da.layer_resolution(model, data["size"]).values()))
 
 # %% [markdown]
@@ -150,7 +151,7 @@ print(pd.DataFrame(rows).T.round(3))
 # %%
 maps = da.token_map_table(model, data, seed=seed, prompts=16, timesteps=[300, 700], threshold=0.4)
 colour = maps[maps.word.isin(["colour1", "colour2"])]
-colour.assign(name=colour.layer.map(lambda x: "all" if x == "all" else da.short_name(x))).groupby(
+colour.assign(name=colour.layer.map(lambda x: "all" if x == "all" else dl.short_name(x))).groupby(
     ["name", "timestep"]
 )[["iou", "iou_other", "margin"]].mean().round(3)
 
@@ -189,7 +190,7 @@ for r, label in enumerate(["source", "tau=0", "tau=.5", "tau=1"]):
 print({k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")})
 maps_all = pd.read_parquet(paths["token_maps"])
 ablations = pd.read_parquet(paths["ablations"])
-da.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
+dl.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
 
 # %% [markdown]
 # ## Retrained without routing, or with a normalizer that can say "only this word"
@@ -211,7 +212,7 @@ if found:
     variants = pd.concat(pd.read_parquet(p) for p in found)
     means = seed_means(variants.drop(columns="operator"))
     print(means[["model", "binding", "binding_ci", "present", "miou"]].round(3).to_string())
-    normalizers = da.normalizer_comparison(variants)
+    normalizers = dl.normalizer_comparison(variants)
     print(normalizers[["operator", "binding", "binding_diff", "binding_diff_ci"]].round(3))
 else:  # a pretrained UNet (diffusion.pretrained): no variants are trained
     print("no retrained variants: this run probes a pretrained UNet")

@@ -125,6 +125,22 @@ def measurement(experiment, block, part=None, threads=1):
     return dict(experiment=experiment, block=block, part=part or block, threads=threads)
 
 
+# The one script of every measurement rule: every experiment's measurements run through it
+# (anatomy.core.measurement: the experiment's load, then MEASUREMENTS[name]).
+RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
+
+
+def measurement_library(experiment, function):
+    """The library files a measurement job runs: the runner's imports, and those of one
+    function of the experiment's measurements module (the module's own imports included)."""
+    return with_plugins(
+        sorted(
+            set(script_library(RUN_MEASUREMENT, PACKAGE_DIR))
+            | set(function_library(f"{experiment}.measurements", function, PACKAGE_DIR))
+        )
+    )
+
+
 def run_params(*keys, blocks=None):
     """The params every run rule passes to its script; ``keys`` select its settings block,
     ``blocks`` (optional) only some of that block's sub-blocks, so that a rule reruns only

@@ -88,10 +88,10 @@ rule train_diffusion_variant:
 rule measure_diffusion:
     input:
         model=[] if PRETRAINED else [PROBED_MODEL],
-        lib=library_of("../scripts/measure_diffusion.py"),
+        lib=measurement_library("diffusion", "load"),
     output:
         table=f"{DIFF}/{{measurement}}.parquet",
-        extras=f"{DIFF}/{{measurement}}.pt",
+        tensors=f"{DIFF}/{{measurement}}.pt",
         meta=f"{DIFF}/{{measurement}}.json",
     log:
         f"{LOGS}/measure_diffusion/{{measurement}}.log",
@@ -102,6 +102,8 @@ rule measure_diffusion:
     params:
         run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
         source=lambda w, input: input.model[0] if input.model else PRETRAINED,
+        experiment="diffusion",
+        measurement=lambda w: w.measurement,
     threads: 1  # eight jobs: two side by side beat one on both cores
     resources:
         mem_mb=6000,
@@ -109,7 +111,7 @@ rule measure_diffusion:
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/measure_diffusion.py"
+        "../scripts/run_measurement.py"
 
 
 # The layer map on every training seed: the first seed's base model is the probed one; the
@@ -124,10 +126,10 @@ LAYER_MAP_SEED_FILES = [
 rule measure_diffusion_seed:
     input:
         model=[f"{DIFF_MODELS}/base/seed{{seed}}"],
-        lib=library_of("../scripts/measure_diffusion.py"),
+        lib=measurement_library("diffusion", "load"),
     output:
         table=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.parquet",
-        extras=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.pt",
+        tensors=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.pt",
         meta=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.json",
     log:
         f"{LOGS}/measure_diffusion/seed{{seed}}/{{measurement}}.log",
@@ -139,6 +141,8 @@ rule measure_diffusion_seed:
     params:
         run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
         source=lambda w, input: input.model[0],
+        experiment="diffusion",
+        measurement=lambda w: w.measurement,
     threads: 1
     resources:
         mem_mb=6000,
@@ -146,7 +150,7 @@ rule measure_diffusion_seed:
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/measure_diffusion.py"
+        "../scripts/run_measurement.py"
 
 
 # The layer map of the models that diffusion.layer_map_variants names (base_short and the
@@ -163,10 +167,10 @@ LAYER_MAP_VARIANT_FILES = [
 use rule measure_diffusion_seed as measure_diffusion_variant_seed with:
     input:
         model=[f"{DIFF_MODELS}/{{variant}}/seed{{seed}}"],
-        lib=library_of("../scripts/measure_diffusion.py"),
+        lib=measurement_library("diffusion", "load"),
     output:
         table=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.parquet",
-        extras=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.pt",
+        tensors=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.pt",
         meta=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.json",
     log:
         f"{LOGS}/measure_diffusion/{{variant}}/seed{{seed}}/{{measurement}}.log",

@@ -2,8 +2,6 @@
 # run_measurement.py looks the measurement up by name in its section's registry,
 # anatomy.<experiment>.measurements. Included after every section's rules file.
 
-RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
-
 for _name, _m in MEASUREMENT_RULES.items():
 
     rule:
@@ -11,12 +9,7 @@ for _name, _m in MEASUREMENT_RULES.items():
             f"measure_{_name}"
         input:
             # The runner's imports, and those of this measurement's function alone.
-            lib=with_plugins(
-                sorted(
-                    set(script_library(RUN_MEASUREMENT, PACKAGE_DIR))
-                    | set(function_library(f"{_m['experiment']}.measurements", _name, PACKAGE_DIR))
-                )
-            ),
+            lib=measurement_library(_m["experiment"], _name),
         output:
             table=result(_m["experiment"], _m["part"]),
             meta=result(_m["experiment"], _m["part"]).replace(".parquet", ".json"),

@@ -87,10 +87,10 @@ rule measure_vit:
         models=expand(
             f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_MODEL_NAMES, name=VIT_SEED_FILES
         ),
-        lib=library_of("../scripts/measure_vit.py"),
+        lib=measurement_library("vit", "load"),
     output:
         table=f"{VIT}/{{measurement}}.parquet",
-        extras=f"{VIT}/{{measurement}}.pt",
+        tensors=f"{VIT}/{{measurement}}.pt",
         meta=f"{VIT}/{{measurement}}.json",
     log:
         f"{LOGS}/measure_vit/{{measurement}}.log",
@@ -100,13 +100,15 @@ rule measure_vit:
         measurement="|".join(VIT_MEASUREMENTS),
     params:
         run=run_params("vit", blocks=("patch_sizes", "reference_patch", "analysis")),
+        experiment="vit",
+        measurement=lambda w: w.measurement,
     threads: 1
     resources:
         mem_mb=3000,
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/measure_vit.py"
+        "../scripts/run_measurement.py"
 
 
 use rule measure_vit as measure_vit_tokens with:
@@ -117,11 +119,13 @@ use rule measure_vit as measure_vit_tokens with:
         models=expand(
             f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_SWEEP_NAMES, name=VIT_SEED_FILES
         ),
-        lib=library_of("../scripts/measure_vit.py"),
+        lib=measurement_library("vit", "load"),
     wildcard_constraints:
         measurement="tokens",
     params:
         run=run_params("vit", blocks=("token_sweep", "analysis")),
+        experiment="vit",
+        measurement="tokens",
 
 
 rule measure_pretrained_vit:
@@ -130,7 +134,7 @@ rule measure_pretrained_vit:
         lib=library_of("../scripts/measure_pretrained_vit.py"),
     output:
         table=f"{VIT}/pretrained/{{pretrained}}.parquet",
-        extras=f"{VIT}/pretrained/{{pretrained}}.pt",
+        tensors=f"{VIT}/pretrained/{{pretrained}}.pt",
         meta=f"{VIT}/pretrained/{{pretrained}}.json",
     log:
         f"{LOGS}/measure_pretrained_vit/{{pretrained}}.log",

@@ -14,5 +14,5 @@ with snakemake_job(snakemake) as ctx:
     images, files = load_images(p["images"], model, p.get("limit", 16))
     table, extras = probe_pretrained(model, images, ctx.settings["analysis"])
     table.assign(model=name).to_parquet(snakemake.output.table, index=False)
-    torch.save(extras | {"files": files}, snakemake.output.extras)
+    torch.save(extras | {"files": files}, snakemake.output.tensors)
     ctx.write_metadata(snakemake.output.meta, rows=len(table), model=name, images=len(files))

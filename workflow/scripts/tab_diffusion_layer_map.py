@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anatomy.diffusion.measurements import layer_map, layer_map_over_seeds, role_counts, seed_tables
+from anatomy.diffusion.layer_map import layer_map, layer_map_over_seeds, role_counts, seed_tables
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import fmt, tabular, write_table
 

@@ -5,7 +5,7 @@ difference in binding from softmax (the same seed's split, prompts and noise on 
 
 import pandas as pd
 
-from anatomy.diffusion.measurements import normalizer_comparison
+from anatomy.diffusion.layer_map import normalizer_comparison
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import code, fmt_int, tabular, with_interval, write_table
 

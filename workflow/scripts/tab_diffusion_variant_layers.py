@@ -3,7 +3,7 @@ at the variants' step count and the normalizer variants), by the base model's ru
 seed: per layer, the binding that uniform maps in that layer alone cost (mean over seeds with
 its 95% interval over seeds) and in how many seeds the rule finds it binding."""
 
-from anatomy.diffusion.measurements import variant_layer_maps, variant_layer_summary
+from anatomy.diffusion.layer_map import variant_layer_maps, variant_layer_summary
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import code, tabular, with_interval, write_table
 

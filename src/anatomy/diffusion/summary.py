@@ -16,7 +16,7 @@ from anatomy.core.intervals import (
     wilson,
 )
 from anatomy.diffusion.data import all_combinations, heldout_combinations
-from anatomy.diffusion.measurements import (
+from anatomy.diffusion.layer_map import (
     layer_map,
     layer_map_over_seeds,
     normalizer_comparison,

@@ -1,6 +1,8 @@
 """Equivalent forms: the section's measurements by name (``MEASUREMENTS``) for the generic rule
-``measure_<name>``. Each takes ``(settings, seed, device)``, imports the modules it uses inside
-its body (its rule depends on those alone) and returns a tidy table."""
+``measure_<name>``, in the one measurement protocol (:mod:`anatomy.core.measurement`): each
+takes ``(device, settings, seed)`` (the device is its subject: it builds its own inputs),
+imports the modules it uses inside its body (its rule depends on those alone) and returns its
+tidy table as ``Measured``."""
 
 from __future__ import annotations
 
@@ -8,52 +10,60 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from anatomy.core.measurement import Measured, bench
 
-def kernel_mse(s: dict, seed: int, device: str) -> pd.DataFrame:
+
+def kernel_mse(device: str, s: dict, seed: int) -> Measured:
     from anatomy.equivalent_forms import linear_kernels
 
     ms = [2**k for k in range(s["m_min_log2"], s["m_max_log2"] + 1)]
-    return linear_kernels.mse_sweep(s["d"], s["radius"], s["pairs"], s["draws"], ms, seed)
+    return Measured(linear_kernels.mse_sweep(s["d"], s["radius"], s["pairs"], s["draws"], ms, seed))
 
 
-def attention_error(s: dict, seed: int, device: str) -> pd.DataFrame:
+def attention_error(device: str, s: dict, seed: int) -> Measured:
     from anatomy.equivalent_forms import linear_kernels
 
-    return linear_kernels.attention_error_sweep(
-        s["n"], s["d"], s["features"], s["betas"], s["draws"], seed
+    return Measured(
+        linear_kernels.attention_error_sweep(
+            s["n"], s["d"], s["features"], s["betas"], s["draws"], seed
+        )
     )
 
 
-def kernel_spikiness(s: dict, seed: int, device: str) -> pd.DataFrame:
+def kernel_spikiness(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.equivalent_forms import linear_kernels
 
-    return linear_kernels.spikiness_table(operators.names(), s["n"], s["d"], s["trials"], seed)
+    return Measured(
+        linear_kernels.spikiness_table(operators.names(), s["n"], s["d"], s["trials"], seed)
+    )
 
 
-def kernel_capacity(s: dict, seed: int, device: str) -> pd.DataFrame:
+def kernel_capacity(device: str, s: dict, seed: int) -> Measured:
     from anatomy.equivalent_forms import linear_kernels
 
-    return linear_kernels.capacity_sweep(s["d"], s["pairs"], s["features"], s["trials"], seed)
+    return Measured(
+        linear_kernels.capacity_sweep(s["d"], s["pairs"], s["features"], s["trials"], seed)
+    )
 
 
-def attention_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+def attention_speed(device: str, s: dict, seed: int) -> Measured:
     import torch
 
     from anatomy.equivalent_forms import speed
 
-    return speed.speed_sweep(s, torch.get_num_threads(), device)
+    return Measured(speed.speed_sweep(s, torch.get_num_threads(), device))
 
 
-def decoding_speed(s: dict, seed: int, device: str) -> pd.DataFrame:
+def decoding_speed(device: str, s: dict, seed: int) -> Measured:
     import torch
 
     from anatomy.equivalent_forms import speed
 
-    return speed.decoding_sweep(s, torch.get_num_threads(), device)
+    return Measured(speed.decoding_sweep(s, torch.get_num_threads(), device))
 
 
-def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
+def equivalences(device: str, s: dict, seed: int) -> Measured:
     from anatomy.equivalent_forms import message_passing
 
     checks = message_passing.equivalence_checks(s["n"], s["d"], s["chunk"], seed)
@@ -67,18 +77,22 @@ def equivalences(s: dict, seed: int, device: str) -> pd.DataFrame:
         }
         for r in rankings
     ]
-    return pd.DataFrame(checks + ranking_rows)
+    return Measured(pd.DataFrame(checks + ranking_rows))
 
 
-def conv_alpha(s: dict, seed: int, device: str) -> pd.DataFrame:
+def conv_alpha(device: str, s: dict, seed: int) -> Measured:
     from anatomy.equivalent_forms import message_passing
 
-    return message_passing.conv_sweep(
-        s["conv_size"], s["conv_kernel"], s["conv_channels"], s["alphas"], seed
+    return Measured(
+        message_passing.conv_sweep(
+            s["conv_size"], s["conv_kernel"], s["conv_channels"], s["alphas"], seed
+        )
     )
 
 
-MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+load = bench  # the subject of these measurements is the device they run on
+
+MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
     f.__name__: f
     for f in (
         kernel_mse,

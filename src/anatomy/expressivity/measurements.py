@@ -1,6 +1,8 @@
 """What attention can express: the section's measurements by name (``MEASUREMENTS``) for the
-generic rule ``measure_<name>``. Each takes ``(settings, seed, device)``, imports the modules it
-uses inside its body (its rule depends on those alone) and returns a tidy table."""
+generic rule ``measure_<name>``, in the one measurement protocol
+(:mod:`anatomy.core.measurement`): each takes ``(device, settings, seed)`` (the device is its
+subject: it builds its own inputs), imports the modules it uses inside its body (its rule
+depends on those alone) and returns its tidy table as ``Measured``."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from anatomy.core.measurement import Measured, bench
 
-def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
+
+def parity_construction(device: str, s: dict, seed: int) -> Measured:
     from anatomy.expressivity import parity
 
     rows = []
@@ -20,42 +24,48 @@ def parity_construction(s: dict, seed: int, device: str) -> pd.DataFrame:
             scale = s["output_scale"] if layer_norm else 1.0
             out = parity.evaluate(n, s["samples"], seed + n, layer_norm, scale)
             rows.append({"n": n, "layer_norm": layer_norm, **out})
-    return pd.DataFrame(rows)
+    return Measured(pd.DataFrame(rows))
 
 
-def rank_collapse_depth(s: dict, seed: int, device: str) -> pd.DataFrame:
+def rank_collapse_depth(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.expressivity import rank_collapse
 
-    return rank_collapse.depth_sweep(
-        s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
+    return Measured(
+        rank_collapse.depth_sweep(
+            s["n"], s["d"], s["depth"], rank_collapse.VARIANTS, operators.names(), s["trials"], seed
+        )
     )
 
 
-def rank_collapse_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+def rank_collapse_scale(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.expressivity import rank_collapse
 
-    return rank_collapse.scale_sweep(
-        s["n"],
-        s["d"],
-        s["depth"],
-        s["scales"],
-        rank_collapse.SCALE_VARIANTS,
-        operators.names(),
-        s["trials"],
-        seed,
+    return Measured(
+        rank_collapse.scale_sweep(
+            s["n"],
+            s["d"],
+            s["depth"],
+            s["scales"],
+            rank_collapse.SCALE_VARIANTS,
+            operators.names(),
+            s["trials"],
+            seed,
+        )
     )
 
 
-def rasp_reverse(s: dict, seed: int, device: str) -> pd.DataFrame:
+def rasp_reverse(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.expressivity import rasp
 
-    return rasp.length_sweep(operators.names(), s["ns"], s["beta"], s["vocab"], s["samples"], seed)
+    return Measured(
+        rasp.length_sweep(operators.names(), s["ns"], s["beta"], s["vocab"], s["samples"], seed)
+    )
 
 
-def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
+def lipschitz_scale(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.expressivity import lipschitz
 
@@ -65,25 +75,31 @@ def lipschitz_scale(s: dict, seed: int, device: str) -> pd.DataFrame:
             np.log2(s["scale_min"]), np.log2(s["scale_max"]), s["num_scales"], base=2
         )
     ]
-    return lipschitz.scale_sweep(operators.names(), scales, s["n"], s["d"], s["trials"], seed)
+    return Measured(
+        lipschitz.scale_sweep(operators.names(), scales, s["n"], s["d"], s["trials"], seed)
+    )
 
 
-def flip_sensitivity(s: dict, seed: int, device: str) -> pd.DataFrame:
+def flip_sensitivity(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.expressivity import sensitivity
 
     ns = [2**k for k in range(s["n_min_log2"], s["n_max_log2"] + 1)]
-    return sensitivity.length_sweep(operators.names(), ns, s["d"], s["trials"], seed)
+    return Measured(sensitivity.length_sweep(operators.names(), ns, s["d"], s["trials"], seed))
 
 
-def hopfield_beta(s: dict, seed: int, device: str) -> pd.DataFrame:
+def hopfield_beta(device: str, s: dict, seed: int) -> Measured:
     from anatomy.expressivity import hopfield
 
     betas = np.logspace(np.log10(s["beta_min"]), np.log10(s["beta_max"]), s["num_betas"])
-    return hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
+    return Measured(
+        hopfield.beta_sweep(s["num_patterns"], s["d"], betas, s["noise"], s["trials"], seed)
+    )
 
 
-MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+load = bench  # the subject of these measurements is the device they run on
+
+MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
     f.__name__: f
     for f in (
         parity_construction,

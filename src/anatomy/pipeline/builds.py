@@ -2,7 +2,9 @@
 
 Usage: ``python -m anatomy.pipeline.builds BUILD_A BUILD_B``: every generated macro, value, table
 and result table of two checkouts that were built with the same profile, one line per file that
-differs or exists in one build alone; exit status 1 when any does. A result's metadata file
+differs or exists in one build alone; exit status 1 when any does. With ``--macros``, also one
+line per macro of the note whose typeset value changed (``\\name: old -> new``), the list a
+change that is meant to move numbers reports. A result's metadata file
 (``.json`` beside a table) is compared without what describes the run rather than its result (the
 commit, the wall time). The provenance table names the commit and is left out. Timings measure the
 machine: build B should reuse build A's speed tables, as ``.ci/run`` does (copy
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 GENERATED = (
@@ -64,16 +67,48 @@ def differences(a: str | Path, b: str | Path) -> list[str]:
     return lines
 
 
+MACRO = re.compile(r"^\\newcommand\{\\(\w+)\}\{(.*)\}\s*$")
+
+
+def macros(build: Path) -> dict[str, str]:
+    """Every generated macro of a build: name -> its typeset value."""
+    found = {}
+    for path in sorted((build / "paper/generated/macros").glob("*.tex")):
+        for line in path.read_text().splitlines():
+            match = MACRO.match(line)
+            if match:
+                found[match.group(1)] = match.group(2)
+    return found
+
+
+def macro_changes(a: str | Path, b: str | Path) -> list[str]:
+    """One line per macro whose typeset value differs between builds ``a`` and ``b`` (or that
+    exists in one alone), in name order."""
+    old, new = macros(Path(a)), macros(Path(b))
+    missing = "(none)"
+    return [
+        f"\\{name}: {old.get(name, missing)} -> {new.get(name, missing)}"
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
+    parser.add_argument("--macros", action="store_true", help="list each changed macro too")
     args = parser.parse_args(argv)
     lines = differences(args.a, args.b)
     for line in lines:
         print(line)
     compared = len(generated_files(args.a) & generated_files(args.b))
     print(f"{compared} generated files compared, {len(lines)} differ")
+    if args.macros:
+        changed = macro_changes(args.a, args.b)
+        for line in changed:
+            print(line)
+        print(f"{len(macros(args.a))} macros in {args.a}, {len(changed)} changed")
     return 1 if lines else 0
 
 

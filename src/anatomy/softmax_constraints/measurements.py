@@ -1,41 +1,47 @@
-"""What softmax constrains: the section's measurements by name (``MEASUREMENTS``) for the generic
-rule ``measure_<name>``. Each takes ``(settings, seed, device)``, imports the modules it uses
-inside its body (its rule depends on those alone) and returns a tidy table."""
+"""What softmax constrains: the section's measurements by name (``MEASUREMENTS``) for the
+generic rule ``measure_<name>``, in the one measurement protocol
+(:mod:`anatomy.core.measurement`): each takes ``(device, settings, seed)`` (the device is its
+subject: it builds its own inputs), imports the modules it uses inside its body (its rule
+depends on those alone) and returns its tidy table as ``Measured``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
+from anatomy.core.measurement import Measured, bench
 
 
-def softmax_sharpness(s: dict, seed: int, device: str) -> pd.DataFrame:
+def softmax_sharpness(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.softmax_constraints import measures as sc
 
     ns = [2**k for k in range(s["n_min_log2"], s["n_max_log2"] + 1)]
     names = list(operators.logit_normalizers())
-    return sc.sharpness_sweep(names, ns, s["gap"], s["noise_stds"], s["trials"], seed, device)
+    return Measured(
+        sc.sharpness_sweep(names, ns, s["gap"], s["noise_stds"], s["trials"], seed, device)
+    )
 
 
-def softmax_gap(s: dict, seed: int, device: str) -> pd.DataFrame:
+def softmax_gap(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.softmax_constraints import measures as sc
 
     steps = int(round((s["gap_max"] - s["gap_min"]) / s["gap_step"]))
     gaps = [s["gap_min"] + k * s["gap_step"] for k in range(steps + 1)]
     names = list(operators.logit_normalizers())
-    return sc.gap_sweep(names, s["ns"], gaps, s["noise_stds"], s["trials"], seed, device)
+    return Measured(sc.gap_sweep(names, s["ns"], gaps, s["noise_stds"], s["trials"], seed, device))
 
 
-def softmax_properties(s: dict, seed: int, device: str) -> pd.DataFrame:
+def softmax_properties(device: str, s: dict, seed: int) -> Measured:
     from anatomy.core import operators
     from anatomy.softmax_constraints import measures as sc
 
-    return sc.structural_properties(operators.names(), s["n"], s["d"], s["trials"], seed)
+    return Measured(sc.structural_properties(operators.names(), s["n"], s["d"], s["trials"], seed))
 
 
-MEASUREMENTS: dict[str, Callable[[dict, int, str], pd.DataFrame]] = {
+load = bench  # the subject of these measurements is the device they run on
+
+MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
     f.__name__: f
     for f in (
         softmax_sharpness,

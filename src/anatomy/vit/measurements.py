@@ -1,6 +1,8 @@
 """Every measurement of the ViT experiment, on trained tiny ViTs (with object masks) or on
 pretrained timm ViTs (a folder of images, no masks). Each returns a tidy table and the
-tensors its figure draws.
+tensors its figure draws. ``MEASUREMENTS`` holds the trained models' measurements in the
+protocol's one signature (:mod:`anatomy.core.measurement`), each running its per-seed function
+(``PER_SEED``: ``(models, objects, settings, seed)``) on every training seed.
 
 All of them read attention through :func:`anatomy.vit.models.capture` (timm's hooks, fused
 attention off, a guard against missing maps) and the geometry of the model itself (patch
@@ -16,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from anatomy.core.intervals import bootstrap_interval
+from anatomy.core.measurement import Job, Measured, Subject
 from anatomy.vit import maps as va
 from anatomy.vit import models as vit
 from anatomy.vit.data import Objects
@@ -326,7 +329,7 @@ def measure_norms(models: dict, objects: Objects, s: dict, seed: int):
     return pd.DataFrame(rows), {}
 
 
-MEASUREMENTS = {
+PER_SEED = {
     "distance": measure_distance,
     "objects": measure_objects,
     "shift": measure_shift,
@@ -336,17 +339,55 @@ MEASUREMENTS = {
 }
 
 
-def measure_seeds(name: str, seeds: dict[int, list[str]], objects: Objects, s: dict, seed: int):
-    """Measurement ``name`` on the checkpoints of every training seed (``{seed: paths}``): one
-    table with a ``seed`` column, and the first seed's extras (the maps a figure draws) with
-    that seed under ``"seed"``. Each seed's random baselines draw from ``seed`` + its seed."""
-    tables, extras = [], None
-    for offset, paths in seeds.items():
-        table, found = MEASUREMENTS[name](load_models(paths), objects, s, seed + offset)
-        tables.append(table.assign(seed=offset))
-        if extras is None:
-            extras = {**found, "seed": offset} if found else {}
-    return pd.concat(tables, ignore_index=True), extras
+@dataclass(frozen=True)
+class Trained:
+    """What the trained ViTs' measurements measure: the checkpoints of every training seed
+    (``{seed: paths}``, seeds in increasing order) and the held-out images (for the token
+    sweep, a held-out set per image side)."""
+
+    seeds: dict[int, list[str]]
+    objects: Objects | dict[int, Objects]
+
+
+def load(job: Job) -> Subject:
+    """The measurement protocol's loader (:mod:`anatomy.core.measurement`): the rule's
+    checkpoints by seed and its held-out images (``data``; ``sized``: the other image sides'
+    sets, for the token sweep). The checkpoints are loaded one seed at a time as measured."""
+    from pathlib import Path
+
+    from anatomy.core.artifacts import load_torch
+    from anatomy.pipeline.runtime import by_seed
+    from anatomy.vit.data import evaluation_set
+
+    objects = evaluation_set(load_torch(job.inputs["data"][0]))
+    if job.inputs.get("sized"):
+        sets = [objects] + [evaluation_set(load_torch(p)) for p in job.inputs["sized"]]
+        objects = {o.images.shape[-1]: o for o in sets}
+    seeds = by_seed(job.inputs["models"])
+    models = sorted({Path(path).parent.name for path in job.inputs["models"]})
+    return Subject(Trained(seeds, objects), job.seed, {"models": models, "seeds": list(seeds)})
+
+
+def over_seeds(per_seed):
+    """The measurement (one signature: ``(trained, settings, seed) -> Measured``) that runs
+    ``per_seed`` on the models of every training seed: one table with a ``seed`` column, and the
+    first seed's tensors (the maps a figure draws) with that seed under ``"seed"``. Each seed's
+    random baselines draw from ``seed`` + its training seed."""
+
+    def measure(trained: Trained, s: dict, seed: int) -> Measured:
+        tables, tensors = [], None
+        for offset, paths in trained.seeds.items():
+            table, found = per_seed(load_models(paths), trained.objects, s, seed + offset)
+            tables.append(table.assign(seed=offset))
+            if tensors is None:
+                tensors = {**found, "seed": offset} if found else {}
+        return Measured(pd.concat(tables, ignore_index=True), tensors)
+
+    measure.__name__ = measure.__qualname__ = per_seed.__name__
+    return measure
+
+
+MEASUREMENTS = {name: over_seeds(per_seed) for name, per_seed in PER_SEED.items()}
 
 
 def load_models(paths) -> dict[str, tuple[vit.ModelSpec, nn.Module, nn.Module]]:

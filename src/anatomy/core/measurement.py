@@ -1,0 +1,71 @@
+"""The one measurement protocol of the note.
+
+Each experiment declares its measurements in its own package, ``anatomy.<experiment>.
+measurements``: a table ``MEASUREMENTS`` from name to function, every function of one
+signature, and one function ``load`` that turns a job into what they measure::
+
+    load(job: Job) -> Subject
+    MEASUREMENTS[name](subject, settings: dict, seed: int) -> Measured
+
+The subject is what a job measures, loaded once per job: for the sections that build their own
+inputs (softmax constraints, expressivity, equivalent forms) the device they run on
+(:func:`bench`); for the ViT its trained models and held-out images; for the diffusion section
+the probed text-to-image model. A measurement returns its tidy table and the tensors its figure
+draws (none for most). One script, ``workflow/scripts/run_measurement.py``, runs every one of
+them: it loads the subject, calls the measurement and writes the table, the tensors and the
+metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Measured(NamedTuple):
+    """What a measurement returns: its tidy table and the tensors its figure draws."""
+
+    table: pd.DataFrame
+    tensors: dict = {}
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a measurement job hands its experiment's ``load``: the rule's input files by
+    name (each a list of paths), its ``source`` (a model folder or a pretrained name, when the
+    rule names one), the settings block, the job's seed and its device."""
+
+    settings: dict
+    seed: int = 0
+    device: str = "cpu"
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+    source: str | None = None
+
+
+class Subject(NamedTuple):
+    """What ``load`` returns: the subject every measurement of the experiment takes first, the
+    seed its measurements draw from (the job's, or the job's plus the measured model's own
+    training seed), and what the run's metadata records about it."""
+
+    subject: Any
+    seed: int
+    meta: dict = {}
+
+
+def bench(job: Job) -> Subject:
+    """The subject of a section whose measurements build their own inputs: the device."""
+    return Subject(job.device, job.seed)
+
+
+def run(registry, name: str, job: Job) -> tuple[Measured, dict]:
+    """Measurement ``name`` of ``registry`` (an experiment's ``measurements`` module) on the
+    subject its ``load`` makes of ``job``: the result and the metadata that describes it."""
+    if name not in registry.MEASUREMENTS:
+        known = ", ".join(sorted(registry.MEASUREMENTS))
+        raise KeyError(f"{registry.__name__} declares no measurement {name!r} (it has: {known})")
+    loaded = registry.load(job)
+    table, tensors = registry.MEASUREMENTS[name](loaded.subject, job.settings, loaded.seed)
+    return Measured(table, tensors), {"rows": len(table), "measurement": name, **loaded.meta}
