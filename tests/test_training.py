@@ -206,30 +206,23 @@ def test_the_ema_is_the_moving_average_of_the_trained_weights_step_by_step():
             e.mul_(0.8).add_(0.2 * p.detach())
         seen.append([p.detach().clone() for p in averaged.parameters()])
 
-    training.fit(
-        live.parameters(),
-        lambda step: (((live(x) - y) ** 2).mean(), {}),
-        steps=4,
-        learning_rate=0.1,
-        warmup=1,
-        guard=Guard("job", "x", 0.1),
-        weight_decay=0.0,
-        log_every=2,
-        ema=training.EMA(list(averaged.parameters()), 0.8),
-        after_step=after_step,
-    )
-    assert len(seen) == 4
-    for e, a, p in zip(expected, averaged.parameters(), live.parameters(), strict=True):
-        assert torch.allclose(a, e, atol=1e-6) and not torch.allclose(a, p)
-    with pytest.raises(ValueError, match="tensors"):
-        training.fit(
+    def train(ema_params, **kw):
+        return training.fit(
             live.parameters(),
             lambda step: (((live(x) - y) ** 2).mean(), {}),
-            steps=2,
+            steps=4,
             learning_rate=0.1,
             warmup=1,
             guard=Guard("job", "x", 0.1),
             weight_decay=0.0,
-            log_every=1,
-            ema=training.EMA(list(averaged.parameters())[:2], 0.8),
+            log_every=2,
+            ema=training.EMA(ema_params, 0.8),
+            **kw,
         )
+
+    train(list(averaged.parameters()), after_step=after_step)
+    assert len(seen) == 4
+    for e, a, p in zip(expected, averaged.parameters(), live.parameters(), strict=True):
+        assert torch.allclose(a, e, atol=1e-6) and not torch.allclose(a, p)
+    with pytest.raises(ValueError, match="tensors"):
+        train(list(averaged.parameters())[:2])

@@ -55,6 +55,11 @@ class Subject(NamedTuple):
     meta: dict = {}
 
 
+def by_name(*functions) -> dict:
+    """A ``MEASUREMENTS`` table: each function under its own name."""
+    return {f.__name__: f for f in functions}
+
+
 def bench(job: Job) -> Subject:
     """The subject of a section whose measurements build their own inputs: the device."""
     return Subject(job.device, job.seed)

@@ -6,11 +6,9 @@ tidy table as ``Measured``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 
-from anatomy.core.measurement import Measured, bench
+from anatomy.core.measurement import Measured, bench, by_name
 
 
 def kernel_mse(device: str, s: dict, seed: int) -> Measured:
@@ -92,16 +90,13 @@ def conv_alpha(device: str, s: dict, seed: int) -> Measured:
 
 load = bench  # the subject of these measurements is the device they run on
 
-MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
-    f.__name__: f
-    for f in (
-        kernel_mse,
-        attention_error,
-        kernel_spikiness,
-        kernel_capacity,
-        attention_speed,
-        decoding_speed,
-        equivalences,
-        conv_alpha,
-    )
-}
+MEASUREMENTS = by_name(
+    kernel_mse,
+    attention_error,
+    kernel_spikiness,
+    kernel_capacity,
+    attention_speed,
+    decoding_speed,
+    equivalences,
+    conv_alpha,
+)

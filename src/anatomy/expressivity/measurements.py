@@ -6,12 +6,10 @@ depends on those alone) and returns its tidy table as ``Measured``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from anatomy.core.measurement import Measured, bench
+from anatomy.core.measurement import Measured, bench, by_name
 
 
 def parity_construction(device: str, s: dict, seed: int) -> Measured:
@@ -99,15 +97,12 @@ def hopfield_beta(device: str, s: dict, seed: int) -> Measured:
 
 load = bench  # the subject of these measurements is the device they run on
 
-MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
-    f.__name__: f
-    for f in (
-        parity_construction,
-        rank_collapse_depth,
-        rank_collapse_scale,
-        rasp_reverse,
-        lipschitz_scale,
-        flip_sensitivity,
-        hopfield_beta,
-    )
-}
+MEASUREMENTS = by_name(
+    parity_construction,
+    rank_collapse_depth,
+    rank_collapse_scale,
+    rasp_reverse,
+    lipschitz_scale,
+    flip_sensitivity,
+    hopfield_beta,
+)

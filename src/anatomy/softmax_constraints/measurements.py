@@ -6,9 +6,7 @@ depends on those alone) and returns its tidy table as ``Measured``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from anatomy.core.measurement import Measured, bench
+from anatomy.core.measurement import Measured, bench, by_name
 
 
 def softmax_sharpness(device: str, s: dict, seed: int) -> Measured:
@@ -41,11 +39,4 @@ def softmax_properties(device: str, s: dict, seed: int) -> Measured:
 
 load = bench  # the subject of these measurements is the device they run on
 
-MEASUREMENTS: dict[str, Callable[[str, dict, int], Measured]] = {
-    f.__name__: f
-    for f in (
-        softmax_sharpness,
-        softmax_gap,
-        softmax_properties,
-    )
-}
+MEASUREMENTS = by_name(softmax_sharpness, softmax_gap, softmax_properties)
