@@ -9,6 +9,7 @@ from timm.models.vision_transformer import VisionTransformer  # noqa: E402
 
 from anatomy.core.training import NonFiniteTraining  # noqa: E402
 from anatomy.vit import models as vit  # noqa: E402
+from anatomy.vit.settings import Architecture, Data, Training  # noqa: E402
 
 SMALL = dict(img_size=16, patch_size=4, num_classes=3, embed_dim=16, depth=2, num_heads=2)
 
@@ -107,7 +108,8 @@ def test_a_diverging_vit_stops_in_one_line_and_saves_nothing(tmp_path):
     path = tmp_path / "m.pt"
     spec = vit.ModelSpec("softmax", 8)
     with pytest.raises(NonFiniteTraining, match="weight tensors are not finite"):
-        vit.save_checkpoint(path, spec, {"data": {}, "model": {}}, {}, model)
+        data = Data(16, (0.1, 0.16), 0.15, 64, 12)
+        vit.save_checkpoint(path, spec, data, Architecture(16, 1, 2), {}, model)
     assert not path.exists()
 
 
@@ -128,17 +130,13 @@ def test_register_tokens_enter_the_captured_maps():
 
 def test_a_seed_trained_after_others_in_one_process_equals_that_seed_alone():
     """One job trains every seed of a model in turn; each must be what training it alone gives."""
-    settings = {
-        "data": {"size": 16},
-        "model": {"embed_dim": 16, "depth": 1, "heads": 2},
-        "training": {"steps": 8, "batch": 16, "learning_rate": 3e-3, "warmup": 2, "log_every": 8},
-    }
+    settings = (16, Architecture(16, 1, 2), Training(8, 16, 3e-3, 2, 8))  # size, model, training
     spec = vit.ModelSpec("softmax", 8)
     torch.manual_seed(7)
     torch.rand(3)  # whatever ran before in the process
-    init_alone, alone, history_alone = vit.train_seed(spec, settings, sampler, seed=1)
-    vit.train_seed(spec, settings, sampler, seed=0)
-    init_after, after, history_after = vit.train_seed(spec, settings, sampler, seed=1)
+    init_alone, alone, history_alone = vit.train_seed(spec, *settings, sampler, seed=1)
+    vit.train_seed(spec, *settings, sampler, seed=0)
+    init_after, after, history_after = vit.train_seed(spec, *settings, sampler, seed=1)
     assert history_alone == history_after
     for name, a in init_alone.items():
         assert torch.equal(a, init_after[name]), name

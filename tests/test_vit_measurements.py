@@ -12,6 +12,7 @@ from anatomy.pipeline.config import ConfigError, check_vit
 from anatomy.vit import data as vit_data
 from anatomy.vit import measurements as vm
 from anatomy.vit import models as vit
+from anatomy.vit.settings import ViTSettings
 
 SETTINGS = {
     "data": {"size": 16, "radius": [0.1, 0.16], "noise": 0.15, "train": 64, "evaluation": 12},
@@ -23,10 +24,11 @@ SETTINGS = {
     "token_sweep": {"grid": 4, "sizes": [32]},
     "analysis": {"share": 0.6, "examples": 2, "norm_factor": 3.0},
 }
+S = ViTSettings.of(SETTINGS)  # as a job's boundary makes it
 
 
 def test_model_names_round_trip_and_the_experiment_lists_five_models():
-    specs = vit.model_specs(SETTINGS)
+    specs = vit.experiment_specs(S)
     assert [s.name for s in specs] == [
         "softmax_p2",
         "softmax_p4",
@@ -41,13 +43,13 @@ def test_model_names_round_trip_and_the_experiment_lists_five_models():
 
 
 def test_the_token_sweep_keeps_the_grid_and_grows_image_and_patch_together():
-    specs = vit.token_sweep_specs(SETTINGS)
+    specs = vit.token_sweep_specs(S.token_sweep, S.data.size)
     assert [s.name for s in specs] == ["softmax_p4", "softmax_p8_s32"]
     for spec in specs:
         assert vit.ModelSpec.parse(spec.name) == spec
-        model = vit.build_from_spec(spec, SETTINGS)
+        model = vit.build_from_spec(spec, S.data.size, S.model)
         assert model.patch_embed.grid_size == (4, 4)
-        assert spec.image_size(SETTINGS) == model.patch_embed.img_size[0]
+        assert spec.image_size(S.data.size) == model.patch_embed.img_size[0]
     both = vit.ModelSpec("softmax", 8, 2, 32)
     assert both.name == "softmax_p8_s32_reg2" and vit.ModelSpec.parse(both.name) == both
     with pytest.raises(ConfigError, match="multiple of grid"):
@@ -61,11 +63,11 @@ def _training():
 def test_checkpoint_keeps_trained_and_initial_weights(tmp_path):
     spec = vit.ModelSpec("softmax", 4, 2)
     torch.manual_seed(0)
-    model = vit.build_from_spec(spec, SETTINGS)
+    model = vit.build_from_spec(spec, S.data.size, S.model)
     init = {k: v.clone() for k, v in model.state_dict().items()}
     with torch.no_grad():
         model.head.weight.add_(1.0)
-    vit.save_checkpoint(tmp_path / "m.pt", spec, SETTINGS, init, model)
+    vit.save_checkpoint(tmp_path / "m.pt", spec, S.data, S.model, init, model)
     loaded_spec, trained = vit.load_checkpoint(tmp_path / "m.pt")
     _, first = vit.load_checkpoint(tmp_path / "m.pt", "init")
     x = torch.randn(3, 3, 16, 16)
@@ -124,23 +126,23 @@ def test_a_map_on_the_target_scores_jaccard_one_and_full_margin():
     assert vm.object_scores(uniform, objects, 4, 0.6)["mass_target"] == pytest.approx(1 / 16)
 
 
-def _checkpoints(specs, folder, seed=0, settings=SETTINGS) -> list:
+def _checkpoints(specs, folder, seed=0, settings=S) -> list:
     """Untrained checkpoints of ``specs`` in ``folder`` (initialized from ``seed``), their
     paths."""
     paths = []
     for spec in specs:
         torch.manual_seed(seed)
-        model = vit.build_from_spec(spec, settings)
+        model = vit.build_from_spec(spec, settings.data.size, settings.model)
         path = folder / f"{spec.name}{f'_seed{seed}' if seed else ''}.pt"
-        vit.save_checkpoint(path, spec, settings, model.state_dict(), model)
+        vit.save_checkpoint(path, spec, settings.data, settings.model, model.state_dict(), model)
         paths.append(path)
     return paths
 
 
 def test_measurements_on_tiny_models(tmp_path):
     objects = _objects(8)
-    models = vm.load_models(_checkpoints(vit.model_specs(SETTINGS), tmp_path))
-    found, extras = vm.measure_objects(models, objects, SETTINGS, seed=0)
+    models = vm.load_models(_checkpoints(vit.experiment_specs(S), tmp_path))
+    found, extras = vm.measure_objects(models, objects, S, seed=0)
     assert set(found.kind) == {"cls", "rollout", "random", "brightness", "objects", "position"}
     assert (found.margin_low <= found.margin + 1e-12).all()
     assert (found.margin <= found.margin_high + 1e-12).all()
@@ -150,20 +152,20 @@ def test_measurements_on_tiny_models(tmp_path):
     for model in models:
         rows = first[(first.model == model) & (first.state == "trained")]
         assert rows.jaccard_target.nunique() == 1
-    patch, _ = vm.measure_patch(models, objects, SETTINGS, seed=0)
+    patch, _ = vm.measure_patch(models, objects, S, seed=0)
     repatched = patch[patch.kind == "repatchified"]
     assert sorted(repatched.patch) == [2, 8] and (repatched.trained_patch == 4).all()
     assert set(patch.tokens) == {64, 16, 4}
     # The token sweep: each model on images of its own size, the same grid throughout.
-    sweep = _checkpoints(vit.token_sweep_specs(SETTINGS), tmp_path)
+    sweep = _checkpoints(vit.token_sweep_specs(S.token_sweep, S.data.size), tmp_path)
     sized = {16: objects, 32: _objects(8, size=32, patch=8)}
-    tokens, _ = vm.measure_tokens(vm.load_models(sweep), sized, SETTINGS, seed=0)
+    tokens, _ = vm.measure_tokens(vm.load_models(sweep), sized, S, seed=0)
     assert list(tokens["size"]) == [16, 32] and list(tokens.patch) == [4, 8]
     assert set(tokens.tokens) == {16}
     assert np.allclose(tokens.distance_image, tokens.distance_tokens / 4)
-    norms, _ = vm.measure_norms(models, objects, SETTINGS, seed=0)
+    norms, _ = vm.measure_norms(models, objects, S, seed=0)
     assert set(norms[norms.registers > 0].kind) == {"cls", "patch", "register"}
-    shift, _ = vm.measure_shift(models, objects, SETTINGS, seed=0)
+    shift, _ = vm.measure_shift(models, objects, S, seed=0)
     assert sorted(shift.shift_px.unique()) == list(range(1, 9))
 
 
@@ -212,7 +214,7 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
     model = vit.load_pretrained(name, file=path, num_classes=4)
     batch, files = vm.load_images(images, model, limit=8)
     assert batch.shape == (2, 3, 224, 224) and files == ["0.png", "1.png"]
-    table, extras = vm.probe_pretrained(model, batch, {"norm_factor": 3.0})
+    table, extras = vm.probe_pretrained(model, batch, 3.0)
     assert set(table.measurement) == {"distance", "shift", "norms"}
     assert sorted(table[table.measurement == "shift"].shift_px.unique()) == [1, 8, 16]
     assert extras["maps"]["rollout"].shape == (2, 14, 14)

@@ -12,11 +12,13 @@ from test_vit_measurements import SETTINGS, _checkpoints, _objects
 
 from anatomy.vit import measurements as vm
 from anatomy.vit import models as vit
+from anatomy.vit.settings import ViTSettings
 from anatomy.vit.summary import section_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1)
-S = {**SETTINGS, "seeds": list(SEEDS), "training": {"steps": 10, "batch": 8}}
+TRAINING = {"steps": 10, "batch": 8, "learning_rate": 1e-3, "warmup": 2, "log_every": 5}
+S = ViTSettings.of({**SETTINGS, "seeds": list(SEEDS), "training": TRAINING})
 
 
 def checkpoints(specs, folder: Path) -> dict[int, list[Path]]:
@@ -29,15 +31,15 @@ def measured(tmp_path_factory):
     folder = tmp_path_factory.mktemp("vit")
     torch.manual_seed(0)
     objects = _objects(8)
-    models = checkpoints(vit.model_specs(S), folder)
+    models = checkpoints(vit.experiment_specs(S), folder)
     raw = {
         name: vm.MEASUREMENTS[name](vm.Trained(models, objects), S, 0).table
         for name in ("distance", "objects", "shift", "patch", "norms")
     }
-    sweep = checkpoints(vit.token_sweep_specs(S), folder)
+    sweep = checkpoints(vit.token_sweep_specs(S.token_sweep, S.data.size), folder)
     sized = {16: objects, 32: _objects(8, size=32, patch=8)}
     swept, _ = vm.MEASUREMENTS["tokens"](vm.Trained(sweep, sized), S, 0)
-    names = [spec.name for spec in vit.model_specs(S)]
+    names = [spec.name for spec in vit.experiment_specs(S)]
     histories = pd.DataFrame(
         [
             {"model": m, "seed": s, "step": t, "loss": 1.0 / t + s}

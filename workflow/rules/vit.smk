@@ -3,15 +3,19 @@
 # timm's own attention hooks; optionally the same analyses on pretrained timm ViTs
 # (`vit.pretrained`). Training sees only data/model/training; changing an analysis never retrains.
 
-from anatomy.vit.models import ModelSpec, model_specs, token_sweep_specs
+from anatomy.vit.models import ModelSpec, experiment_specs, token_sweep_specs
+from anatomy.vit.settings import ViTSettings
 
 VIT = f"{RESULTS}/vit"
 VIT_MODELS = "data/models/vit"
 VIT_MEASUREMENTS = ["distance", "objects", "shift", "patch", "norms"]
 VIT_PRETRAINED = config["vit"]["pretrained"]
-VIT_MODEL_NAMES = [spec.name for spec in model_specs(config["vit"])]
+VIT_SETTINGS = ViTSettings.of(config["vit"])
+VIT_MODEL_NAMES = [spec.name for spec in experiment_specs(VIT_SETTINGS)]
 # The patch sweep at a fixed token count; its models at other image sizes read their own images.
-VIT_SWEEP_NAMES = [spec.name for spec in token_sweep_specs(config["vit"])]
+VIT_SWEEP_NAMES = [
+    spec.name for spec in token_sweep_specs(VIT_SETTINGS.token_sweep, VIT_SETTINGS.data.size)
+]
 VIT_TRAINED = list(dict.fromkeys(VIT_MODEL_NAMES + VIT_SWEEP_NAMES))
 VIT_SIZES = [str(size) for size in config["vit"]["token_sweep"]["sizes"]]
 # One checkpoint per (model, seed); one job trains every seed of a model.

@@ -6,6 +6,7 @@ import pandas as pd
 
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import format_values, macros
+from anatomy.vit.settings import ViTSettings
 from anatomy.vit.summary import section_values
 
 with snakemake_job(snakemake):
@@ -13,7 +14,7 @@ with snakemake_job(snakemake):
         {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables},
         pd.concat(pd.read_parquet(p) for p in snakemake.input.histories),
         pd.read_parquet(snakemake.input.tokens),
-        snakemake.params.settings,
+        ViTSettings.of(snakemake.params.settings),
         [pd.read_parquet(p) for p in snakemake.input.pretrained if p.endswith(".parquet")],
     )
     Path(snakemake.output.tex).write_text(

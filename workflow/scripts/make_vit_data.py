@@ -6,10 +6,11 @@ import torch
 
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.vit.data import make_dataset
+from anatomy.vit.settings import ViTSettings
 
 with snakemake_job(snakemake) as ctx:
-    d = ctx.settings["data"]
-    size = int(getattr(snakemake.wildcards, "pixels", d["size"]))
-    data = make_dataset(d["train"], d["evaluation"], size, ctx.seed, d["radius"], d["noise"])
+    d = ViTSettings.of(ctx.settings).data
+    size = int(getattr(snakemake.wildcards, "pixels", d.size))
+    data = make_dataset(d.train, d.evaluation, size, ctx.seed, d.radius, d.noise)
     data["meta"] = ctx.metadata()
     torch.save(data, snakemake.output.data)

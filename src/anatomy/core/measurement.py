@@ -11,9 +11,11 @@ The subject is what a job measures, loaded once per job: for the sections that b
 inputs (softmax constraints, expressivity, equivalent forms) the device they run on
 (:func:`bench`); for the ViT its trained models and held-out images; for the diffusion section
 the probed text-to-image model. A measurement returns its tidy table and the tensors its figure
-draws (none for most). One script, ``workflow/scripts/run_measurement.py``, runs every one of
-them: it loads the subject, calls the measurement and writes the table, the tensors and the
-metadata.
+draws (none for most). An experiment whose settings are typed also declares
+``settings_of(block)``, and its measurements receive what it returns (the ViT's frozen
+:class:`anatomy.vit.settings.ViTSettings`) instead of the block. One script,
+``workflow/scripts/run_measurement.py``, runs every one of them: it loads the subject, calls the
+measurement and writes the table, the tensors and the metadata.
 """
 
 from __future__ import annotations
@@ -72,5 +74,7 @@ def run(registry, name: str, job: Job) -> tuple[Measured, dict]:
         known = ", ".join(sorted(registry.MEASUREMENTS))
         raise KeyError(f"{registry.__name__} declares no measurement {name!r} (it has: {known})")
     loaded = registry.load(job)
-    table, tensors = registry.MEASUREMENTS[name](loaded.subject, job.settings, loaded.seed)
+    typed = getattr(registry, "settings_of", None)  # an experiment with typed settings
+    settings = typed(job.settings) if typed else job.settings
+    table, tensors = registry.MEASUREMENTS[name](loaded.subject, settings, loaded.seed)
     return Measured(table, tensors), {"rows": len(table), "measurement": name, **loaded.meta}

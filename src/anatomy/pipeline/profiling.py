@@ -27,22 +27,23 @@ def _zoo(settings: dict, steps: int, device: str = "cpu"):
 def _vit(settings: dict, steps: int, device: str = "cpu"):
     from anatomy.vit import data as vit_data
     from anatomy.vit import models as vit
+    from anatomy.vit.settings import ViTSettings
 
-    s = settings["vit"]
-    data = vit_data.make_dataset(512, 4, s["data"]["size"], 0, s["data"]["radius"])
-    spec = vit.ModelSpec("softmax", s["reference_patch"])
-    t = s["training"]
+    s = ViTSettings.of(settings["vit"])
+    data = vit_data.make_dataset(512, 4, s.data.size, 0, s.data.radius)
+    spec = vit.ModelSpec("softmax", s.reference_patch)
+    t = s.training
 
     def run():
-        model = vit.build_from_spec(spec, s).to(device)
+        model = vit.build_from_spec(spec, s.data.size, s.model).to(device)
         return vit.train(
             model,
             vit_data.training_sampler(data),
             steps,
-            t["batch"],
-            t["learning_rate"],
+            t.batch,
+            t.learning_rate,
             seed=0,
-            warmup=min(t["warmup"], steps - 1),
+            warmup=min(t.warmup, steps - 1),
             log_every=max(1, steps),
             device=device,
         )

@@ -22,6 +22,7 @@ from anatomy.core.measurement import Job, Measured, Subject
 from anatomy.vit import maps as va
 from anatomy.vit import models as vit
 from anatomy.vit.data import Objects
+from anatomy.vit.settings import ViTSettings
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,8 @@ def norm_rows(model: nn.Module, images: Tensor, factor: float) -> list[dict]:
 # -- The trained tiny ViTs: one function per measurement rule ---------------------------------
 
 
-def _shifts(s: dict) -> list[int]:
-    return list(range(1, max(s["patch_sizes"]) + 1))
+def _shifts(patch_sizes) -> list[int]:
+    return list(range(1, max(patch_sizes) + 1))
 
 
 def _labelled(rows: list[dict], spec: vit.ModelSpec, **extra) -> list[dict]:
@@ -234,7 +235,7 @@ def _labelled(rows: list[dict], spec: vit.ModelSpec, **extra) -> list[dict]:
     return [label | extra | row for row in rows]
 
 
-def measure_distance(models: dict, objects: Objects, s: dict, seed: int):
+def measure_distance(models: dict, objects: Objects, s: ViTSettings, seed: int):
     rows = []
     for spec, trained, init in models.values():
         for state, model in (("init", init), ("trained", trained)):
@@ -242,15 +243,15 @@ def measure_distance(models: dict, objects: Objects, s: dict, seed: int):
     return pd.DataFrame(rows), {}
 
 
-def measure_objects(models: dict, objects: Objects, s: dict, seed: int):
-    a = s["analysis"]
+def measure_objects(models: dict, objects: Objects, s: ViTSettings, seed: int):
+    a = s.analysis
     rows, maps = [], {}
     for spec, trained, init in models.values():
         for state, model in (("init", init), ("trained", trained)):
             g = torch.Generator().manual_seed(seed)
-            rows += _labelled(object_rows(model, objects, a["share"], g), spec, state=state)
-        maps[spec.name] = final_maps(trained, objects.images[: a["examples"]])
-    k = a["examples"]
+            rows += _labelled(object_rows(model, objects, a.share, g), spec, state=state)
+        maps[spec.name] = final_maps(trained, objects.images[: a.examples])
+    k = a.examples
     extras = {
         "images": objects.images[:k],
         "target": objects.target[:k],
@@ -261,10 +262,12 @@ def measure_objects(models: dict, objects: Objects, s: dict, seed: int):
     return pd.DataFrame(rows), extras
 
 
-def measure_shift(models: dict, objects: Objects, s: dict, seed: int):
+def measure_shift(models: dict, objects: Objects, s: ViTSettings, seed: int):
     rows = []
     for spec, trained, _ in models.values():
-        rows += _labelled(shift_rows(trained, objects.images, _shifts(s)), spec, patch=spec.patch)
+        rows += _labelled(
+            shift_rows(trained, objects.images, _shifts(s.patch_sizes)), spec, patch=spec.patch
+        )
     return pd.DataFrame(rows), {}
 
 
@@ -293,27 +296,27 @@ def patch_row(model: nn.Module, spec: vit.ModelSpec, kind: str, objects: Objects
     }
 
 
-def measure_patch(models: dict, objects: Objects, s: dict, seed: int):
+def measure_patch(models: dict, objects: Objects, s: ViTSettings, seed: int):
     """Every model's accuracy, distance and rollout Jaccard at its own patch size, and the
     reference softmax model re-patchified (timm ``set_input_size``) to every other size."""
-    share = s["analysis"]["share"]
-    ref = vit.ModelSpec("softmax", s["reference_patch"]).name
+    share = s.analysis.share
+    ref = vit.ModelSpec("softmax", s.reference_patch).name
     rows = [
         patch_row(trained, spec, "native", objects, share) for spec, trained, _ in models.values()
     ]
     spec, trained, _ = models[ref]
-    for p in s["patch_sizes"]:
+    for p in s.patch_sizes:
         if p != spec.patch:
             rows.append(patch_row(va.repatchify(trained, p), spec, "repatchified", objects, share))
     return pd.DataFrame(rows), {}
 
 
-def measure_tokens(models: dict, objects: dict[int, Objects], s: dict, seed: int):
+def measure_tokens(models: dict, objects: dict[int, Objects], s: ViTSettings, seed: int):
     """The patch sweep at a fixed token count: every model of the sweep on held-out images of
     its own size (``objects`` by image side), smallest image first. The scenes come from the
     same distribution at every size (object radii are shares of the side), so along the sweep an
     object covers about as many tokens and what changes is the pixels inside a patch."""
-    share = s["analysis"]["share"]
+    share = s.analysis.share
     rows = []
     for spec, trained, _ in models.values():
         size = geometry(trained).size
@@ -321,8 +324,8 @@ def measure_tokens(models: dict, objects: dict[int, Objects], s: dict, seed: int
     return pd.DataFrame(rows).sort_values("size", kind="stable", ignore_index=True), {}
 
 
-def measure_norms(models: dict, objects: Objects, s: dict, seed: int):
-    factor = s["analysis"]["norm_factor"]
+def measure_norms(models: dict, objects: Objects, s: ViTSettings, seed: int):
+    factor = s.analysis.norm_factor
     rows = []
     for spec, trained, _ in models.values():
         rows += _labelled(norm_rows(trained, objects.images, factor), spec, patch=spec.patch)
@@ -374,7 +377,7 @@ def over_seeds(per_seed):
     first seed's tensors (the maps a figure draws) with that seed under ``"seed"``. Each seed's
     random baselines draw from ``seed`` + its training seed."""
 
-    def measure(trained: Trained, s: dict, seed: int) -> Measured:
+    def measure(trained: Trained, s: ViTSettings, seed: int) -> Measured:
         tables, tensors = [], None
         for offset, paths in trained.seeds.items():
             table, found = per_seed(load_models(paths), trained.objects, s, seed + offset)
@@ -388,6 +391,7 @@ def over_seeds(per_seed):
 
 
 MEASUREMENTS = {name: over_seeds(per_seed) for name, per_seed in PER_SEED.items()}
+settings_of = ViTSettings.of  # the protocol hands every measurement the typed settings
 
 
 def load_models(paths) -> dict[str, tuple[vit.ModelSpec, nn.Module, nn.Module]]:
@@ -423,7 +427,9 @@ def load_images(folder, model: nn.Module, limit: int) -> tuple[Tensor, list[str]
     return images, [f.name for f in files]
 
 
-def probe_pretrained(model: nn.Module, images: Tensor, analysis: dict) -> tuple[pd.DataFrame, dict]:
+def probe_pretrained(
+    model: nn.Module, images: Tensor, norm_factor: float
+) -> tuple[pd.DataFrame, dict]:
     """The mask-free analyses on a pretrained ViT: distance per layer and head, stability of
     its maps under shifts of 1 pixel, half a patch and a patch, token norms; the maps of
     every image for the overlay figure."""
@@ -432,7 +438,7 @@ def probe_pretrained(model: nn.Module, images: Tensor, analysis: dict) -> tuple[
     tables = {
         "distance": distance_rows(model, images),
         "shift": shift_rows(model, images, shifts),
-        "norms": norm_rows(model, images, analysis["norm_factor"]),
+        "norms": norm_rows(model, images, norm_factor),
     }
     rows = [{"measurement": name} | row for name, part in tables.items() for row in part]
     return pd.DataFrame(rows), {

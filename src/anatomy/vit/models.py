@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from anatomy.core import operators, training
 from anatomy.core.artifacts import load_torch
 from anatomy.core.shapes_data import SHAPES
+from anatomy.vit.settings import Architecture, Data, TokenSweep, Training, ViTSettings
 
 
 class MissingAttentionMaps(RuntimeError):
@@ -261,44 +262,48 @@ class ModelSpec:
         operator, patch, size, registers = match.groups()
         return cls(operator, int(patch), int(registers or 0), int(size or 0))
 
-    def image_size(self, settings: dict) -> int:
-        """The side of its images in pixels."""
-        return self.size or settings["data"]["size"]
+    def image_size(self, data_size: int) -> int:
+        """The side of its images in pixels (``data_size``: the experiment's)."""
+        return self.size or data_size
 
 
-def model_specs(settings: dict) -> list[ModelSpec]:
+def model_specs(
+    patch_sizes, reference_patch: int, contrast_operator: str, registers: int
+) -> list[ModelSpec]:
     """The experiment's models: softmax at every patch size, then the sparse-normalizer
     contrast and the register-token model at the reference patch size."""
-    ref = settings["reference_patch"]
-    specs = [ModelSpec("softmax", p) for p in settings["patch_sizes"]]
-    specs.append(ModelSpec(settings["contrast_operator"], ref))
-    specs.append(ModelSpec("softmax", ref, settings["registers"]))
+    specs = [ModelSpec("softmax", p) for p in patch_sizes]
+    specs.append(ModelSpec(contrast_operator, reference_patch))
+    specs.append(ModelSpec("softmax", reference_patch, registers))
     return specs
 
 
-def token_sweep_specs(settings: dict) -> list[ModelSpec]:
+def experiment_specs(s: ViTSettings) -> list[ModelSpec]:
+    """:func:`model_specs` of the experiment's settings."""
+    return model_specs(s.patch_sizes, s.reference_patch, s.contrast_operator, s.registers)
+
+
+def token_sweep_specs(sweep: TokenSweep, data_size: int) -> list[ModelSpec]:
     """The patch sweep at a fixed token count: softmax models on a ``grid x grid`` token grid,
-    at the experiment's image size and at each of ``token_sweep.sizes`` (patch = size / grid),
-    so that the patch size changes while the sequence length does not. The first is the
-    experiment's own model at that grid."""
-    sweep = settings["token_sweep"]
-    grid, base = sweep["grid"], settings["data"]["size"]
+    at the experiment's image size (``data_size``) and at each of ``sweep.sizes`` (patch =
+    size / grid), so that the patch size changes while the sequence length does not. The first
+    is the experiment's own model at that grid."""
+    grid, base = sweep.grid, data_size
     specs = []
-    for size in [base, *sweep["sizes"]]:
+    for size in [base, *sweep.sizes]:
         if size % grid:
             raise ValueError(f"vit.token_sweep: image size {size} is not a multiple of grid {grid}")
         specs.append(ModelSpec("softmax", size // grid, size=0 if size == base else size))
     return specs
 
 
-def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
-    m = settings["model"]
+def build_from_spec(spec: ModelSpec, data_size: int, architecture: Architecture) -> nn.Module:
     return build_vit(
-        spec.image_size(settings),
+        spec.image_size(data_size),
         spec.patch,
-        m["embed_dim"],
-        m["depth"],
-        m["heads"],
+        architecture.embed_dim,
+        architecture.depth,
+        architecture.heads,
         len(SHAPES),
         spec.operator,
         spec.registers,
@@ -306,43 +311,58 @@ def build_from_spec(spec: ModelSpec, settings: dict) -> nn.Module:
 
 
 def train_seed(
-    spec: ModelSpec, settings: dict, sampler, seed: int, job: str = "", device: str = "cpu"
+    spec: ModelSpec,
+    data_size: int,
+    architecture: Architecture,
+    t: Training,
+    sampler,
+    seed: int,
+    job: str = "",
+    device: str = "cpu",
 ):
     """One seed of one model, from its initialization to the end of training, exactly as if
     nothing had run before it in the process: ``(weights at initialization, trained model,
     history)``. It trains on ``device`` and comes back on the CPU."""
     import copy
 
-    t = settings["training"]
     torch.manual_seed(seed)  # every model starts from its seed's initialization
-    model = build_from_spec(spec, settings)
+    model = build_from_spec(spec, data_size, architecture)
     init = copy.deepcopy(model.state_dict())
     model.to(device)
     history = train(
         model,
         sampler,
-        t["steps"],
-        t["batch"],
-        t["learning_rate"],
+        t.steps,
+        t.batch,
+        t.learning_rate,
         seed,
-        warmup=t["warmup"],
-        log_every=t["log_every"],
+        warmup=t.warmup,
+        log_every=t.log_every,
         job=job or f"train_vit {spec.name}",
         device=device,
     )
     return init, model.to("cpu"), history
 
 
-def save_checkpoint(path, spec: ModelSpec, settings: dict, init_state: dict, model, meta=None):
+def save_checkpoint(
+    path,
+    spec: ModelSpec,
+    data: Data,
+    architecture: Architecture,
+    init_state: dict,
+    model,
+    meta=None,
+    learning_rate: float = math.nan,
+):
     """The trained weights, the weights at initialization (for before/after comparisons)
-    and what is needed to rebuild the model; refused when a weight is not finite."""
-    lr = settings.get("training", {}).get("learning_rate", math.nan)
-    guard = training.Guard(f"train_vit {spec.name}", "vit.training.learning_rate", lr)
+    and what is needed to rebuild the model (the data and architecture settings); refused
+    when a weight is not finite, naming the learning rate it was trained with."""
+    guard = training.Guard(f"train_vit {spec.name}", "vit.training.learning_rate", learning_rate)
     training.check_finite(model.state_dict(), guard)
     torch.save(
         {
             "spec": spec.name,
-            "settings": {k: settings[k] for k in ("data", "model")},
+            "settings": {"data": asdict(data), "model": asdict(architecture)},
             "init": init_state,
             "trained": model.state_dict(),
             "meta": meta or {},
@@ -355,6 +375,7 @@ def load_checkpoint(path, state: str = "trained") -> tuple[ModelSpec, nn.Module]
     """A saved ViT at ``state`` (``trained`` or ``init``), in eval mode."""
     blob = load_torch(path)
     spec = ModelSpec.parse(blob["spec"])
-    model = build_from_spec(spec, blob["settings"])
+    saved = blob["settings"]
+    model = build_from_spec(spec, saved["data"]["size"], Architecture(**saved["model"]))
     model.load_state_dict(blob[state])
     return spec, model.eval()

@@ -9,7 +9,8 @@ import pandas as pd
 from anatomy.core.formatting import code, fmt, pm, seed_words, word_list
 from anatomy.core.intervals import mean_ci, seed_means
 from anatomy.vit import verdicts as vv
-from anatomy.vit.models import ModelSpec, model_specs
+from anatomy.vit.models import ModelSpec, experiment_specs
+from anatomy.vit.settings import ViTSettings
 
 
 def words(items) -> str:
@@ -21,7 +22,7 @@ def section_values(
     raw: dict[str, pd.DataFrame],
     histories: pd.DataFrame,
     swept: pd.DataFrame,
-    s: dict,
+    s: ViTSettings,
     pretrained: list[pd.DataFrame] = (),
 ) -> dict:
     """The ViT section's values by macro name. ``raw``: each measurement's per-seed table by
@@ -35,34 +36,34 @@ def section_values(
     distance, objects, shift = tables["distance"], tables["objects"], tables["shift"]
     patch, norms = tables["patch"], tables["norms"]
 
-    specs = model_specs(s)
-    ref = ModelSpec("softmax", s["reference_patch"])
-    contrast = ModelSpec(s["contrast_operator"], s["reference_patch"])
-    registers = ModelSpec("softmax", s["reference_patch"], s["registers"])
-    sizes = s["patch_sizes"]
+    specs = experiment_specs(s)
+    ref = ModelSpec("softmax", s.reference_patch)
+    contrast = ModelSpec(s.contrast_operator, s.reference_patch)
+    registers = ModelSpec("softmax", s.reference_patch, s.registers)
+    sizes = s.patch_sizes
     last = int(distance.layer.max())
 
     values = {
-        "vitMapRows": s["analysis"]["examples"],  # held-out images per kind in Figure vit_maps
-        "vitSize": s["data"]["size"],
-        "vitTrainImages": s["data"]["train"],
-        "vitEvalImages": s["data"]["evaluation"],
-        "vitWidth": s["model"]["embed_dim"],
-        "vitDepth": s["model"]["depth"],
-        "vitHeads": s["model"]["heads"],
-        "vitSteps": s["training"]["steps"],
-        "vitBatch": s["training"]["batch"],
+        "vitMapRows": s.analysis.examples,  # held-out images per kind in Figure vit_maps
+        "vitSize": s.data.size,
+        "vitTrainImages": s.data.train,
+        "vitEvalImages": s.data.evaluation,
+        "vitWidth": s.model.embed_dim,
+        "vitDepth": s.model.depth,
+        "vitHeads": s.model.heads,
+        "vitSteps": s.training.steps,
+        "vitBatch": s.training.batch,
         "vitPatchSizes": words(sizes),
-        "vitTokenCounts": words((s["data"]["size"] // p) ** 2 for p in sizes),
-        "vitRefPatch": s["reference_patch"],
-        "vitRegisters": s["registers"],
-        "vitContrast": code(s["contrast_operator"]),
-        "vitShare": s["analysis"]["share"],
-        "vitShareTimes": round(100 * s["analysis"]["share"]),
-        "vitNormFactor": s["analysis"]["norm_factor"],
+        "vitTokenCounts": words((s.data.size // p) ** 2 for p in sizes),
+        "vitRefPatch": s.reference_patch,
+        "vitRegisters": s.registers,
+        "vitContrast": code(s.contrast_operator),
+        "vitShare": s.analysis.share,
+        "vitShareTimes": round(100 * s.analysis.share),
+        "vitNormFactor": s.analysis.norm_factor,
         "vitModels": len(specs),
-        "vitSeeds": len(s["seeds"]),
-        "vitSeedWords": seed_words(len(s["seeds"])),
+        "vitSeeds": len(s.seeds),
+        "vitSeedWords": seed_words(len(s.seeds)),
     }
 
     # Accuracy on the held-out images.
@@ -220,7 +221,7 @@ def section_values(
 
     # Geometric stability of the reference model's maps.
     ref_shift = shift[shift.model == ref.name].set_index(["kind", "shift_px"])
-    p = s["reference_patch"]
+    p = s.reference_patch
     for kind, key in (("cls", "Cls"), ("rollout", "Roll")):
         values |= {
             f"vitShift{key}One": ref_shift.loc[(kind, 1), "equivariance_error"],
@@ -268,7 +269,7 @@ def section_values(
     # The patch sweep at a fixed token count: the same grid on larger images, larger patches.
     sweep = seed_means(swept).set_index("model")  # smallest image first
     small, large = sweep.index[0], sweep.index[-1]
-    grid = s["token_sweep"]["grid"]
+    grid = s.token_sweep.grid
     by_seed = swept.pivot_table(index="seed", columns="model", values="accuracy")
     natives = raw["patch"][raw["patch"].kind == "native"]
     native_by_seed = natives.pivot_table(index="seed", columns="model", values="accuracy")
@@ -299,8 +300,8 @@ def section_values(
         ),
         "vitFinest": finest.patch,
         "vitCoarsest": coarsest.patch,
-        "vitFinestTokens": (s["data"]["size"] // finest.patch) ** 2,
-        "vitCoarsestTokens": (s["data"]["size"] // coarsest.patch) ** 2,
+        "vitFinestTokens": (s.data.size // finest.patch) ** 2,
+        "vitCoarsestTokens": (s.data.size // coarsest.patch) ** 2,
         "vitFinestAcc": native.loc[finest.name, "accuracy"],
         "vitFinestAccCi": pm(native.loc[finest.name, "accuracy_ci"]),
         "vitCoarsestAcc": native.loc[coarsest.name, "accuracy"],
