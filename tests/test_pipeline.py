@@ -476,6 +476,14 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
         script.write_text("import numpy as np\nimport pandas as pd\n" + body + runner)
         return found_by_modulefinder(script, root) | {experiment, f"{experiment}.measurements"}
     path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
+    if path.endswith("run_measurement.py"):
+        # An experiment's own measure rule (measure_vit, measure_diffusion_seed, ...): the
+        # runner and the experiment's measurements module, which it imports by name.
+        experiment = rule.removeprefix("measure_").split("_")[0]
+        script = tmp / f"{rule}.py"
+        runner = (root / path).read_text()
+        script.write_text(f"from anatomy.{experiment} import measurements\n" + runner)
+        return found_by_modulefinder(script, root)
     found = found_by_modulefinder(root / path, root)
     if rule == "execute_notebook":
         found |= found_by_modulefinder(root / f"workflow/notebooks/{wildcards['name']}.py", root)

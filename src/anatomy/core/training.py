@@ -29,7 +29,8 @@ def schedule(optimizer, steps: int, warmup: int):
     """The learning rate of every model of the note, from the library's schedulers: a linear
     warm-up to the optimizer's rate over ``warmup`` steps (``(step + 1) / warmup`` of it, so no
     step is taken at rate 0), then a cosine from that peak to 0 over the remaining steps.
-    Call its ``step()`` after each optimizer step."""
+    Call its ``step()`` after each optimizer step. ``warmup`` is taken between 1 and ``steps -
+    1`` (the config refuses a warm-up as long as the run)."""
     from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
 
     warmup = max(1, min(warmup, steps - 1))
