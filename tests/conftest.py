@@ -74,6 +74,20 @@ def section_measurements() -> dict:
     return found
 
 
+def measurement_source(experiment: str, function, root: Path = ROOT) -> str:
+    """A measurement as a script of its own: its measurements module's top-level imports and
+    the function's source (what its generic rule runs, read without the pipeline)."""
+    import ast
+    import inspect
+    import textwrap
+
+    module = root / "src/anatomy" / experiment / "measurements.py"
+    tree = ast.parse(module.read_text())
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    header = ast.unparse(ast.Module(body=imports, type_ignores=[]))
+    return header + "\n" + textwrap.dedent(inspect.getsource(function))
+
+
 def copy_of_repo(dest: Path, root: Path = ROOT) -> Path:
     """The repository's source files copied to ``dest``: a clean clone, uncommitted edits in."""
     import shutil

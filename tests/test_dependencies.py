@@ -2,14 +2,17 @@
 ``modulefinder``, an independent reading of the same imports (it scans the compiled code,
 nested functions included), for every script, notebook and measurement of the pipeline."""
 
-import ast
-import inspect
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MEASURED_SECTIONS, found_by_modulefinder, library_modules, section_measurements
+from conftest import (
+    MEASURED_SECTIONS,
+    found_by_modulefinder,
+    library_modules,
+    measurement_source,
+    section_measurements,
+)
 
 from anatomy.pipeline import dependencies
 
@@ -37,14 +40,8 @@ def test_a_scripts_library_is_what_it_imports(script):
 def test_a_measurements_library_is_what_its_function_imports(name, tmp_path):
     # The function's own source, with the registry module's top-level imports, as a script.
     experiment, function = section_measurements()[name]
-    tree = ast.parse((PACKAGE / experiment / "measurements.py").read_text())
-    module_imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     script = tmp_path / f"{name}.py"
-    script.write_text(
-        ast.unparse(ast.Module(body=module_imports, type_ignores=[]))
-        + "\n"
-        + textwrap.dedent(inspect.getsource(function))
-    )
+    script.write_text(measurement_source(experiment, function))
     registry = f"{experiment}.measurements"
     expected = found_by_modulefinder(script) | {experiment, registry}
     derived = as_modules(dependencies.function_library(registry, name, PACKAGE))

@@ -20,7 +20,13 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import found_by_modulefinder, library_modules, section_measurements, tracked_files
+from conftest import (
+    found_by_modulefinder,
+    library_modules,
+    measurement_source,
+    section_measurements,
+    tracked_files,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -461,8 +467,6 @@ def rule_scripts(root: Path) -> dict[str, str]:
 
 def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts) -> set[str]:
     """What the job's script imports, read by modulefinder (conftest), not by the pipeline."""
-    import inspect
-    import textwrap
 
     measured = section_measurements()
     function = rule.removeprefix("measure_")
@@ -471,9 +475,8 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
         # source, with the registry's top-level imports and the runner, as one script.
         experiment, measure = measured[function]
         runner = (root / "workflow/scripts/run_measurement.py").read_text()
-        body = textwrap.dedent(inspect.getsource(measure))
         script = tmp / f"{rule}.py"
-        script.write_text("import numpy as np\nimport pandas as pd\n" + body + runner)
+        script.write_text(measurement_source(experiment, measure, root) + "\n" + runner)
         return found_by_modulefinder(script, root) | {experiment, f"{experiment}.measurements"}
     path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
     if path.endswith("run_measurement.py"):
