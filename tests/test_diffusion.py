@@ -1,6 +1,7 @@
 """The tiny text-to-image model, its checker, its analyses and the pretrained loading path."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from anatomy.diffusion import measurements as da  # noqa: E402
 from anatomy.diffusion import model as dm  # noqa: E402
 from anatomy.diffusion.cross_attention import Window  # noqa: E402
 from anatomy.diffusion.loading import PretrainedModelMissing  # noqa: E402
+from anatomy.diffusion.settings import Analysis, DiffusionSettings, Sampling  # noqa: E402
 
 SETTINGS = {
     "data": dict(
@@ -41,8 +43,9 @@ SETTINGS = {
         log_every=2,
     ),
 }
-SAMPLING = {"steps": 3, "guidance": 3.0}
-DATA = SETTINGS["data"]
+S = DiffusionSettings.of(SETTINGS)  # as a job's boundary makes it
+SAMPLING = Sampling(steps=3, guidance=3.0)
+DATA = S.data
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,7 @@ def trained(tmp_path_factory):
     torch.set_num_threads(1)
     models = {}
     for variant in dm.VARIANTS:
-        model, history = dm.train(SETTINGS, variant, 4, seed=0)
+        model, history = dm.train(S.data, S.model, S.training, variant, 4, seed=0)
         assert len(history) == 4 and all(h["loss"] > 0 for h in history)
         dm.save(model, folder / variant, {"steps": 4})
         models[variant] = model
@@ -95,7 +98,7 @@ def test_shape_classifier_reads_rendered_shapes():
 
 
 def test_chance_levels_are_low_for_a_model_that_ignores_the_prompt():
-    chance = da.chance_levels(dict(DATA, size=16), seed=0, n=2048)
+    chance = da.chance_levels(replace(DATA, size=16), seed=0, n=2048)
     assert chance["prompt_ignored_binding"] < 0.05
     assert chance["random_pairing_binding"] == 0.5
 
@@ -220,10 +223,10 @@ def test_a_damaged_trained_model_names_its_file_and_the_retraining_command(train
 
 
 def test_a_nan_loss_stops_diffusion_training_before_any_snapshot(tmp_path):
-    settings = {**SETTINGS, "training": {**SETTINGS["training"], "learning_rate": 1e30}}
+    training = replace(S.training, learning_rate=1e30)
     snapshot = tmp_path / "short"
     with pytest.raises(NonFiniteTraining, match="lower diffusion.training.learning_rate"):
-        dm.train(settings, "base", 6, seed=0, snapshots={5: snapshot})
+        dm.train(S.data, S.model, training, "base", 6, seed=0, snapshots={5: snapshot})
     assert not snapshot.exists()
 
 
@@ -265,25 +268,25 @@ def test_word_swap_with_the_same_prompt_and_full_injection_reproduces_the_source
     assert model.state.inject is None and not model.state.injected  # restored
 
 
-ANALYSIS = {
-    "data": DATA,
-    "sampling": SAMPLING,
-    "analysis": dict(
+ANALYSIS = DiffusionSettings(
+    data=DATA,
+    sampling=SAMPLING,
+    analysis=Analysis(
         prompts=4,
         grid=4,
         ablation_prompts=2,
         sweep_prompts=2,
         map_prompts=2,
         swap_prompts=2,
-        guidance_scales=[1.0, 3.0],
-        timesteps=[200, 800],
+        guidance_scales=(1.0, 3.0),
+        timesteps=(200, 800),
         threshold=0.4,
-        splits=[0.0, 0.5, 1.0],
-        taus=[0.0, 1.0],
+        splits=(0.0, 0.5, 1.0),
+        taus=(0.0, 1.0),
         margin_threshold=0.1,
         effect_threshold=0.05,
     ),
-}
+)
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +367,7 @@ def test_layer_map_rule_needs_both_a_margin_and_an_interval_clear_of_the_thresho
 
 
 def test_the_layer_map_of_each_named_model_counts_its_binding_seeds(tmp_path):
-    analysis = {"margin_threshold": 0.1, "effect_threshold": 0.05}
+    analysis = ANALYSIS.analysis  # margin threshold 0.1, effect threshold 0.05
     binds, flat = (0.6, 0.2, 0.4), (0.9, -0.02, 0.02)
     runs = {
         ("sparsemax", 0): {"a": binds, "b": flat},
@@ -416,18 +419,16 @@ def test_attention_levels_choose_where_the_transformer_blocks_are():
     def sides(model):
         text, unet, tokenizer = dm.build(model, DATA)
         probe = dm.TextToImage(unet, text, tokenizer, dm.noise_scheduler("v_prediction"))
-        return {
-            dl.short_name(n): side for n, side in da.layer_resolution(probe, DATA["size"]).items()
-        }
+        return {dl.short_name(n): side for n, side in da.layer_resolution(probe, DATA.size).items()}
 
-    coarse = sides(dict(SETTINGS["model"], attention=[False, True]))
+    coarse = sides(replace(S.model, attention=(False, True)))
     assert sorted(coarse) == ["down1.0", "mid", "up0.0", "up0.1"]
-    assert set(coarse.values()) == {DATA["size"] // 2}
-    both = sides(dict(SETTINGS["model"], attention=[True, True]))
-    assert len(both) == 7 and set(both.values()) == {DATA["size"], DATA["size"] // 2}
+    assert set(coarse.values()) == {DATA.size // 2}
+    both = sides(replace(S.model, attention=(True, True)))
+    assert len(both) == 7 and set(both.values()) == {DATA.size, DATA.size // 2}
     for wrong in ([True], [False, False]):
         with pytest.raises(ValueError, match="diffusion.model.attention"):
-            dm.build(dict(SETTINGS["model"], attention=wrong), DATA)
+            dm.build(replace(S.model, attention=wrong), DATA)
 
 
 def test_the_normalizer_comparison_pairs_each_sparse_model_with_softmax_by_seed():
@@ -488,12 +489,7 @@ def test_the_section_numbers_come_from_the_tables(measured):
 
     tables = {name: table for name, (table, _) in measured.items()}
     extras = {name: found for name, (_, found) in measured.items()}
-    s = {
-        **ANALYSIS,
-        "seeds": [0, 1, 2],
-        "training": SETTINGS["training"],
-        "analysis": ANALYSIS["analysis"],
-    }
+    s = replace(ANALYSIS, seeds=(0, 1, 2), training=S.training)
     values = section_values(tables, extras, s, 0, [], _variant_rows(), [])
     section = (Path(__file__).resolve().parents[1] / "paper/sections/diffusion.tex").read_text()
     used = set(re.findall(r"\\(diff[A-Za-z]+)", section))

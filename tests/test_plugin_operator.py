@@ -66,9 +66,9 @@ def test_a_plugin_operator_reaches_the_zoo_the_vit_and_the_unet(plugin):
     assert entropy(maps) > entropy(softmax_maps)
     assert torch.allclose(maps.sum(-1), torch.ones_like(maps.sum(-1)), atol=1e-5)
     # The UNet: a diffusion variant named after the operator trains with its weights.
-    from test_diffusion import SETTINGS
+    from test_diffusion import SETTINGS, S
 
-    unet_model, history = dm.train(SETTINGS, "half_softmax", 2, seed=0)
+    unet_model, history = dm.train(S.data, S.model, S.training, "half_softmax", 2, seed=0)
     assert unet_model.state.operator == "half_softmax" and len(history) == 2
     name = install(unet_model.unet, unet_model.state)[0].removesuffix(".processor")
     attn = unet_model.unet.get_submodule(name)

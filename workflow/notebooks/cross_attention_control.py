@@ -58,6 +58,7 @@ from anatomy.diffusion import layer_map as dl
 from anatomy.diffusion import measurements as da
 from anatomy.diffusion import model as dm
 from anatomy.diffusion.cross_attention import Window
+from anatomy.diffusion.settings import DiffusionSettings
 from anatomy.pipeline.notebooks import inputs
 from anatomy.report import plotting
 
@@ -70,10 +71,10 @@ if not Path(probed, "anatomy.json").exists():
 model = dm.load(probed)
 info = pd.read_json(Path(probed, "anatomy.json"), typ="series")
 seed = int(info["seed"])  # the model's training seed: its held-out combinations
-data = info["settings"]["data"]
-print(f"trained for {info['steps']} steps on {data['size']}x{data['size']} scenes")
+data = DiffusionSettings.of(info["settings"]).data  # the scenes it was trained on
+print(f"trained for {info['steps']} steps on {data.size}x{data.size} scenes")
 print("cross-attention layers:", [dl.short_name(layer) for layer in model.layers])
-print("their feature-map sides:", list(da.layer_resolution(model, data["size"]).values()))
+print("their feature-map sides:", list(da.layer_resolution(model, data.size).values()))
 
 # %% [markdown]
 # ## The scenes and the checker
@@ -94,7 +95,7 @@ print(
     {
         k: float(v.float().mean())
         for k, v in sd.read_samples(
-            scenes.images, prompts, ddata.palette(data), data["shapes"]
+            scenes.images, prompts, ddata.palette(data), data.shapes
         ).items()
     },
 )
@@ -108,13 +109,15 @@ print(
 
 # %%
 captions = da.captions_for(prompts, data)
-run = pd.read_json(paths["token_maps_meta"], typ="series")["settings"]
-sampling = run["sampling"]  # the pipeline's own DDIM steps and guidance scale
+run = DiffusionSettings.of(pd.read_json(paths["token_maps_meta"], typ="series")["settings"])
+sampling = run.sampling  # the pipeline's own DDIM steps and guidance scale
 print("sampling:", sampling)
 reads, controlled = da.sample_reads(model, prompts, data, sampling, seed=1)
 stock = dm.load(probed)
 stock.unet.set_attn_processor(AttnProcessor2_0())  # diffusers' default (fused) processor
-plain = stock.sample(captions, torch.Generator().manual_seed(1), data["size"], **sampling)
+plain = stock.sample(
+    captions, torch.Generator().manual_seed(1), data.size, sampling.steps, sampling.guidance
+)
 print(f"largest difference, controlled vs stock samples: {(plain - controlled).abs().max():.1e}")
 assert torch.allclose(plain, controlled, atol=1e-4)
 print("reads of these 8 samples:", reads)
@@ -187,10 +190,10 @@ for r, label in enumerate(["source", "tau=0", "tau=.5", "tau=1"]):
 # *modulation*. The table the note prints, from the pipeline's own measurements:
 
 # %%
-print({k: run["analysis"][k] for k in ("margin_threshold", "effect_threshold")})
+print({k: getattr(run.analysis, k) for k in ("margin_threshold", "effect_threshold")})
 maps_all = pd.read_parquet(paths["token_maps"])
 ablations = pd.read_parquet(paths["ablations"])
-dl.layer_map(maps_all, ablations, run["analysis"]).drop(columns="layer").round(3)
+dl.layer_map(maps_all, ablations, run.analysis).drop(columns="layer").round(3)
 
 # %% [markdown]
 # ## Retrained without routing, or with a normalizer that can say "only this word"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from anatomy.diffusion.measurements import compare_variants
 from anatomy.diffusion.model import load
+from anatomy.diffusion.settings import DiffusionSettings
 from anatomy.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as ctx:
@@ -18,5 +19,6 @@ with snakemake_job(snakemake) as ctx:
     histories = {Path(h).parent.name: pd.read_parquet(h) for h in snakemake.input.histories}
     samples = snakemake.input.samples
     measured = {"base": pd.read_parquet(samples[0])} if samples else {}
-    table = compare_variants(models, histories, ctx.settings, ctx.seed + offset, measured)
+    s = DiffusionSettings.of(ctx.settings)
+    table = compare_variants(models, histories, s, ctx.seed + offset, measured)
     table.assign(seed=offset).to_parquet(snakemake.output.table, index=False)

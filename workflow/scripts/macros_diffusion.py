@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.core.artifacts import load_torch
+from anatomy.diffusion.settings import DiffusionSettings
 from anatomy.diffusion.summary import section_values
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import format_values, macros
@@ -15,7 +16,7 @@ with snakemake_job(snakemake):
     values = section_values(
         {Path(p).stem: pd.read_parquet(p) for p in snakemake.input.tables},
         {Path(p).stem: load_torch(p) for p in snakemake.input.extras},
-        snakemake.params.settings,
+        DiffusionSettings.of(snakemake.params.settings),
         snakemake.params.probed_seed,
         snakemake.input.seeds,
         pd.concat(pd.read_parquet(p) for p in variants) if variants else None,

@@ -8,26 +8,25 @@ import torch
 from torch import Tensor
 
 from anatomy.core import shapes_data as sd
+from anatomy.diffusion.settings import Data
 
 
-def palette(data: dict) -> tuple[str, ...]:
-    return tuple(sd.COLOURS)[: data["colours"]]
+def palette(data: Data) -> tuple[str, ...]:
+    return tuple(sd.COLOURS)[: data.colours]
 
 
-def render(attributes: Tensor, data: dict, generator) -> sd.Scenes:
+def render(attributes: Tensor, data: Data, generator) -> sd.Scenes:
     """The scenes ``attributes`` describe, drawn as the ``data`` settings say."""
     return sd.render(
-        attributes, data["size"], generator, palette(data), tuple(data["radius"]), data["jitter"]
+        attributes, data.size, generator, palette(data), tuple(data.radius), data.jitter
     )
 
 
-def draw_attributes(n: int, generator, data: dict, exclude: set | None = None) -> Tensor:
+def draw_attributes(n: int, generator, data: Data, exclude: set | None = None) -> Tensor:
     """``n`` attribute rows from the configured attributes, none of them in ``exclude``."""
     rows = []
     while sum(len(r) for r in rows) < n:
-        a = sd.sample_attributes(
-            2 * n, generator, data["colours"], data["shapes"], data["relations"]
-        )
+        a = sd.sample_attributes(2 * n, generator, data.colours, data.shapes, data.relations)
         if exclude:
             keep = torch.tensor([tuple(r.tolist()) not in exclude for r in a])
             a = a[keep]
@@ -35,8 +34,8 @@ def draw_attributes(n: int, generator, data: dict, exclude: set | None = None) -
     return torch.cat(rows)[:n]
 
 
-def all_combinations(data: dict) -> list[tuple[int, ...]]:
-    c, s, r = data["colours"], data["shapes"], data["relations"]
+def all_combinations(data: Data) -> list[tuple[int, ...]]:
+    c, s, r = data.colours, data.shapes, data.relations
     return [
         (c1, s1, rel, c2, s2)
         for c1 in range(c)
@@ -48,17 +47,17 @@ def all_combinations(data: dict) -> list[tuple[int, ...]]:
     ]
 
 
-def heldout_combinations(data: dict, seed: int) -> set[tuple[int, ...]]:
+def heldout_combinations(data: Data, seed: int) -> set[tuple[int, ...]]:
     """A fixed share (``data.holdout``) of the (colour, shape, relation, colour, shape)
     combinations, with two different shapes, never drawn in training."""
     candidates = [c for c in all_combinations(data) if c[1] != c[4]]
     g = torch.Generator().manual_seed(seed + 7919)
     order = torch.randperm(len(candidates), generator=g).tolist()
-    count = max(1, round(data["holdout"] * len(candidates)))
+    count = max(1, round(data.holdout * len(candidates)))
     return {candidates[i] for i in order[:count]}
 
 
-def evaluation_prompts(data: dict, seed: int, n: int) -> Tensor:
+def evaluation_prompts(data: Data, seed: int, n: int) -> Tensor:
     """``n`` held-out attribute rows (cycled in a seeded order)."""
     held = sorted(heldout_combinations(data, seed))
     g = torch.Generator().manual_seed(seed + 104729)
@@ -66,7 +65,7 @@ def evaluation_prompts(data: dict, seed: int, n: int) -> Tensor:
     return torch.tensor([held[order[i % len(held)]] for i in range(n)])
 
 
-def validation_prompts(data: dict, seed: int, n: int) -> Tensor:
+def validation_prompts(data: Data, seed: int, n: int) -> Tensor:
     """``n`` attribute rows of the training combinations (never a held-out one), drawn with
     their own seed: the split on which sampling settings such as the guidance scale are read,
     so that no setting is chosen on the held-out test prompts."""

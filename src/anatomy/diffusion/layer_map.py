@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.core.intervals import mean_ci, paired_difference, seed_means
+from anatomy.diffusion.settings import Analysis
 from anatomy.pipeline.runtime import seed_of
 
 
@@ -24,13 +25,13 @@ def short_name(layer: str) -> str:
     return f"{parts[0].split('_')[0]}{parts[1]}.{parts[3]}"
 
 
-def layer_map(maps: pd.DataFrame, ablations: pd.DataFrame, analysis: dict) -> pd.DataFrame:
+def layer_map(maps: pd.DataFrame, ablations: pd.DataFrame, analysis: Analysis) -> pd.DataFrame:
     """:func:`classify_layers` on the pipeline's tables, with each layer's resolution read
     from the token-map table and the thresholds from the analysis settings."""
     layers = maps[maps.layer != "all"].drop_duplicates("layer")
     resolution = dict(zip(layers.layer, layers.resolution, strict=True))
     return classify_layers(
-        maps, ablations, resolution, analysis["margin_threshold"], analysis["effect_threshold"]
+        maps, ablations, resolution, analysis.margin_threshold, analysis.effect_threshold
     )
 
 
@@ -60,7 +61,7 @@ def model_seed_tables(paths) -> dict[str, dict[int, tuple[pd.DataFrame, pd.DataF
     }
 
 
-def variant_layer_maps(paths, analysis: dict) -> pd.DataFrame:
+def variant_layer_maps(paths, analysis: Analysis) -> pd.DataFrame:
     """The layer map of every model the paths hold, on each of its seeds: one row per model,
     seed and layer, by the base model's rule (:func:`classify_layers`)."""
     return pd.concat(
@@ -117,7 +118,7 @@ def variant_layer_phrase(summary: pd.DataFrame, code=str) -> str:
 
 
 def layer_map_over_seeds(
-    tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]], analysis: dict
+    tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]], analysis: Analysis
 ) -> pd.DataFrame:
     """:func:`layer_map` of every seed's base model, ``tables`` mapping a seed to its
     token-map and ablation tables; one row per seed and layer, with a ``seed`` column."""

@@ -10,6 +10,7 @@ Every comparison between conditions starts from the same noise, so differences a
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -23,6 +24,7 @@ from anatomy.core.measurement import Job, Subject
 from anatomy.diffusion.cross_attention import Window
 from anatomy.diffusion.data import evaluation_prompts, palette, render, validation_prompts
 from anatomy.diffusion.layer_map import short_name
+from anatomy.diffusion.settings import Data, DiffusionSettings, Sampling
 from anatomy.pipeline.runtime import seed_of
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 METRICS = ("present", "binding", "swapped", "position")
 
 
-def captions_for(attributes: Tensor, data: dict) -> list[str]:
+def captions_for(attributes: Tensor, data: Data) -> list[str]:
     return [sd.caption(a, palette(data)) for a in attributes]
 
 
@@ -85,9 +87,9 @@ def draw_samples(model, attributes, data, sampling, seed, captions=None, context
     return model.sample(
         captions or captions_for(attributes, data),
         torch.Generator().manual_seed(seed),
-        data["size"],
-        steps=sampling["steps"],
-        guidance=sampling["guidance"],
+        data.size,
+        steps=sampling.steps,
+        guidance=sampling.guidance,
         contexts=contexts,
     )
 
@@ -95,8 +97,8 @@ def draw_samples(model, attributes, data, sampling, seed, captions=None, context
 def sample_reads(
     model: TextToImage,
     attributes: Tensor,
-    data: dict,
-    sampling: dict,
+    data: Data,
+    sampling: Sampling,
     seed: int,
     captions: list[str] | None = None,
     contexts=None,
@@ -110,26 +112,26 @@ def sample_reads(
 def prompt_reads(
     model: TextToImage,
     attributes: Tensor,
-    data: dict,
-    sampling: dict,
+    data: Data,
+    sampling: Sampling,
     seed: int,
     captions: list[str] | None = None,
     contexts=None,
 ) -> tuple[dict[str, Tensor], Tensor]:
     """:func:`sample_reads` per prompt: each read as a boolean per sample, and the images."""
     images = draw_samples(model, attributes, data, sampling, seed, captions, contexts)
-    return sd.read_samples(images, attributes, palette(data), data["shapes"]), images
+    return sd.read_samples(images, attributes, palette(data), data.shapes), images
 
 
-def chance_levels(data: dict, seed: int, n: int = 4096) -> dict[str, float]:
+def chance_levels(data: Data, seed: int, n: int = 4096) -> dict[str, float]:
     """The checker on scenes drawn for other prompts (a model that ignores its prompt), and
     the binding rate of a model that draws the right colours and shapes but pairs them at
     random (1/2 for two different shapes)."""
     g = torch.Generator().manual_seed(seed)
     held = evaluation_prompts(data, seed, n)
-    other = sd.sample_attributes(n, g, data["colours"], data["shapes"], data["relations"])
+    other = sd.sample_attributes(n, g, data.colours, data.shapes, data.relations)
     scenes = render(other, data, g)
-    reads = sd.read_samples(scenes.images, held, palette(data), data["shapes"])
+    reads = sd.read_samples(scenes.images, held, palette(data), data.shapes)
     out = {f"prompt_ignored_{k}": float(v.float().mean()) for k, v in reads.items()}
     out["random_pairing_binding"] = 0.5
     return out
@@ -188,7 +190,7 @@ def map_scores(maps: Tensor, masks: Tensor, threshold: float) -> dict[str, Tenso
 WORDS = ("colour1", "shape1", "colour2", "shape2")
 
 
-def noised_scenes(model: TextToImage, data: dict, seed: int, n: int):
+def noised_scenes(model: TextToImage, data: Data, seed: int, n: int):
     """``n`` held-out scenes, their latents and one seeded noise draw, with each image's
     colour and shape words as token positions: what every map-based reading starts from."""
     g = torch.Generator().manual_seed(seed)
@@ -207,7 +209,7 @@ def at_timestep(model: TextToImage, x0: Tensor, noise: Tensor, t: int) -> tuple[
 
 def token_map_table(
     model: TextToImage,
-    data: dict,
+    data: Data,
     seed: int,
     prompts: int,
     timesteps: list[int],
@@ -233,7 +235,7 @@ def token_map_table(
                 if layer == "all":
                     maps = summed
                 else:
-                    maps = object_maps(probs.cpu(), tokens, data["size"])
+                    maps = object_maps(probs.cpu(), tokens, data.size)
                     summed = maps if summed is None else summed + maps
                 scores = map_scores(maps, scenes.masks, threshold)
                 for w, word in enumerate(WORDS):
@@ -272,7 +274,7 @@ def special_token_rows(probs: Tensor, captions, model: TextToImage, layer: str, 
 
 
 def update_norms(
-    model: TextToImage, data: dict, seed: int, prompts: int, timesteps: list[int]
+    model: TextToImage, data: Data, seed: int, prompts: int, timesteps: list[int]
 ) -> pd.DataFrame:
     """Per cross-attention layer and timestep: the norm of the layer's output (the update
     added to the residual stream) relative to the norm of its (normalized) input."""
@@ -310,7 +312,7 @@ def update_norms(
 
 
 def ablation_table(
-    model: TextToImage, data: dict, sampling: dict, seed: int, prompts: int
+    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int
 ) -> pd.DataFrame:
     """Samples with no intervention, then with uniform maps and with the null context in
     each cross-attention layer alone and in all of them: the share of samples with each read,
@@ -347,12 +349,12 @@ def ablation_table(
 
 
 def window_table(
-    model: TextToImage, data: dict, sampling: dict, seed: int, prompts: int, splits: list[float]
+    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int, splits: list[float]
 ) -> pd.DataFrame:
     """Where binding is decided: the null context (all layers) from step k on, and before
     step k; and the cross-attention output cached at step k and reused after (T-GATE)."""
     attributes = evaluation_prompts(data, seed, prompts)
-    steps = sampling["steps"]
+    steps = sampling.steps
     rows = []
     for fraction in splits:
         k = int(round(fraction * steps))
@@ -378,7 +380,7 @@ def swap_colour(attributes: Tensor, colours: int) -> Tensor:
     return out
 
 
-def object_masks(images: Tensor, attributes: Tensor, data: dict) -> Tensor:
+def object_masks(images: Tensor, attributes: Tensor, data: Data) -> Tensor:
     """``(N, 2, H, W)``: each prompt's two coloured objects as read from the images."""
     labels = sd.palette_labels(images, palette(data))
     return torch.stack(
@@ -387,15 +389,15 @@ def object_masks(images: Tensor, attributes: Tensor, data: dict) -> Tensor:
 
 
 def word_swap_table(
-    model: TextToImage, data: dict, sampling: dict, seed: int, prompts: int, taus: list[float]
+    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int, taus: list[float]
 ) -> tuple[pd.DataFrame, dict]:
     """Prompt-to-Prompt word swap: the source prompt's maps injected into the edited
     prompt's sampling for the first ``tau`` of the steps. Edit success: the edited image
     binds the new colour; layout kept: IoU of the source's and the edit's objects (the
     second object, whose colour did not change, and the first, read in its new colour)."""
-    steps = sampling["steps"]
+    steps = sampling.steps
     source_attr = evaluation_prompts(data, seed, prompts)
-    edit_attr = swap_colour(source_attr, data["colours"])
+    edit_attr = swap_colour(source_attr, data.colours)
     with intervention(model, record=Window()) as state:
         source_reads, source_images = sample_reads(model, source_attr, data, sampling, seed)
         recorded = dict(state.recorded)
@@ -423,10 +425,10 @@ def word_swap_table(
     return frame, {"grids": grids, "source": source_attr, "edit": edit_attr}
 
 
-def layer_groups(model: TextToImage, data: dict) -> dict[str, frozenset[str]]:
+def layer_groups(model: TextToImage, data: Data) -> dict[str, frozenset[str]]:
     """Cross-attention layers grouped by feature-map resolution (fine, coarse, ...) and by
     place in the UNet (down, mid, up)."""
-    res = layer_resolution(model, data["size"])
+    res = layer_resolution(model, data.size)
     groups = {}
     for side in sorted(set(res.values()), reverse=True):
         groups[f"{side}x{side}"] = frozenset(n for n, s in res.items() if s == side)
@@ -437,11 +439,11 @@ def layer_groups(model: TextToImage, data: dict) -> dict[str, frozenset[str]]:
     return groups
 
 
-def disjoint_prompt(attributes: Tensor, data: dict) -> Tensor:
+def disjoint_prompt(attributes: Tensor, data: Data) -> Tensor:
     """A second prompt differing in every attribute where the vocabulary allows: other
     colours, shapes moved on by one, the relation flipped."""
     out = attributes.clone()
-    colours, shapes = data["colours"], data["shapes"]
+    colours, shapes = data.colours, data.shapes
     for i, (c1, s1, r, c2, s2) in enumerate(attributes.tolist()):
         free = [c for c in range(colours) if c not in (c1, c2)] or [c2, c1]
         out[i, 0] = free[0]
@@ -453,7 +455,7 @@ def disjoint_prompt(attributes: Tensor, data: dict) -> Tensor:
 
 
 def per_layer_prompt_table(
-    model: TextToImage, data: dict, sampling: dict, seed: int, prompts: int
+    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int
 ) -> pd.DataFrame:
     """P+: prompt B in one group of layers, prompt A everywhere else. Which attributes of
     the image follow B? Colour (B's colours drawn), shape (B's binding read) and position
@@ -470,7 +472,7 @@ def per_layer_prompt_table(
         with intervention(model, prompts=per_layer):
             _, images = sample_reads(model, a, data, sampling, seed)
         for name, attr in (("A", a), ("B", b)):
-            reads = sd.read_samples(images, attr, palette(data), data["shapes"])
+            reads = sd.read_samples(images, attr, palette(data), data.shapes)
             labels = sd.palette_labels(images, palette(data))
             colour_hit = torch.stack(
                 [(labels == attr[:, j].view(-1, 1, 1)).sum((-1, -2)) >= 4 for j in (0, 3)], 1
@@ -488,7 +490,7 @@ def per_layer_prompt_table(
     return pd.DataFrame(rows)
 
 
-def example_maps(model: TextToImage, data: dict, seed: int, n: int, timestep: int) -> dict:
+def example_maps(model: TextToImage, data: Data, seed: int, n: int, timestep: int) -> dict:
     """Token maps of ``n`` held-out scenes at one timestep, per layer and word, with the
     scenes and masks: what the token-map figure draws."""
     scenes, tokens, x0, noise = noised_scenes(model, data, seed, n)
@@ -498,7 +500,7 @@ def example_maps(model: TextToImage, data: dict, seed: int, n: int, timestep: in
         context, pooled = model.encode(scenes.captions)
         model.denoise(xt, tt, context, pooled)
         maps = {
-            short_name(layer): object_maps(state.recorded[(layer, 0)].cpu(), tokens, data["size"])
+            short_name(layer): object_maps(state.recorded[(layer, 0)].cpu(), tokens, data.size)
             for layer in model.layers
         }
     return {
@@ -512,72 +514,68 @@ def example_maps(model: TextToImage, data: dict, seed: int, n: int, timestep: in
 
 def measure_samples(model, s, seed):
     """Binding on held-out prompts: one row per prompt; a few images kept for the grid."""
-    data, a = s["data"], s["analysis"]
-    attributes = evaluation_prompts(data, seed, a["prompts"])
-    images = draw_samples(model, attributes, data, s["sampling"], seed)
-    reads = sd.read_samples(images, attributes, palette(data), data["shapes"])
+    data, a = s.data, s.analysis
+    attributes = evaluation_prompts(data, seed, a.prompts)
+    images = draw_samples(model, attributes, data, s.sampling, seed)
+    reads = sd.read_samples(images, attributes, palette(data), data.shapes)
     table = pd.DataFrame({k: v.numpy() for k, v in reads.items()})
     table["caption"] = captions_for(attributes, data)
-    keep = min(len(images), a["grid"])
+    keep = min(len(images), a.grid)
     chance = chance_levels(data, seed)
     return table, {"images": images[:keep], "attributes": attributes[:keep], "chance": chance}
 
 
 def measure_token_maps(model, s, seed):
-    data, a = s["data"], s["analysis"]
-    table = token_map_table(model, data, seed, a["map_prompts"], a["timesteps"], a["threshold"])
-    res = layer_resolution(model, data["size"])
+    data, a = s.data, s.analysis
+    table = token_map_table(model, data, seed, a.map_prompts, a.timesteps, a.threshold)
+    res = layer_resolution(model, data.size)
     table["resolution"] = table.layer.map(res).fillna(0).astype(int)
     table["name"] = table.layer.map(lambda x: short_name(x) if x != "all" else "all")
-    middle = a["timesteps"][len(a["timesteps"]) // 2]
-    return table, example_maps(model, data, seed, min(4, a["map_prompts"]), middle)
+    middle = a.timesteps[len(a.timesteps) // 2]
+    return table, example_maps(model, data, seed, min(4, a.map_prompts), middle)
 
 
 def measure_update_norms(model, s, seed):
-    data, a = s["data"], s["analysis"]
-    table = update_norms(model, data, seed, a["map_prompts"], a["timesteps"])
+    data, a = s.data, s.analysis
+    table = update_norms(model, data, seed, a.map_prompts, a.timesteps)
     table["name"] = table.layer.map(short_name)
     return table, {}
 
 
 def measure_ablations(model, s, seed):
-    table = ablation_table(model, s["data"], s["sampling"], seed, s["analysis"]["ablation_prompts"])
-    res = layer_resolution(model, s["data"]["size"])
+    table = ablation_table(model, s.data, s.sampling, seed, s.analysis.ablation_prompts)
+    res = layer_resolution(model, s.data.size)
     table["name"] = table.layer.map(lambda x: short_name(x) if x in res else x)
     table["resolution"] = table.layer.map(res).fillna(0).astype(int)
     return table, {}
 
 
 def measure_windows(model, s, seed):
-    a = s["analysis"]
-    return window_table(model, s["data"], s["sampling"], seed, a["sweep_prompts"], a["splits"]), {}
+    a = s.analysis
+    return window_table(model, s.data, s.sampling, seed, a.sweep_prompts, a.splits), {}
 
 
 def measure_word_swap(model, s, seed):
-    a = s["analysis"]
-    table, extras = word_swap_table(
-        model, s["data"], s["sampling"], seed, a["swap_prompts"], a["taus"]
-    )
-    keep = min(a["swap_prompts"], 6)
+    a = s.analysis
+    table, extras = word_swap_table(model, s.data, s.sampling, seed, a.swap_prompts, a.taus)
+    keep = min(a.swap_prompts, 6)
     extras["grids"] = {k: v[:keep] for k, v in extras["grids"].items()}
-    extras["captions"] = [captions_for(extras[k][:keep], s["data"]) for k in ("source", "edit")]
+    extras["captions"] = [captions_for(extras[k][:keep], s.data) for k in ("source", "edit")]
     return table, extras
 
 
 def measure_layer_prompts(model, s, seed):
-    return per_layer_prompt_table(
-        model, s["data"], s["sampling"], seed, s["analysis"]["sweep_prompts"]
-    ), {}
+    return per_layer_prompt_table(model, s.data, s.sampling, seed, s.analysis.sweep_prompts), {}
 
 
 def measure_guidance(model, s, seed):
     """Binding, presence and position against the classifier-free guidance scale, read on
     the validation prompts (training combinations), never on the held-out test prompts."""
-    data, a = s["data"], s["analysis"]
-    attributes = validation_prompts(data, seed, a["sweep_prompts"])
+    data, a = s.data, s.analysis
+    attributes = validation_prompts(data, seed, a.sweep_prompts)
     rows = []
-    for guidance in a["guidance_scales"]:
-        sampling = {**s["sampling"], "guidance": guidance}
+    for guidance in a.guidance_scales:
+        sampling = replace(s.sampling, guidance=guidance)
         reads, _ = sample_reads(model, attributes, data, sampling, seed)
         rows.append({"guidance": guidance, **reads})
     return pd.DataFrame(rows), {}
@@ -594,6 +592,8 @@ def load(job: Job) -> Subject:
     seed = job.seed + (seed_of(source) if job.inputs.get("model") else 0)
     return Subject(load_model(source, job.device), seed, {"model": source, "seed": seed})
 
+
+settings_of = DiffusionSettings.of  # the protocol hands every measurement the typed settings
 
 MEASUREMENTS = {
     "samples": measure_samples,
@@ -613,7 +613,7 @@ READS = ("present", "binding", "swapped", "position")
 def compare_variants(
     models: dict[str, TextToImage],
     histories: dict[str, pd.DataFrame],
-    s: dict,
+    s: DiffusionSettings,
     seed: int,
     measured: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
@@ -621,14 +621,14 @@ def compare_variants(
     the held-out prompts, with its final training loss (mean of the last tenth of steps).
     ``measured``: per-sample reads already taken with the same prompts, noise and sampling
     (the ``samples`` measurement of the base model), used instead of sampling again."""
-    data = s["data"]
-    attributes = evaluation_prompts(data, seed, s["analysis"]["prompts"])
+    data = s.data
+    attributes = evaluation_prompts(data, seed, s.analysis.prompts)
     rows = []
     for name, h in histories.items():
         if measured and name in measured:
             reads = {k: float(measured[name][k].mean()) for k in READS}
         else:
-            reads, _ = sample_reads(models[name], attributes, data, s["sampling"], seed)
+            reads, _ = sample_reads(models[name], attributes, data, s.sampling, seed)
         tail = h.loss.iloc[-max(1, len(h) // 10) :]
         rows.append(
             {
@@ -643,12 +643,12 @@ def compare_variants(
     return pd.DataFrame(rows)
 
 
-def colour_map_reads(model: TextToImage, s: dict, seed: int) -> dict[str, float]:
+def colour_map_reads(model: TextToImage, s: DiffusionSettings, seed: int) -> dict[str, float]:
     """How well the colour words' maps, all layers summed, sit on their own objects at the
     middle timestep of the analysis (``analysis.timesteps``) on ``map_prompts`` held-out scenes:
     mIoU with the own object and the binding margin (own minus other IoU)."""
-    a = s["analysis"]
-    middle = sorted(a["timesteps"])[len(a["timesteps"]) // 2]
-    table = token_map_table(model, s["data"], seed, a["map_prompts"], [middle], a["threshold"])
+    a = s.analysis
+    middle = sorted(a.timesteps)[len(a.timesteps) // 2]
+    table = token_map_table(model, s.data, seed, a.map_prompts, [middle], a.threshold)
     colour = table[(table.layer == "all") & table.word.isin(["colour1", "colour2"])]
     return {"miou": float(colour.iou.mean()), "map_margin": float(colour.margin.mean())}

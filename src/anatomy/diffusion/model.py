@@ -35,6 +35,7 @@ from anatomy.core.operators import get as get_operator
 from anatomy.core.operators import names as operator_names
 from anatomy.diffusion.cross_attention import ControllerState, Window, install
 from anatomy.diffusion.data import draw_attributes, heldout_combinations, palette, render
+from anatomy.diffusion.settings import Architecture, Data, Training
 from anatomy.pipeline.config import attention_levels
 
 # The base model and the routing variants (pooled text in the time embedding, maps held
@@ -63,8 +64,9 @@ def operator_of(variant: str) -> str:
 # ---------------------------------------------------------------------------- the models
 
 
-def build(model: dict, data: dict, variant: str = "base"):
-    """A fresh text encoder and UNet for the scenes ``data`` describes."""
+def build(arch: Architecture, data: Data, variant: str = "base"):
+    """A fresh text encoder and UNet of the architecture ``arch`` for the scenes ``data``
+    describes."""
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
@@ -74,13 +76,13 @@ def build(model: dict, data: dict, variant: str = "base"):
             f"registered operator: {', '.join(operator_names())})"
         )
     tokenizer = sd.WordTokenizer.for_captions(palette(data))
-    width = model["text_width"]
+    width = arch.text_width
     text = CLIPTextModel(
         CLIPTextConfig(
             vocab_size=len(tokenizer.vocab),
             hidden_size=width,
             intermediate_size=2 * width,
-            num_hidden_layers=model["text_layers"],
+            num_hidden_layers=arch.text_layers,
             num_attention_heads=4,
             max_position_embeddings=MAX_TOKENS,
             pad_token_id=0,
@@ -88,19 +90,19 @@ def build(model: dict, data: dict, variant: str = "base"):
             eos_token_id=2,
         )
     )
-    attention = attention_levels(model)
+    attention = attention_levels(arch.attention, arch.channels)
     extra = {}
     if variant == "pooled":
         extra = dict(class_embed_type="projection", projection_class_embeddings_input_dim=width)
     unet = UNet2DConditionModel(
-        sample_size=data["size"],
+        sample_size=data.size,
         in_channels=3,
         out_channels=3,
-        layers_per_block=model["layers_per_block"],
-        block_out_channels=tuple(model["channels"]),
+        layers_per_block=arch.layers_per_block,
+        block_out_channels=tuple(arch.channels),
         norm_num_groups=8,
         cross_attention_dim=width,
-        attention_head_dim=model["heads"],  # diffusers' name for the number of heads
+        attention_head_dim=arch.heads,  # diffusers' name for the number of heads
         # Transformer blocks (self- and cross-attention) only at the levels ``attention`` names.
         down_block_types=tuple("CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attention),
         up_block_types=tuple(
@@ -238,7 +240,9 @@ def training_target(scheduler, prediction: str, x0: Tensor, noise: Tensor, t: Te
 
 
 def train(
-    settings: dict,
+    data: Data,
+    arch: Architecture,
+    tr: Training,
     variant: str,
     steps: int,
     seed: int,
@@ -250,11 +254,10 @@ def train(
     """DDPM training on freshly drawn scenes (never a held-out combination), with caption
     dropout for guidance, AdamW, warm-up + cosine learning rate and EMA weights. Returns the
     EMA model and the loss history; ``snapshots`` saves the EMA model at given steps."""
-    data, model_cfg, tr = settings["data"], settings["model"], settings["training"]
     torch.manual_seed(seed)
-    text, unet, tokenizer = build(model_cfg, data, variant)
+    text, unet, tokenizer = build(arch, data, variant)
     text.to(device), unet.to(device)
-    scheduler = noise_scheduler(tr["prediction"])
+    scheduler = noise_scheduler(tr.prediction)
     live = TextToImage(unet, text, tokenizer, scheduler, variant=variant, device=device)
     if variant == "uniform":
         live.state.uniform = Window()
@@ -266,14 +269,14 @@ def train(
     g = torch.Generator().manual_seed(seed)
     null_ids = tokenizer.encode([""], MAX_TOKENS)
     guard = training.Guard(
-        job or f"train_diffusion {variant}", "diffusion.training.learning_rate", tr["learning_rate"]
+        job or f"train_diffusion {variant}", "diffusion.training.learning_rate", tr.learning_rate
     )
 
     def batch_loss(step):
-        attributes = draw_attributes(tr["batch"], g, data, exclude=held_out)
+        attributes = draw_attributes(tr.batch, g, data, exclude=held_out)
         scenes = render(attributes, data, g)
         ids = tokenizer.encode(scenes.captions, MAX_TOKENS)
-        drop = torch.rand(len(ids), generator=g) < tr["caption_dropout"]
+        drop = torch.rand(len(ids), generator=g) < tr.caption_dropout
         ids[drop] = null_ids
         x0 = scenes.images.to(device)
         noise = torch.randn(x0.shape, generator=g).to(device)
@@ -281,7 +284,7 @@ def train(
             device
         )
         xt = scheduler.add_noise(x0, noise, t)
-        target = training_target(scheduler, tr["prediction"], x0, noise, t)
+        target = training_target(scheduler, tr.prediction, x0, noise, t)
         out = text(ids.to(device))
         pred = live.denoise(xt, t, out.last_hidden_state, out.pooler_output)
         return torch.nn.functional.mse_loss(pred, target), {}
@@ -299,14 +302,12 @@ def train(
         list(unet.parameters()) + list(text.parameters()),
         batch_loss,
         steps=steps,
-        learning_rate=tr["learning_rate"],
-        warmup=tr["warmup"],
+        learning_rate=tr.learning_rate,
+        warmup=tr.warmup,
         guard=guard,
         weight_decay=0.0,
-        log_every=tr["log_every"],
-        ema=training.EMA(
-            list(ema.unet.parameters()) + list(ema.text_encoder.parameters()), tr["ema"]
-        ),
+        log_every=tr.log_every,
+        ema=training.EMA(list(ema.unet.parameters()) + list(ema.text_encoder.parameters()), tr.ema),
         after_step=after_step,
         checked_before=set(snapshots or ()),
     )

@@ -26,6 +26,7 @@ from anatomy.diffusion.layer_map import (
     variant_layer_phrase,
     variant_layer_summary,
 )
+from anatomy.diffusion.settings import DiffusionSettings
 
 RELATION_CHANCE = 0.5
 RELATION_PHRASES = {
@@ -45,7 +46,7 @@ RELATION_VERDICTS = {
 def section_values(
     tables: dict[str, pd.DataFrame],
     extras: dict[str, dict],
-    s: dict,
+    s: DiffusionSettings,
     probed_seed: int = 0,
     seed_files=(),
     variant_seeds: pd.DataFrame | None = None,
@@ -57,7 +58,7 @@ def section_values(
     seeds' token-map and ablation tables (the layer map on every seed); ``variant_seeds``: the
     retrained variants' per-seed table, if any; ``variant_layer_files``: the tables of the
     models ``diffusion.layer_map_variants`` names."""
-    data, training, analysis = s["data"], s["training"], s["analysis"]
+    data, training, analysis = s.data, s.training, s.analysis
     samples, maps, ablations = tables["samples"], tables["token_maps"], tables["ablations"]
     chance = extras["samples"]["chance"]
     two_shape = [c for c in all_combinations(data) if c[1] != c[4]]
@@ -90,19 +91,19 @@ def section_values(
         "diffChancePairing": chance["random_pairing_binding"],
         "diffHeldOut": len(heldout_combinations(data, 0)),
         "diffCombinations": len(two_shape),
-        "diffSize": data["size"],
-        "diffColours": data["colours"],
-        "diffShapes": data["shapes"],
-        "diffRelations": data["relations"],
-        "diffSteps": training["steps"],
-        "diffVariantSteps": training["variant_steps"],
-        "diffSeedWords": seed_words(len(s["seeds"])),
-        "diffBatch": training["batch"],
-        "diffSamplingSteps": s["sampling"]["steps"],
-        "diffGuidance": s["sampling"]["guidance"],
-        "diffThreshold": analysis["threshold"],
-        "diffMarginThreshold": analysis["margin_threshold"],
-        "diffEffectThreshold": analysis["effect_threshold"],
+        "diffSize": data.size,
+        "diffColours": data.colours,
+        "diffShapes": data.shapes,
+        "diffRelations": data.relations,
+        "diffSteps": training.steps,
+        "diffVariantSteps": training.variant_steps,
+        "diffSeedWords": seed_words(len(s.seeds)),
+        "diffBatch": training.batch,
+        "diffSamplingSteps": s.sampling.steps,
+        "diffGuidance": s.sampling.guidance,
+        "diffThreshold": analysis.threshold,
+        "diffMarginThreshold": analysis.margin_threshold,
+        "diffEffectThreshold": analysis.effect_threshold,
     }
 
     colour_words = maps[maps.word.isin(["colour1", "colour2"])]

@@ -190,15 +190,16 @@ def diffusion_model_available(source: str) -> bool:
     return isinstance(try_to_load_from_cache(source, "unet/config.json"), str)
 
 
-def attention_levels(model: dict[str, Any]) -> list[bool]:
-    """``diffusion.model.attention``, one entry per channel level with at least one true."""
-    attention = model["attention"]
-    if len(attention) != len(model["channels"]) or not any(attention):
+def attention_levels(attention, channels) -> list[bool]:
+    """``diffusion.model.attention``, one entry per level of ``channels`` with at least one
+    true."""
+    attention, channels = list(attention), list(channels)
+    if len(attention) != len(channels) or not any(attention):
         raise ConfigError(
             f"config: diffusion.model.attention = {attention}: needs one entry per channel level "
-            f"({len(model['channels'])}: {model['channels']}), at least one of them true"
+            f"({len(channels)}: {channels}), at least one of them true"
         )
-    return list(attention)
+    return attention
 
 
 def check_diffusion(diffusion: dict[str, Any]) -> None:
@@ -207,7 +208,7 @@ def check_diffusion(diffusion: dict[str, Any]) -> None:
         _divides(model["heads"], channels, "diffusion.model.heads", "a channel count")
     _warmup(training, "diffusion.training")
     _warmup(dict(training, steps=training["variant_steps"]), "diffusion.training")
-    attention = attention_levels(model)
+    attention = attention_levels(model["attention"], model["channels"])
     # The mid block always attends at the coarsest level; the layer prompts (P+) compare two.
     if diffusion["pretrained"] is None and not any(attention[:-1]):
         raise ConfigError(

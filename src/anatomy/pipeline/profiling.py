@@ -52,11 +52,14 @@ def _vit(settings: dict, steps: int, device: str = "cpu"):
 
 
 def _diffusion(settings: dict, steps: int, device: str = "cpu"):
-    from anatomy.diffusion import model as diffusion
+    from dataclasses import replace
 
-    s = settings["diffusion"]
-    s = dict(s, training=dict(s["training"], warmup=min(s["training"]["warmup"], steps - 1)))
-    return lambda: diffusion.train(s, "base", steps, seed=0, device=device)
+    from anatomy.diffusion import model as diffusion
+    from anatomy.diffusion.settings import DiffusionSettings
+
+    s = DiffusionSettings.of(settings["diffusion"])
+    t = replace(s.training, warmup=min(s.training.warmup, steps - 1))
+    return lambda: diffusion.train(s.data, s.model, t, "base", steps, seed=0, device=device)
 
 
 MODELS = {"zoo": _zoo, "vit": _vit, "diffusion": _diffusion}

@@ -9,8 +9,10 @@ A key the block should not hold is refused there, by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from anatomy.core.settings import typed
 
 
 @dataclass(frozen=True)
@@ -101,21 +103,4 @@ class ViTSettings:
     def of(cls, block: dict[str, Any]) -> ViTSettings:
         """The ``vit`` block, or the part of it a job receives, as dataclasses (lists become
         tuples); an unknown key raises ``TypeError`` naming it."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(block) - known)
-        if unknown:
-            raise TypeError(f"vit settings: unknown key {unknown[0]!r}")
-        return cls(**{key: _typed(key, value) for key, value in block.items()})
-
-
-def _typed(key: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if key in PARTS:
-        part = PARTS[key]
-        names = {f.name for f in fields(part)}
-        unknown = sorted(set(value) - names)
-        if unknown:
-            raise TypeError(f"vit settings: unknown key {key}.{unknown[0]}")
-        return part(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
-    return tuple(value) if isinstance(value, list) else value
+        return typed(cls, PARTS, block, "vit")

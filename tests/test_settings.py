@@ -1,0 +1,74 @@
+"""The typed settings (the ViT's and the diffusion model's blocks as frozen dataclasses): every
+profile's block converts whole and back, a job's part of it converts alone, and a key the block
+should not hold is refused by name."""
+
+import dataclasses
+
+import pytest
+
+from anatomy.diffusion.settings import DiffusionSettings, Sampling
+from anatomy.pipeline.config import load_profile
+from anatomy.vit import models as vit
+from anatomy.vit.settings import Architecture, ViTSettings
+
+TYPED = {"vit": ViTSettings, "diffusion": DiffusionSettings}
+
+
+def plain(value):
+    """Settings as the config writes them: dataclasses as dicts, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("profile", ["default", "smoke", "gpu"])
+@pytest.mark.parametrize("experiment", sorted(TYPED))
+def test_every_profile_block_converts_whole_and_back(profile, experiment):
+    """No key is lost or renamed on the way in: the settings, read back as plain values, are
+    the block."""
+    block = load_profile(profile)[experiment]
+    s = TYPED[experiment].of(block)
+    assert plain(dataclasses.asdict(s)) == plain(block)
+    assert hash(s)  # frozen all the way down: no list inside
+
+
+@pytest.mark.parametrize("profile", ["default", "smoke", "gpu"])
+def test_every_profile_block_becomes_frozen_settings_with_the_same_values(profile):
+    block = load_profile(profile)["vit"]
+    s = ViTSettings.of(block)
+    assert s.data.size == block["data"]["size"] and s.model.heads == block["model"]["heads"]
+    assert s.patch_sizes == tuple(block["patch_sizes"])
+    assert s.training.learning_rate == block["training"]["learning_rate"]
+    assert s.token_sweep.sizes == tuple(block["token_sweep"]["sizes"])
+    assert [spec.name for spec in vit.experiment_specs(s)][
+        0
+    ] == f"softmax_p{block['patch_sizes'][0]}"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.data.size = 1
+
+
+def test_a_jobs_part_of_the_block_converts_alone_and_the_rest_stays_none():
+    s = ViTSettings.of({"model": {"embed_dim": 8, "depth": 1, "heads": 2}, "registers": 2})
+    assert s.model == Architecture(8, 1, 2) and s.registers == 2
+    assert s.data is None and s.training is None and s.analysis is None
+
+
+def test_the_diffusion_parts_a_measurement_job_receives_convert_alone():
+    block = load_profile("smoke")["diffusion"]
+    job = {key: block[key] for key in ("data", "sampling", "analysis")}
+    s = DiffusionSettings.of(job)
+    assert s.sampling == Sampling(**block["sampling"]) and s.model is None and s.training is None
+    assert s.analysis.timesteps == tuple(block["analysis"]["timesteps"])
+
+
+def test_an_unknown_key_is_refused_by_name():
+    with pytest.raises(TypeError, match="diffusion settings: unknown key sampling.scale"):
+        DiffusionSettings.of({"sampling": {"steps": 10, "scale": 2.0}})
+    with pytest.raises(TypeError, match="diffusion settings: unknown key 'variant'"):
+        DiffusionSettings.of({"variant": ["uniform"]})
+    with pytest.raises(TypeError, match="unknown key 'patchsizes'"):
+        ViTSettings.of({"patchsizes": [4]})
+    with pytest.raises(TypeError, match="unknown key model.width"):
+        ViTSettings.of({"model": {"width": 8, "depth": 1, "heads": 2}})
