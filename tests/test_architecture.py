@@ -13,7 +13,7 @@ DOC = ROOT / "docs/architecture.md"
 SHARED = ("core", "report")  # rooms that import only core (and themselves)
 EXPERIMENT_HOOKS = {"pipeline.runtime", "pipeline.config"}  # pipeline an experiment may call
 # experiment -> other experiment, each said in the doc
-CROSSINGS = {("zoo.learnability", "expressivity.parity")}
+CROSSINGS = {("zoo.measurements", "expressivity.parity")}
 MAX_DEPTH = 5
 TYPE_CHECKING = ("TYPE_CHECKING", "typing.TYPE_CHECKING")  # imports for type checkers alone
 

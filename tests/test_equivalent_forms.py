@@ -262,13 +262,14 @@ def test_row_change_is_zero_for_a_static_graph_and_one_when_rows_move_wholly():
 
 def test_a_trained_uniform_model_has_a_static_graph_and_softmax_a_moving_one(tmp_path):
     from anatomy.zoo import runs as zoo
+    from anatomy.zoo.settings import Training
 
-    settings = dict(d_model=16, heads=2, layers=2, steps=40, batch=16, learning_rate=3e-3)
+    settings = Training(
+        d_model=16, heads=2, layers=2, steps=40, batch=16, learning_rate=3e-3, log_every=20
+    )
     change = {}
     for op in ("uniform", "softmax"):
-        [(model, history)] = zoo.train(
-            "associative_recall", op, dict(settings, log_every=20), [0], "cpu"
-        )
+        [(model, history)] = zoo.train("associative_recall", op, settings, [0], "cpu")
         path = tmp_path / f"{op}.pt"
         zoo.save_checkpoint(path, model, "associative_recall", history, {"seed": 0})
         entry = zoo.zoo_adjacency(path, "associative_recall", 5, 2, seed=0, inputs=64)

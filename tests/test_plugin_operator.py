@@ -43,12 +43,15 @@ def test_a_plugin_operator_reaches_the_zoo_the_vit_and_the_unet(plugin):
     from anatomy.diffusion.cross_attention import install, weights
     from anatomy.vit import models as vit
     from anatomy.zoo import runs as zoo
+    from anatomy.zoo.settings import Training
     from anatomy.zoo.tasks import TASKS
 
     torch.manual_seed(0)
     half = lambda scores: torch.softmax(scores / 2, dim=-1)  # noqa: E731
     # The zoo: a model of any task takes the operator by name.
-    settings = {"d_model": 16, "heads": 2, "layers": 1}
+    settings = Training(
+        d_model=16, heads=2, layers=1, steps=1, batch=1, learning_rate=1e-3, log_every=1
+    )
     model = zoo.build_model(TASKS["copy"], "half_softmax", settings)
     attention = model.blocks[0].attention
     assert attention.operator is plugin

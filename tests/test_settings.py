@@ -10,8 +10,9 @@ from anatomy.diffusion.settings import DiffusionSettings, Sampling
 from anatomy.pipeline.config import load_profile
 from anatomy.vit import models as vit
 from anatomy.vit.settings import Architecture, ViTSettings
+from anatomy.zoo.settings import Training, ZooSettings
 
-TYPED = {"vit": ViTSettings, "diffusion": DiffusionSettings}
+TYPED = {"vit": ViTSettings, "diffusion": DiffusionSettings, "zoo": ZooSettings}
 
 
 def plain(value):
@@ -31,7 +32,19 @@ def test_every_profile_block_converts_whole_and_back(profile, experiment):
     block = load_profile(profile)[experiment]
     s = TYPED[experiment].of(block)
     assert plain(dataclasses.asdict(s)) == plain(block)
-    assert hash(s)  # frozen all the way down: no list inside
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.seeds = ()
+
+
+def test_a_zoo_task_trains_with_its_own_values_over_the_shared_ones():
+    training = load_profile("default")["zoo"]["training"]
+    shared = Training.of(training)
+    recall = shared.for_task("associative_recall")
+    assert recall.steps == training["per_task"]["associative_recall"]["steps"] != shared.steps
+    assert recall.per_task is None and recall.d_model == shared.d_model
+    assert shared.for_task("copy") == dataclasses.replace(shared, per_task=None)
+    with pytest.raises(TypeError, match="zoo.training settings: unknown key 'width'"):
+        Training.of({**training, "width": 8})
 
 
 @pytest.mark.parametrize("profile", ["default", "smoke", "gpu"])

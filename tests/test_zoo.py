@@ -2,6 +2,7 @@
 
 import math
 import re
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -12,9 +13,12 @@ from anatomy.core.model import ModelConfig, StackedTransformer, TinyTransformer
 from anatomy.core.training import NonFiniteTraining
 from anatomy.zoo import runs as zoo
 from anatomy.zoo import tasks
+from anatomy.zoo.settings import Training, ZooSettings
 from anatomy.zoo.tasks import IGNORE, TASKS
 
-SMALL = dict(d_model=16, heads=2, layers=2, steps=150, batch=32, learning_rate=3e-3, log_every=10)
+SMALL = Training(
+    d_model=16, heads=2, layers=2, steps=150, batch=32, learning_rate=3e-3, log_every=10
+)
 
 
 @pytest.mark.parametrize("name", list(TASKS))
@@ -162,7 +166,7 @@ def test_the_positional_controls_see_the_same_inputs_with_one_factor_changed(
     a, b = TASKS[control].sample(32, 12, g1), TASKS[task].sample(32, 12, g2)
     assert torch.equal(a.tokens, b.tokens) and torch.equal(a.targets, b.targets)
     assert TASKS[control].causal and not TASKS[task].causal and TASKS[task].positions
-    model = zoo.build_model(TASKS[control], "softmax", dict(SMALL, positions="task"))
+    model = zoo.build_model(TASKS[control], "softmax", replace(SMALL, positions="task"))
     assert model.cfg.causal and model.cfg.positions == positions
 
 
@@ -190,7 +194,7 @@ def test_dyck1_majority_is_the_share_of_valid_prefixes_counted_by_hand():
 
 
 def test_zoo_measurements_carry_the_baselines_of_their_own_samples():
-    [(model, _)] = zoo.train("dyck1", "uniform", dict(SMALL, steps=2), [0], device="cpu")
+    [(model, _)] = zoo.train("dyck1", "uniform", replace(SMALL, steps=2), [0], device="cpu")
     out = zoo.measure(model.eval(), TASKS["dyck1"], 32, 200, 11, "cpu")
     batch = TASKS["dyck1"].sample(200, 32, torch.Generator().manual_seed(11))
     assert out["chance"] == 0.5
@@ -239,7 +243,7 @@ def test_training_learns_an_easy_task_and_checkpoints_round_trip(tmp_path):
 def test_missing_or_truncated_checkpoint_names_the_command_that_makes_it(tmp_path):
     with pytest.raises(UnreadableFile, match=r"snakemake --cores 2 -f .*absent\.pt"):
         zoo.load_checkpoint(tmp_path / "absent.pt")
-    [(model, history)] = zoo.train("first", "softmax", dict(SMALL, steps=2), [0], device="cpu")
+    [(model, history)] = zoo.train("first", "softmax", replace(SMALL, steps=2), [0], device="cpu")
     path = tmp_path / "m.pt"
     zoo.save_checkpoint(path, model, "first", history, {"seed": 0})
     path.write_bytes(path.read_bytes()[:-100])
@@ -248,7 +252,7 @@ def test_missing_or_truncated_checkpoint_names_the_command_that_makes_it(tmp_pat
 
 
 def test_nan_loss_stops_training_in_one_line_naming_step_and_setting():
-    settings = dict(SMALL, learning_rate=1e30, steps=30)  # one step sends the weights to inf
+    settings = replace(SMALL, learning_rate=1e30, steps=30)  # one step sends the weights to inf
     with pytest.raises(NonFiniteTraining) as caught:
         zoo.train("first", "softmax", settings, [0, 3], device="cpu")
     message = str(caught.value)
@@ -259,12 +263,12 @@ def test_nan_loss_stops_training_in_one_line_naming_step_and_setting():
 
 
 def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
-    [(model, history)] = zoo.train("first", "softmax", dict(SMALL, steps=2), [0], device="cpu")
+    [(model, history)] = zoo.train("first", "softmax", replace(SMALL, steps=2), [0], device="cpu")
     with torch.no_grad():
         next(model.parameters())[0] = float("nan")
     path = tmp_path / "m.pt"
     with pytest.raises(NonFiniteTraining, match="weight tensors are not finite"):
-        zoo.save_checkpoint(path, model, "first", history, {"settings": SMALL})
+        zoo.save_checkpoint(path, model, "first", history, {"settings": asdict(SMALL)})
     assert not path.exists()
 
 
@@ -454,10 +458,10 @@ def test_accuracy_table_gives_confidence_intervals_over_seeds():
 
 @pytest.mark.parametrize(("mode", "expected"), [("task", True), ("always", True), ("never", False)])
 def test_positions_switch(mode, expected):
-    model = zoo.build_model(TASKS["copy"], "softmax", dict(SMALL, positions=mode))
+    model = zoo.build_model(TASKS["copy"], "softmax", replace(SMALL, positions=mode))
     assert model.cfg.positions is expected
     assert (
-        zoo.build_model(TASKS["dyck1"], "softmax", dict(SMALL, positions="task")).cfg.positions
+        zoo.build_model(TASKS["dyck1"], "softmax", replace(SMALL, positions="task")).cfg.positions
         is False
     )
 
@@ -503,7 +507,7 @@ def test_a_stack_of_models_computes_what_each_model_computes_alone(operator):
 def test_a_seed_trained_in_a_stack_equals_that_seed_trained_alone():
     """One job trains every seed of a cell as one stacked model; each seed must be exactly
     what training it alone gives (same losses, bitwise the same weights)."""
-    settings = dict(SMALL, steps=20)
+    settings = replace(SMALL, steps=20)
     torch.manual_seed(123)
     torch.rand(5)  # whatever ran before in the process
     [(alone, history_alone)] = zoo.train("first", "sparsemax", settings, [1], device="cpu")
@@ -581,10 +585,10 @@ def test_parity_verdict_applies_the_rule_fixed_before_the_run(
 
 def test_parity_at_a_fixed_length_trains_and_tests_only_that_length():
     from anatomy.expressivity import parity
-    from anatomy.zoo import learnability
+    from anatomy.zoo import measurements as learnability
 
     rows = learnability.parity_at_fixed_length(
-        5, "softmax", dict(SMALL, steps=3), [0, 1], samples=32, device="cpu"
+        5, "softmax", replace(SMALL, steps=3), [0, 1], samples=32, device="cpu"
     )
     assert [r["seed"] for r in rows] == [0, 1] and {r["n"] for r in rows} == {5}
     assert rows[0]["margin"] == pytest.approx(1 / 36) == parity.evaluate(5, 32, 5)["margin"]
@@ -602,3 +606,25 @@ def test_logit_gap_is_the_answers_score_over_the_best_other_in_the_head_that_rea
     source = torch.tensor([[2, -1]])  # row 0's answer is key 2; row 1 has none
     assert zoo.logit_gap(weights, source) == pytest.approx(2.0)
     assert torch.isnan(torch.tensor(zoo.logit_gap(weights, torch.tensor([[-1, -1]]))))
+
+
+def test_parity_learnability_runs_through_the_protocol_with_the_zoos_typed_settings():
+    """The generic rule's path (the zoo's ``load``, ``settings_of`` and measurement) gives the
+    table the library gives, each of the zoo's seeds offset by the job's seed."""
+    import pandas as pd
+
+    from anatomy.core.measurement import Job, run
+    from anatomy.zoo import measurements
+    from anatomy.zoo import measurements as learnability
+
+    learn = dict(operator="softmax", lengths=[3], steps=3, batch=8, samples=16)
+    block = {
+        "seeds": [0, 1],
+        "training": {**asdict(SMALL), "per_task": {"copy": {"steps": 9}}},
+        "learnability": dict(learn, learned=0.9, failed=0.6, margin_ratio=4.0),
+    }
+    (table, _), meta = run(measurements, "parity_learnability", Job(block, seed=5))
+    assert table.seed.tolist() == [5, 6] and (table.n == 3).all() and meta["rows"] == 2
+    s = ZooSettings.of(block)
+    direct = learnability.run(s.learnability, s.training, [5, 6], "cpu", seed=5)
+    pd.testing.assert_frame_equal(table, direct)

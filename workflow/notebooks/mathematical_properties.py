@@ -194,7 +194,7 @@ from anatomy.zoo.summary import parity_sentence, parity_verdict
 
 paths = inputs("mathematical_properties")  # what the pipeline hands this notebook, by name
 learn = pd.read_parquet(paths["learnability"])
-rule = json.loads(open(paths["learnability_meta"]).read())["settings"]
+rule = json.loads(open(paths["learnability_meta"]).read())["settings"]["learnability"]
 print(learn.pivot_table(index="n", columns="seed", values="accuracy").round(3))
 print("construction margin:", learn.groupby("n").margin.first().round(5).to_dict())
 result = parity_verdict(learn, rule["learned"], rule["failed"], rule["margin_ratio"])

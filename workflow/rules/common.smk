@@ -119,8 +119,9 @@ MEASUREMENT_RULES = {}
 
 
 def measurement(experiment, block, part=None, threads=1):
-    """How a measurement is wired: its settings block (``config[experiment][block]``), its
-    table's name (``part``, default the block) and threads. The library files it runs are
+    """How a measurement is wired: its settings block (``config[experiment][block]``, or a
+    tuple of blocks: ``config[experiment]`` holding only those), its table's name (``part``,
+    default the block) and threads. The library files it runs are
     derived from its function in ``anatomy.<experiment>.measurements`` (``function_library``)."""
     return dict(experiment=experiment, block=block, part=part or block, threads=threads)
 

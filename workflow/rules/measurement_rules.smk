@@ -18,7 +18,11 @@ for _name, _m in MEASUREMENT_RULES.items():
         benchmark:
             f"{BENCHMARKS}/measure_{_name}.tsv"
         params:
-            run=run_params(_m["experiment"], _m["block"]),
+            run=(
+                run_params(_m["experiment"], blocks=_m["block"])
+                if isinstance(_m["block"], tuple)
+                else run_params(_m["experiment"], _m["block"])
+            ),
             experiment=_m["experiment"],
             measurement=_name,
         threads: _m["threads"]

@@ -4,40 +4,33 @@ import pandas as pd
 
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import code, word_list, write_macros
+from anatomy.zoo.settings import ZooSettings
 from anatomy.zoo.summary import macro_values, parity_sentence, parity_verdict
 
 with snakemake_job(snakemake):
     metrics = pd.read_parquet(snakemake.input.table)
     values = macro_values(metrics)
-    s = snakemake.params.settings
+    s = ZooSettings.of(snakemake.params.settings)
     values |= {
-        "zooSteps": s["training"]["steps"],
-        "zooRecallSteps": s["training"]
-        .get("per_task", {})
-        .get("associative_recall", {})
-        .get("steps", s["training"]["steps"]),
-        "zooMaxSteps": s["training"]
-        .get("per_task", {})
-        .get("max_retrieval", {})
-        .get("steps", s["training"]["steps"]),
-        "zooWidth": s["training"]["d_model"],
-        "zooLengthFactor": s["evaluation"]["length_factor"],
-        "zooSeeds": len(s["seeds"]),
-        "zooEvalSamples": s["evaluation"]["samples"],
+        "zooSteps": s.training.steps,
+        "zooRecallSteps": s.training.for_task("associative_recall").steps,
+        "zooMaxSteps": s.training.for_task("max_retrieval").steps,
+        "zooWidth": s.training.d_model,
+        "zooLengthFactor": s.evaluation.length_factor,
+        "zooSeeds": len(s.seeds),
+        "zooEvalSamples": s.evaluation.samples,
     }
-    rule = s["learnability"]
+    rule = s.learnability
     learn = pd.read_parquet(snakemake.input.learnability)
-    verdict = parity_verdict(learn, rule["learned"], rule["failed"], rule["margin_ratio"])
+    verdict = parity_verdict(learn, rule.learned, rule.failed, rule.margin_ratio)
     values |= {
         "zooLearnVerdict": verdict["verdict"],
-        "zooLearnSentence": parity_sentence(
-            verdict, rule["learned"], rule["failed"], rule["margin_ratio"]
-        ),
-        "zooLearnSteps": rule["steps"],
+        "zooLearnSentence": parity_sentence(verdict, rule.learned, rule.failed, rule.margin_ratio),
+        "zooLearnSteps": rule.steps,
         "zooOperatorList": word_list([code(op) for op in dict.fromkeys(metrics.operator)]),
-        "zooLearnLengths": ", ".join(str(n) for n in rule["lengths"]),
-        "zooLearnMinN": min(rule["lengths"]),
-        "zooLearnMaxN": max(rule["lengths"]),
+        "zooLearnLengths": ", ".join(str(n) for n in rule.lengths),
+        "zooLearnMinN": min(rule.lengths),
+        "zooLearnMaxN": max(rule.lengths),
     }
     write_macros(
         values,

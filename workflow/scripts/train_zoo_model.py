@@ -4,15 +4,17 @@ model (a seed trained in the stack is the seed trained alone), then one checkpoi
 
 from anatomy.pipeline.runtime import seed_of, snakemake_job
 from anatomy.zoo.runs import by_operator, save_checkpoint, train
+from anatomy.zoo.settings import Training
 
 with snakemake_job(snakemake) as ctx:
     task = snakemake.wildcards.task
+    settings = Training.of(ctx.settings)  # the task's own per_task values already merged in
     for operator, paths in by_operator(list(snakemake.output)).items():  # every output
         seeds = [ctx.seed + seed_of(path) for path in paths]
         trained = train(
             task,
             operator,
-            ctx.settings,
+            settings,
             seeds,
             ctx.device,
             schedule_seed=ctx.seed,

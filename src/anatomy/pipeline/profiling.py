@@ -17,9 +17,13 @@ from anatomy.pipeline.config import load_profile
 
 
 def _zoo(settings: dict, steps: int, device: str = "cpu"):
-    from anatomy.zoo import runs as zoo
+    from dataclasses import replace
 
-    training = dict(settings["zoo"]["training"], steps=steps, log_every=max(1, steps))
+    from anatomy.zoo import runs as zoo
+    from anatomy.zoo.settings import Training
+
+    copy = Training.of(settings["zoo"]["training"]).for_task("copy")
+    training = replace(copy, steps=steps, log_every=max(1, steps))
     seeds = settings["zoo"]["seeds"]  # one step trains every seed of a cell (a stack)
     return lambda: zoo.train("copy", "softmax", training, seeds, device=device)
 

@@ -21,20 +21,21 @@ from anatomy.core.model import ModelConfig, StackedTransformer, TinyTransformer
 from anatomy.core.operators import Softmax, row_change, row_entropy
 from anatomy.core.operators import get as get_operator
 from anatomy.pipeline.runtime import grouped
+from anatomy.zoo.settings import Training
 from anatomy.zoo.tasks import IGNORE, TASKS, Task, majority
 
 
-def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
+def build_model(task: Task, operator: str, training: Training) -> TinyTransformer:
+    """A fresh model for ``task`` with ``operator`` in every layer, of the size ``training``
+    names, with positions where its ``positions`` and the task say."""
     cfg = ModelConfig(
         vocab=task.vocab,
         classes=task.classes,
         operator=operator,
-        d_model=settings["d_model"],
-        heads=settings["heads"],
-        layers=settings["layers"],
-        positions={"task": task.positions, "always": True, "never": False}[
-            settings.get("positions", "task")
-        ],
+        d_model=training.d_model,
+        heads=training.heads,
+        layers=training.layers,
+        positions={"task": task.positions, "always": True, "never": False}[training.positions],
         causal=task.causal,
     )
     return TinyTransformer(cfg)
@@ -43,7 +44,7 @@ def build_model(task: Task, operator: str, settings: dict) -> TinyTransformer:
 def train(
     task_name: str | Task,
     operator: str,
-    settings: dict,
+    settings: Training,
     seeds: list[int],
     device: str,
     schedule_seed: int = 0,
@@ -70,13 +71,14 @@ def train(
     stack = StackedTransformer(models).to(device)
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
     schedule = torch.Generator().manual_seed(schedule_seed)
-    steps, lr = settings["steps"], settings["learning_rate"]
+    t = settings
+    steps, lr = t.steps, t.learning_rate
     warmup = max(1, steps // 20)
     lo, hi = task.train_sizes
 
     def batch_loss(step):
         size = int(torch.randint(lo, hi + 1, (1,), generator=schedule))
-        batches = [task.sample(settings["batch"], size, g) for g in generators]
+        batches = [task.sample(t.batch, size, g) for g in generators]
         tokens = torch.stack([b.tokens for b in batches]).to(device)  # (S, B, L)
         targets = torch.stack([b.targets for b in batches]).to(device)
         logits = stack(tokens)  # (S, B, L, classes)
@@ -92,10 +94,10 @@ def train(
             job or f"train_zoo_model {task_name}/{operator}", "zoo.training.learning_rate", lr
         ),
         weight_decay=0.01,
-        log_every=settings["log_every"],
+        log_every=t.log_every,
         seeds=list(seeds),
     )
-    every = settings["log_every"]
+    every = t.log_every
     kept = [h for h in history if (h["step"] - 1) % every == 0 or h["step"] == steps]
     return [
         (model, [{"step": h["step"] - 1, "loss": h["loss"][i]} for h in kept])
