@@ -60,7 +60,7 @@ def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
 
 
 # The sections whose measurements the generic rule measure_<name> runs (measurement_rules.smk).
-MEASURED_SECTIONS = ("softmax_constraints", "expressivity", "equivalent_forms")
+MEASURED_SECTIONS = ("softmax_constraints", "expressivity", "equivalent_forms", "zoo")
 
 
 def section_measurements() -> dict:

@@ -480,9 +480,10 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
         return found_by_modulefinder(script, root) | {experiment, f"{experiment}.measurements"}
     path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
     if path.endswith("run_measurement.py"):
-        # An experiment's own measure rule (measure_vit, measure_diffusion_seed, ...): the
-        # runner and the experiment's measurements module, which it imports by name.
-        experiment = rule.removeprefix("measure_").split("_")[0]
+        # An experiment's own measure rule (measure_vit, measure_pretrained_vit,
+        # measure_diffusion_seed, ...): the runner and the experiment's measurements module,
+        # which it imports by name; the experiment is the word of the name that is a package.
+        experiment = next(w for w in rule.split("_") if (root / "src/anatomy" / w).is_dir())
         script = tmp / f"{rule}.py"
         runner = (root / path).read_text()
         script.write_text(f"from anatomy.{experiment} import measurements\n" + runner)

@@ -3,6 +3,7 @@ the measurements on tiny models (against identities: uniform attention has ratio
 equal to the mask has Jaccard 1), and the pretrained path on a folder of images, offline."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -196,7 +197,7 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
 
     name = "vit_tiny_patch16_224.augreg_in21k_ft_in1k"
     torch.manual_seed(0)
-    reference = timm.create_model(name, pretrained=False, num_classes=4)
+    reference = timm.create_model(name, pretrained=False)  # the released head: 1000 classes
     (tmp_path / "weights" / name).mkdir(parents=True)
     from safetensors.torch import save_file
 
@@ -211,7 +212,7 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
 
     path = artifacts.pretrained_file(tmp_path / "weights", name)
     assert path.name == "model.safetensors"
-    model = vit.load_pretrained(name, file=path, num_classes=4)
+    model = vit.load_pretrained(name, file=path)
     batch, files = vm.load_images(images, model, limit=8)
     assert batch.shape == (2, 3, 224, 224) and files == ["0.png", "1.png"]
     table, extras = vm.probe_pretrained(model, batch, 3.0)
@@ -219,6 +220,22 @@ def test_pretrained_probe_on_a_folder_of_images_offline(tmp_path):
     assert sorted(table[table.measurement == "shift"].shift_px.unique()) == [1, 8, 16]
     assert extras["maps"]["rollout"].shape == (2, 14, 14)
     assert len(table[table.measurement == "distance"]) == 12 * 3  # layers x heads
+    # The pipeline's path: the protocol's load (the job's source names the model) and the
+    # measurement "pretrained" give the same table, with the model's name and the images'.
+    from anatomy.core.measurement import Job, run
+
+    block = {
+        "pretrained": {
+            "models": [name],
+            "weights": str(tmp_path / "weights"),
+            "images": str(images),
+        },
+        "analysis": SETTINGS["analysis"],
+    }
+    (measured, tensors), meta = run(vm, "pretrained", Job(block, source=name))
+    assert meta["model"] == name and meta["images"] == 2 and tensors["files"] == files
+    assert (measured.model == name).all()
+    pd.testing.assert_frame_equal(measured.drop(columns="model"), table)
     with pytest.raises(vit.PretrainedModelMissing, match="hf download"):
         vit.load_pretrained(name, file=artifacts.pretrained_file(tmp_path / "nowhere", name))
 

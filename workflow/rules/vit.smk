@@ -133,9 +133,12 @@ use rule measure_vit as measure_vit_tokens with:
 
 
 rule measure_pretrained_vit:
-    # A pretrained timm ViT on the user's images: the analyses that need no masks.
+    # A pretrained timm ViT on the user's images: the analyses that need no masks (the vit
+    # measurement "pretrained"; the job's source is the model's name).
     input:
-        lib=library_of("../scripts/measure_pretrained_vit.py"),
+        lib=sorted(
+            set(measurement_library("vit", "load")) | set(measurement_library("vit", "pretrained"))
+        ),
     output:
         table=f"{VIT}/pretrained/{{pretrained}}.parquet",
         tensors=f"{VIT}/pretrained/{{pretrained}}.pt",
@@ -144,6 +147,9 @@ rule measure_pretrained_vit:
         f"{LOGS}/measure_pretrained_vit/{{pretrained}}.log",
     params:
         run=run_params("vit", blocks=("pretrained", "analysis")),
+        source=lambda w: w.pretrained,
+        experiment="vit",
+        measurement="pretrained",
     threads: 2
     # No GPU: the probe (anatomy.vit.measurements.probe_pretrained) runs on the CPU.
     resources:
@@ -151,7 +157,7 @@ rule measure_pretrained_vit:
     conda:
         ENVS["pipeline"]
     script:
-        "../scripts/measure_pretrained_vit.py"
+        "../scripts/run_measurement.py"
 
 
 VIT_FIGURES = ["vit_distance", "vit_maps", "vit_shift"] + (["vit_pretrained"] if VIT_PRETRAINED else [])

@@ -1,8 +1,9 @@
 """Every measurement of the ViT experiment, on trained tiny ViTs (with object masks) or on
 pretrained timm ViTs (a folder of images, no masks). Each returns a tidy table and the
-tensors its figure draws. ``MEASUREMENTS`` holds the trained models' measurements in the
-protocol's one signature (:mod:`anatomy.core.measurement`), each running its per-seed function
-(``PER_SEED``: ``(models, objects, settings, seed)``) on every training seed.
+tensors its figure draws. ``MEASUREMENTS`` holds them in the protocol's one signature
+(:mod:`anatomy.core.measurement`): the trained models' measurements each run their per-seed
+function (``PER_SEED``: ``(models, objects, settings, seed)``) on every training seed, and
+``pretrained`` probes one pretrained timm ViT (the job's ``source``, a :class:`Probed`).
 
 All of them read attention through :func:`anatomy.vit.models.capture` (timm's hooks, fused
 attention off, a guard against missing maps) and the geometry of the model itself (patch
@@ -352,16 +353,35 @@ class Trained:
     objects: Objects | dict[int, Objects]
 
 
+@dataclass(frozen=True)
+class Probed:
+    """What the pretrained measurement probes: a pretrained timm ViT (``name``) and the user's
+    images through its own evaluation transform (``files``: their names)."""
+
+    name: str
+    model: nn.Module
+    images: Tensor
+    files: list[str]
+
+
 def load(job: Job) -> Subject:
-    """The measurement protocol's loader (:mod:`anatomy.core.measurement`): the rule's
+    """The measurement protocol's loader (:mod:`anatomy.core.measurement`). For a job that
+    names a pretrained timm ViT (``job.source``): that model, with its weights from
+    ``vit.pretrained.weights``, and the folder's images (:class:`Probed`). Otherwise the rule's
     checkpoints by seed and its held-out images (``data``; ``sized``: the other image sides'
-    sets, for the token sweep). The checkpoints are loaded one seed at a time as measured."""
+    sets, for the token sweep); the checkpoints are loaded one seed at a time as measured."""
     from pathlib import Path
 
-    from anatomy.core.artifacts import load_torch
+    from anatomy.core.artifacts import load_torch, pretrained_file
     from anatomy.pipeline.runtime import by_seed
     from anatomy.vit.data import evaluation_set
 
+    if job.source is not None:
+        p = ViTSettings.of(job.settings).pretrained
+        model = vit.load_pretrained(job.source, file=pretrained_file(p.weights, job.source))
+        images, files = load_images(p.images, model, p.limit)
+        probed = Probed(job.source, model, images, files)
+        return Subject(probed, job.seed, {"model": job.source, "images": len(files)})
     objects = evaluation_set(load_torch(job.inputs["data"][0]))
     if job.inputs.get("sized"):
         sets = [objects] + [evaluation_set(load_torch(p)) for p in job.inputs["sized"]]
@@ -390,7 +410,15 @@ def over_seeds(per_seed):
     return measure
 
 
+def pretrained(probed: Probed, s: ViTSettings, seed: int) -> Measured:
+    """The mask-free analyses on a pretrained ViT (:func:`probe_pretrained`), its maps of
+    every image for the overlay figure, and the images' names."""
+    table, tensors = probe_pretrained(probed.model, probed.images, s.analysis.norm_factor)
+    return Measured(table.assign(model=probed.name), tensors | {"files": probed.files})
+
+
 MEASUREMENTS = {name: over_seeds(per_seed) for name, per_seed in PER_SEED.items()}
+MEASUREMENTS["pretrained"] = pretrained
 settings_of = ViTSettings.of  # the protocol hands every measurement the typed settings
 
 
