@@ -5,17 +5,18 @@ measurements``: a table ``MEASUREMENTS`` from name to function, every function o
 signature, and one function ``load`` that turns a job into what they measure::
 
     load(job: Job) -> Subject
-    MEASUREMENTS[name](subject, settings: dict, seed: int) -> Measured
+    MEASUREMENTS[name](subject, settings, seed: int) -> Measured
 
 The subject is what a job measures, loaded once per job: for the sections that build their own
 inputs (softmax constraints, expressivity, equivalent forms, the zoo's PARITY learnability) the
 device they run on (:func:`bench`); for the ViT its trained models and held-out images, or a
-pretrained ViT and the user's images; for the diffusion section the probed text-to-image model. A measurement returns its tidy table and the tensors its figure
-draws (none for most). An experiment whose settings are typed also declares
-``settings_of(block)``, and its measurements receive what it returns (frozen dataclasses such as
-:class:`anatomy.vit.settings.ViTSettings`) instead of the block. One script,
-``workflow/scripts/run_measurement.py``, runs every one of them: it loads the subject, calls the
-measurement and writes the table, the tensors and the metadata.
+pretrained ViT and the user's images; for the diffusion section the probed text-to-image model.
+A measurement returns its tidy table and the tensors its figure draws (none for most). An
+experiment whose settings are typed also declares ``settings_of(block)``, and its measurements
+receive what it returns (frozen dataclasses such as :class:`anatomy.vit.settings.ViTSettings`)
+instead of the block. One script, ``workflow/scripts/run_measurement.py``, runs every one of
+them: it loads the subject, calls the measurement and writes the table, the tensors and the
+metadata.
 """
 
 from __future__ import annotations

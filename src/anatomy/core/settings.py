@@ -11,7 +11,21 @@ there, by name, rather than read as a silent default somewhere below.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import Any, ClassVar
+
+
+class Typed:
+    """A settings dataclass whose ``of(block)`` fills it through :func:`typed`: ``parts`` names
+    the fields that are dataclasses of their own, ``label`` the block in error messages."""
+
+    label: ClassVar[str] = "settings"
+    parts: ClassVar[dict[str, type]] = {}
+
+    @classmethod
+    def of(cls, block: dict[str, Any]):
+        """The block, or the part of it a job receives, as this class (lists become tuples);
+        an unknown key raises ``TypeError`` naming it."""
+        return typed(cls, cls.parts, block, cls.label)
 
 
 def typed(cls: type, parts: dict[str, type], block: dict[str, Any], label: str):

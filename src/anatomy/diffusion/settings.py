@@ -11,9 +11,8 @@ rules: data, model, training; the analyses: data, sampling, analysis): the other
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from anatomy.core.settings import typed
+from anatomy.core.settings import Typed
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,10 @@ PARTS = {
 
 
 @dataclass(frozen=True)
-class DiffusionSettings:
+class DiffusionSettings(Typed):
+    label = "diffusion"
+    parts = PARTS
+
     pretrained: str | None = None
     seeds: tuple[int, ...] | None = None
     variants: tuple[str, ...] | None = None
@@ -111,9 +113,3 @@ class DiffusionSettings:
     training: Training | None = None
     sampling: Sampling | None = None
     analysis: Analysis | None = None
-
-    @classmethod
-    def of(cls, block: dict[str, Any]) -> DiffusionSettings:
-        """The ``diffusion`` block, or the part of it a job receives, as dataclasses (lists
-        become tuples); an unknown key raises ``TypeError`` naming it."""
-        return typed(cls, PARTS, block, "diffusion")

@@ -10,9 +10,8 @@ A key the block should not hold is refused there, by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from anatomy.core.settings import typed
+from anatomy.core.settings import Typed
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,10 @@ PARTS = {
 
 
 @dataclass(frozen=True)
-class ViTSettings:
+class ViTSettings(Typed):
+    label = "vit"
+    parts = PARTS
+
     seeds: tuple[int, ...] | None = None
     data: Data | None = None
     model: Architecture | None = None
@@ -98,9 +100,3 @@ class ViTSettings:
     training: Training | None = None
     analysis: Analysis | None = None
     pretrained: Pretrained | None = None
-
-    @classmethod
-    def of(cls, block: dict[str, Any]) -> ViTSettings:
-        """The ``vit`` block, or the part of it a job receives, as dataclasses (lists become
-        tuples); an unknown key raises ``TypeError`` naming it."""
-        return typed(cls, PARTS, block, "vit")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from anatomy.core.settings import typed
+from anatomy.core.settings import Typed
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(Typed):
     """The tiny transformer (``d_model``, ``heads``, ``layers``; ``positions``: ``task`` as
     the task says, ``always`` or ``never``) and its optimisation. ``per_task``: a task's own
     values of these keys (say, more steps), by task name."""
@@ -31,10 +31,7 @@ class Training:
     log_every: int
     positions: str = "task"
     per_task: dict[str, dict[str, Any]] | None = None
-
-    @classmethod
-    def of(cls, block: dict[str, Any]) -> Training:
-        return typed(cls, {}, block, "zoo.training")
+    label = "zoo.training"
 
     def for_task(self, task: str) -> Training:
         """The settings one task trains with: its ``per_task`` entry over the shared ones."""
@@ -43,17 +40,14 @@ class Training:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Typed):
     """Test sizes up to ``length_factor`` times the training length, ``sizes`` of them, and
     ``samples`` test strings per size and seed."""
 
     length_factor: int
     sizes: int
     samples: int
-
-    @classmethod
-    def of(cls, block: dict[str, Any]) -> Evaluation:
-        return typed(cls, {}, block, "zoo.evaluation")
+    label = "zoo.evaluation"
 
 
 @dataclass(frozen=True)
@@ -77,16 +71,13 @@ PARTS = {"training": Training, "evaluation": Evaluation, "learnability": Learnab
 
 
 @dataclass(frozen=True)
-class ZooSettings:
+class ZooSettings(Typed):
+    label = "zoo"
+    parts = PARTS
+
     operators: tuple[str, ...] | str | None = None  # names, or "all" the registry holds
     tasks: tuple[str, ...] | None = None
     seeds: tuple[int, ...] | None = None
     training: Training | None = None
     evaluation: Evaluation | None = None
     learnability: Learnability | None = None
-
-    @classmethod
-    def of(cls, block: dict[str, Any]) -> ZooSettings:
-        """The ``zoo`` block, or the part of it a job receives, as dataclasses (lists become
-        tuples); an unknown key raises ``TypeError`` naming it."""
-        return typed(cls, PARTS, block, "zoo")
