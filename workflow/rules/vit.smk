@@ -3,7 +3,7 @@
 # timm's own attention hooks; optionally the same analyses on pretrained timm ViTs
 # (`vit.pretrained`). Training sees only data/model/training; changing an analysis never retrains.
 
-from anatomy.vit.models import ModelSpec, experiment_specs, token_sweep_specs
+from anatomy.vit.specs import ModelSpec, experiment_specs, token_sweep_specs
 from anatomy.vit.settings import ViTSettings
 
 VIT = f"{RESULTS}/vit"

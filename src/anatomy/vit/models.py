@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -28,7 +27,13 @@ from torch import Tensor, nn
 from anatomy.core import operators, training
 from anatomy.core.artifacts import load_torch
 from anatomy.core.shapes_data import SHAPES
-from anatomy.vit.settings import Architecture, Data, TokenSweep, Training, ViTSettings
+from anatomy.vit.settings import Architecture, Data, Training
+from anatomy.vit.specs import (  # noqa: F401 (re-exported: vit.ModelSpec, ...)
+    ModelSpec,
+    experiment_specs,
+    model_specs,
+    token_sweep_specs,
+)
 
 
 class MissingAttentionMaps(RuntimeError):
@@ -235,66 +240,6 @@ def train(
     )
     model.eval()
     return history
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One trained ViT of the experiment: its operator, patch size, register tokens and, for
-    the patch sweep at a fixed token count, an image size of its own (0: the experiment's).
-    Its name (``softmax_p4``, ``sparsemax_p4``, ``softmax_p4_reg4``, ``softmax_p8_s48``) is
-    the rule wildcard."""
-
-    operator: str
-    patch: int
-    registers: int = 0
-    size: int = 0
-
-    @property
-    def name(self) -> str:
-        base = f"{self.operator}_p{self.patch}" + (f"_s{self.size}" if self.size else "")
-        return base + (f"_reg{self.registers}" if self.registers else "")
-
-    @classmethod
-    def parse(cls, name: str) -> ModelSpec:
-        match = re.fullmatch(r"(\w+?)_p(\d+)(?:_s(\d+))?(?:_reg(\d+))?", name)
-        if match is None:
-            raise ValueError(f"not a ViT model name: {name!r}")
-        operator, patch, size, registers = match.groups()
-        return cls(operator, int(patch), int(registers or 0), int(size or 0))
-
-    def image_size(self, data_size: int) -> int:
-        """The side of its images in pixels (``data_size``: the experiment's)."""
-        return self.size or data_size
-
-
-def model_specs(
-    patch_sizes, reference_patch: int, contrast_operator: str, registers: int
-) -> list[ModelSpec]:
-    """The experiment's models: softmax at every patch size, then the sparse-normalizer
-    contrast and the register-token model at the reference patch size."""
-    specs = [ModelSpec("softmax", p) for p in patch_sizes]
-    specs.append(ModelSpec(contrast_operator, reference_patch))
-    specs.append(ModelSpec("softmax", reference_patch, registers))
-    return specs
-
-
-def experiment_specs(s: ViTSettings) -> list[ModelSpec]:
-    """:func:`model_specs` of the experiment's settings."""
-    return model_specs(s.patch_sizes, s.reference_patch, s.contrast_operator, s.registers)
-
-
-def token_sweep_specs(sweep: TokenSweep, data_size: int) -> list[ModelSpec]:
-    """The patch sweep at a fixed token count: softmax models on a ``grid x grid`` token grid,
-    at the experiment's image size (``data_size``) and at each of ``sweep.sizes`` (patch =
-    size / grid), so that the patch size changes while the sequence length does not. The first
-    is the experiment's own model at that grid."""
-    grid, base = sweep.grid, data_size
-    specs = []
-    for size in [base, *sweep.sizes]:
-        if size % grid:
-            raise ValueError(f"vit.token_sweep: image size {size} is not a multiple of grid {grid}")
-        specs.append(ModelSpec("softmax", size // grid, size=0 if size == base else size))
-    return specs
 
 
 def build_from_spec(spec: ModelSpec, data_size: int, architecture: Architecture) -> nn.Module:

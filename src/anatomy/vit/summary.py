@@ -9,8 +9,8 @@ import pandas as pd
 from anatomy.core.formatting import code, fmt, pm, seed_words, word_list
 from anatomy.core.intervals import mean_ci, seed_means
 from anatomy.vit import verdicts as vv
-from anatomy.vit.models import ModelSpec, experiment_specs
 from anatomy.vit.settings import ViTSettings
+from anatomy.vit.specs import ModelSpec, experiment_specs
 
 
 def words(items) -> str:
