@@ -118,12 +118,14 @@ def declare(kind, name, experiment, settings=None, **inputs):
 MEASUREMENT_RULES = {}
 
 
-def measurement(experiment, block, part=None, threads=1):
+def measurement(experiment, block, part=None, threads=1, priority=0):
     """How a measurement is wired: its settings block (``config[experiment][block]``, or a
     tuple of blocks: ``config[experiment]`` holding only those), its table's name (``part``,
-    default the block) and threads. The library files it runs are
+    default the block), threads and scheduling priority. The library files it runs are
     derived from its function in ``anatomy.<experiment>.measurements`` (``function_library``)."""
-    return dict(experiment=experiment, block=block, part=part or block, threads=threads)
+    return dict(
+        experiment=experiment, block=block, part=part or block, threads=threads, priority=priority
+    )
 
 
 # The one script of every measurement rule: every experiment's measurements run through it

@@ -26,6 +26,7 @@ for _name, _m in MEASUREMENT_RULES.items():
             experiment=_m["experiment"],
             measurement=_name,
         threads: _m["threads"]
+        priority: _m["priority"]
         resources:
             mem_mb=4000,
         conda:

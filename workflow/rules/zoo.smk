@@ -132,7 +132,7 @@ ZOO_LEARNABILITY = result("zoo", "parity_learnability")
 MEASUREMENT_RULES.update(
     {
         "parity_learnability": measurement(
-            "zoo", ("seeds", "training", "learnability"), part="parity_learnability"
+            "zoo", ("seeds", "training", "learnability"), part="parity_learnability", priority=2
         ),
     }
 )

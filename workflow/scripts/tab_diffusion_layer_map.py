@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from anatomy.diffusion.layer_map import layer_map, layer_map_over_seeds, role_counts, seed_tables
-from anatomy.diffusion.settings import Analysis
+from anatomy.diffusion.settings import DiffusionSettings
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import fmt, tabular, write_table
 
@@ -18,7 +18,7 @@ with snakemake_job(snakemake):
     maps = pd.read_parquet(tables["token_maps"])
     ablations = pd.read_parquet(tables["ablations"])
     norms = pd.read_parquet(tables["update_norms"])
-    analysis = Analysis(**snakemake.params.settings["analysis"])
+    analysis = DiffusionSettings.of({"analysis": snakemake.params.settings["analysis"]}).analysis
     probed = snakemake.params.settings["probed_seed"]
     table = layer_map(maps, ablations, analysis)
     ratio = norms.groupby("layer").update_ratio.mean()

@@ -4,12 +4,12 @@ seed: per layer, the binding that uniform maps in that layer alone cost (mean ov
 its 95% interval over seeds) and in how many seeds the rule finds it binding."""
 
 from anatomy.diffusion.layer_map import variant_layer_maps, variant_layer_summary
-from anatomy.diffusion.settings import Analysis
+from anatomy.diffusion.settings import DiffusionSettings
 from anatomy.pipeline.runtime import snakemake_job
 from anatomy.report.latex import code, tabular, with_interval, write_table
 
 with snakemake_job(snakemake):
-    analysis = Analysis(**snakemake.params.settings["analysis"])
+    analysis = DiffusionSettings.of(snakemake.params.settings).analysis
     summary = variant_layer_summary(variant_layer_maps(snakemake.input.tables, analysis))
     models = list(dict.fromkeys(summary.model))
     by = summary.set_index(["model", "layer"])

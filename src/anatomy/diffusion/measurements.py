@@ -9,6 +9,7 @@ Every comparison between conditions starts from the same noise, so differences a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -212,7 +213,7 @@ def token_map_table(
     data: Data,
     seed: int,
     prompts: int,
-    timesteps: list[int],
+    timesteps: Sequence[int],
     threshold: float,
 ) -> pd.DataFrame:
     """DAAM on noised real scenes: one conditional UNet pass per timestep with the maps
@@ -274,7 +275,7 @@ def special_token_rows(probs: Tensor, captions, model: TextToImage, layer: str, 
 
 
 def update_norms(
-    model: TextToImage, data: Data, seed: int, prompts: int, timesteps: list[int]
+    model: TextToImage, data: Data, seed: int, prompts: int, timesteps: Sequence[int]
 ) -> pd.DataFrame:
     """Per cross-attention layer and timestep: the norm of the layer's output (the update
     added to the residual stream) relative to the norm of its (normalized) input."""
@@ -349,7 +350,12 @@ def ablation_table(
 
 
 def window_table(
-    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int, splits: list[float]
+    model: TextToImage,
+    data: Data,
+    sampling: Sampling,
+    seed: int,
+    prompts: int,
+    splits: Sequence[float],
 ) -> pd.DataFrame:
     """Where binding is decided: the null context (all layers) from step k on, and before
     step k; and the cross-attention output cached at step k and reused after (T-GATE)."""
@@ -389,7 +395,12 @@ def object_masks(images: Tensor, attributes: Tensor, data: Data) -> Tensor:
 
 
 def word_swap_table(
-    model: TextToImage, data: Data, sampling: Sampling, seed: int, prompts: int, taus: list[float]
+    model: TextToImage,
+    data: Data,
+    sampling: Sampling,
+    seed: int,
+    prompts: int,
+    taus: Sequence[float],
 ) -> tuple[pd.DataFrame, dict]:
     """Prompt-to-Prompt word swap: the source prompt's maps injected into the edited
     prompt's sampling for the first ``tau`` of the steps. Edit success: the edited image

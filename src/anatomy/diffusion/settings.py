@@ -5,7 +5,9 @@ boundary (:meth:`DiffusionSettings.of`, in its scripts and, for its measurements
 protocol's ``settings_of``); the library's functions then take the fields they use (the scenes'
 :class:`Data`, an :class:`Architecture`, a :class:`Training`, a :class:`Sampling`, an
 :class:`Analysis`), never the block. A job receives only the parts its rule passes (training
-rules: data, model, training; the analyses: data, sampling, analysis): the others are ``None``.
+rules: data, model, training; the measurements and the variant comparison: data, sampling,
+analysis; the tables of the layer map: analysis; the macros: the whole block): the others are
+``None``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The zoo's settings (the config's ``zoo`` block) as frozen dataclasses.
 
 Each job turns the part of the block it receives into typed settings once, at its boundary: a
-training job its task's :class:`Training` (the shared block with the task's own
-``per_task`` entries merged in, :func:`Training.of`), an evaluation job its
+training job its task's :class:`Training` (:meth:`Training.of` of the block its rule passes, the
+shared values with the task's own ``per_task`` entries already merged in by the rule; the same
+merge in the library is :meth:`Training.for_task`), an evaluation job its
 :class:`Evaluation`, the learnability measurement and the macros their :class:`ZooSettings`
 (:meth:`ZooSettings.of`). The library's functions then take the fields they use. A key the
 block should not hold is refused there, by name (:func:`anatomy.core.settings.typed`).
