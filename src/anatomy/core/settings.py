@@ -3,9 +3,9 @@
 An experiment with typed settings declares one dataclass for its block, whose fields are all
 optional (a job receives only the parts its rule passes, so that it reruns only when those
 change: the others are ``None``), and one dataclass per nested part (``data``, ``model``,
-``training``, ...). :func:`typed` fills them from the block: lists become tuples, so that the
-result is hashable and frozen all the way down, and a key the block should not hold is refused
-there, by name, rather than read as a silent default somewhere below.
+``training``, ...). :func:`typed` fills them from the block: lists become tuples (a field that
+holds a mapping, such as the zoo's ``per_task``, stays a dict), and a key the block should not
+hold is refused there, by name, rather than read as a silent default somewhere below.
 """
 
 from __future__ import annotations
