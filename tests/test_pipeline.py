@@ -478,9 +478,12 @@ def expected_library(root: Path, tmp: Path, rule: str, wildcards: dict, scripts)
         script = tmp / f"{rule}.py"
         script.write_text(measurement_source(experiment, measure, root) + "\n" + runner)
         return found_by_modulefinder(script, root) | {experiment, f"{experiment}.measurements"}
-    path = os.path.normpath(scripts[rule].format(wildcards=SimpleNamespace(**wildcards)))
+    # A rule of no rules file's own is made by the measurement rule template, whose script is
+    # the runner (measurement_rules.smk).
+    template = scripts.get(rule, "workflow/scripts/run_measurement.py")
+    path = os.path.normpath(template.format(wildcards=SimpleNamespace(**wildcards)))
     if path.endswith("run_measurement.py"):
-        # An experiment's own measure rule (measure_vit, measure_pretrained_vit,
+        # A measurement of a trained model (measure_vit, measure_pretrained_vit,
         # measure_diffusion_seed, ...): the runner and the experiment's measurements module,
         # which it imports by name; the experiment is the word of the name that is a package.
         experiment = next(w for w in rule.split("_") if (root / "src/anatomy" / w).is_dir())

@@ -113,18 +113,62 @@ def declare(kind, name, experiment, settings=None, **inputs):
         PAPER_ASSETS.setdefault(experiment, []).append(f"{GENERATED}/tables/{name}.tex")
 
 
-# Measurements all have one shape: settings in, one tidy table (+ metadata) out.
-# Stage files add entries; measurement_rules.smk makes one rule of each.
+# Measurements all have one shape: settings (and, for a trained model, its files) in, one tidy
+# table (+ the tensors its figure draws, + metadata) out. Stage files add entries;
+# measurement_rules.smk makes one rule of each, by one rule template and one script.
 MEASUREMENT_RULES = {}
 
 
-def measurement(experiment, block, part=None, threads=1, priority=0):
-    """How a measurement is wired: its settings block (``config[experiment][block]``, or a
-    tuple of blocks: ``config[experiment]`` holding only those), its table's name (``part``,
-    default the block), threads and scheduling priority. The library files it runs are
-    derived from its function in ``anatomy.<experiment>.measurements`` (``function_library``)."""
+def measurement(
+    experiment,
+    block,
+    part=None,
+    threads=1,
+    priority=0,
+    *,
+    runs=None,
+    subject=None,
+    results=None,
+    logs=None,
+    functions=None,
+    source=None,
+    tensors=False,
+    wildcards=None,
+    mem_mb=4000,
+    gpu=False,
+):
+    """How the rule ``measure_<entry>`` is wired.
+
+    Settings: its block (``config[experiment][block]``, or a tuple of blocks:
+    ``config[experiment]`` holding only those). What it runs: by default the measurement named
+    as its entry, whose table is ``RESULTS/experiment/part`` (``part`` defaults to the block);
+    ``runs`` names another measurement, or lists several, one job each through the
+    ``{measurement}`` wildcard. ``subject``: the files the experiment's ``load`` reads (trained
+    models, images), by input name; ``source``: a function of (wildcards, input) naming the
+    model it loads. ``results`` and ``logs``: the paths of its outputs and of its log and
+    benchmark, without suffix, when not the defaults; ``tensors``: whether it writes the
+    tensors its figure draws. ``functions``: the measurements module's functions whose library
+    files it runs (default: what it runs). Threads, priority, memory, and a GPU when the
+    profile allows CUDA (``gpu``)."""
+    if results is None and isinstance(runs, list):
+        results = f"{RESULTS}/{experiment}/{{measurement}}"
+    elif results is None:
+        results = result(experiment, part or block).removesuffix(".parquet")
     return dict(
-        experiment=experiment, block=block, part=part or block, threads=threads, priority=priority
+        experiment=experiment,
+        block=block,
+        runs=runs,
+        subject=subject or {},
+        results=results,
+        logs=logs,
+        functions=functions,
+        source=source,
+        tensors=tensors,
+        wildcards=wildcards or {},
+        threads=threads,
+        priority=priority,
+        mem_mb=mem_mb,
+        gpu=gpu,
     )
 
 
@@ -133,15 +177,13 @@ def measurement(experiment, block, part=None, threads=1, priority=0):
 RUN_MEASUREMENT = "workflow/scripts/run_measurement.py"
 
 
-def measurement_library(experiment, function):
-    """The library files a measurement job runs: the runner's imports, and those of one
-    function of the experiment's measurements module (the module's own imports included)."""
-    return with_plugins(
-        sorted(
-            set(script_library(RUN_MEASUREMENT, PACKAGE_DIR))
-            | set(function_library(f"{experiment}.measurements", function, PACKAGE_DIR))
-        )
-    )
+def measurement_library(experiment, *functions):
+    """The library files a measurement job runs: the runner's imports, and those of the named
+    functions of the experiment's measurements module (the module's own imports included)."""
+    files = set(script_library(RUN_MEASUREMENT, PACKAGE_DIR))
+    for function in functions:
+        files |= set(function_library(f"{experiment}.measurements", function, PACKAGE_DIR))
+    return with_plugins(sorted(files))
 
 
 def run_params(*keys, blocks=None):

@@ -85,35 +85,6 @@ rule train_diffusion_variant:
         "../scripts/train_diffusion.py"
 
 
-rule measure_diffusion:
-    input:
-        model=[] if PRETRAINED else [PROBED_MODEL],
-        lib=measurement_library("diffusion", "load"),
-    output:
-        table=f"{DIFF}/{{measurement}}.parquet",
-        tensors=f"{DIFF}/{{measurement}}.pt",
-        meta=f"{DIFF}/{{measurement}}.json",
-    log:
-        f"{LOGS}/measure_diffusion/{{measurement}}.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_diffusion/{{measurement}}.tsv"
-    wildcard_constraints:
-        measurement="|".join(DIFF_MEASUREMENTS),
-    params:
-        run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
-        source=lambda w, input: input.model[0] if input.model else PRETRAINED,
-        experiment="diffusion",
-        measurement=lambda w: w.measurement,
-    threads: 1  # eight jobs: two side by side beat one on both cores
-    resources:
-        mem_mb=6000,
-        gpu=1 if config["device"]["allow_cuda"] else 0,
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/run_measurement.py"
-
-
 # The layer map on every training seed: the first seed's base model is the probed one; the
 # other seeds' base models get the two measurements the map reads.
 LAYER_MAP_MEASUREMENTS = ["token_maps", "ablations"]
@@ -121,36 +92,6 @@ LAYER_MAP_SEEDS = [] if PRETRAINED else DIFF_SEEDS[1:]
 LAYER_MAP_SEED_FILES = [
     f"{DIFF}/seeds/seed{seed}/{m}.parquet" for seed in LAYER_MAP_SEEDS for m in LAYER_MAP_MEASUREMENTS
 ]
-
-
-rule measure_diffusion_seed:
-    input:
-        model=[f"{DIFF_MODELS}/base/seed{{seed}}"],
-        lib=measurement_library("diffusion", "load"),
-    output:
-        table=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.parquet",
-        tensors=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.pt",
-        meta=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}.json",
-    log:
-        f"{LOGS}/measure_diffusion/seed{{seed}}/{{measurement}}.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_diffusion/seed{{seed}}/{{measurement}}.tsv"
-    wildcard_constraints:
-        measurement="|".join(LAYER_MAP_MEASUREMENTS),
-        seed=r"\d+",
-    params:
-        run=run_params("diffusion", blocks=("data", "sampling", "analysis")),
-        source=lambda w, input: input.model[0],
-        experiment="diffusion",
-        measurement=lambda w: w.measurement,
-    threads: 1
-    resources:
-        mem_mb=6000,
-        gpu=1 if config["device"]["allow_cuda"] else 0,
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/run_measurement.py"
 
 
 # The layer map of the models that diffusion.layer_map_variants names (base_short and the
@@ -164,22 +105,48 @@ LAYER_MAP_VARIANT_FILES = [
 ]
 
 
-use rule measure_diffusion_seed as measure_diffusion_variant_seed with:
-    input:
-        model=[f"{DIFF_MODELS}/{{variant}}/seed{{seed}}"],
-        lib=measurement_library("diffusion", "load"),
-    output:
-        table=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.parquet",
-        tensors=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.pt",
-        meta=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}.json",
-    log:
-        f"{LOGS}/measure_diffusion/{{variant}}/seed{{seed}}/{{measurement}}.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_diffusion/{{variant}}/seed{{seed}}/{{measurement}}.tsv"
-    wildcard_constraints:
-        variant="|".join(LAYER_MAP_VARIANTS) or "(?!)",
-        measurement="|".join(LAYER_MAP_MEASUREMENTS),
-        seed=r"\d+",
+# The measurements (anatomy.diffusion.measurements), run by the one measurement rule template
+# (measurement_rules.smk), one job per measurement: on the probed model, on every seed's base
+# model (the layer map's two) and on the variants the layer map names. One thread each: eight
+# jobs, and two side by side beat one on both cores.
+DIFF_MEASURE = dict(
+    block=("data", "sampling", "analysis"),
+    functions=["load"],
+    tensors=True,
+    mem_mb=6000,
+    gpu=True,
+)
+MEASUREMENT_RULES.update(
+    {
+        "diffusion": measurement(
+            "diffusion",
+            runs=DIFF_MEASUREMENTS,
+            subject=dict(model=[] if PRETRAINED else [PROBED_MODEL]),
+            source=lambda w, input: input.model[0] if input.model else PRETRAINED,
+            **DIFF_MEASURE,
+        ),
+        "diffusion_seed": measurement(
+            "diffusion",
+            runs=LAYER_MAP_MEASUREMENTS,
+            subject=dict(model=[f"{DIFF_MODELS}/base/seed{{seed}}"]),
+            results=f"{DIFF}/seeds/seed{{seed}}/{{measurement}}",
+            logs="measure_diffusion/seed{seed}/{measurement}",
+            wildcards=dict(seed=r"\d+"),
+            source=lambda w, input: input.model[0],
+            **DIFF_MEASURE,
+        ),
+        "diffusion_variant_seed": measurement(
+            "diffusion",
+            runs=LAYER_MAP_MEASUREMENTS,
+            subject=dict(model=[f"{DIFF_MODELS}/{{variant}}/seed{{seed}}"]),
+            results=f"{DIFF}/variants/{{variant}}/seed{{seed}}/{{measurement}}",
+            logs="measure_diffusion/{variant}/seed{seed}/{measurement}",
+            wildcards=dict(variant="|".join(LAYER_MAP_VARIANTS) or "(?!)", seed=r"\d+"),
+            source=lambda w, input: input.model[0],
+            **DIFF_MEASURE,
+        ),
+    }
+)
 
 
 rule compare_diffusion_variants:

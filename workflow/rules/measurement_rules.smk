@@ -1,22 +1,36 @@
-# One rule per entry of MEASUREMENT_RULES (filled by the sections' rules files): the generic
-# run_measurement.py looks the measurement up by name in its section's registry,
-# anatomy.<experiment>.measurements. Included after every section's rules file.
+# Every measurement rule of the note, one per entry of MEASUREMENT_RULES (filled by the
+# sections' rules files with measurement(...)): one rule template and one script,
+# run_measurement.py, which looks the measurement up by name in its section's registry,
+# anatomy.<experiment>.measurements (its load, then MEASUREMENTS[name]). Included after every
+# section's rules file.
 
 for _name, _m in MEASUREMENT_RULES.items():
+    # What the job runs: the entry's own measurement, the one it names, or its wildcard's.
+    _runs = _m["runs"] or _name
+    _constraints = dict(_m["wildcards"])
+    _stem = _m["logs"] or f"measure_{_name}"
+    if isinstance(_runs, list):
+        _stem = _m["logs"] or f"measure_{_name}/{{measurement}}"
+        _constraints["measurement"] = "|".join(_runs)
+        _runs = lambda w: w.measurement
 
     rule:
         name:
             f"measure_{_name}"
         input:
-            # The runner's imports, and those of this measurement's function alone.
-            lib=measurement_library(_m["experiment"], _name),
+            **_m["subject"],
+            # The runner's imports, and those of the functions this measurement runs.
+            lib=measurement_library(_m["experiment"], *(_m["functions"] or [_name])),
         output:
-            table=result(_m["experiment"], _m["part"]),
-            meta=result(_m["experiment"], _m["part"]).replace(".parquet", ".json"),
+            table=f"{_m['results']}.parquet",
+            **({"tensors": f"{_m['results']}.pt"} if _m["tensors"] else {}),
+            meta=f"{_m['results']}.json",
         log:
-            f"{LOGS}/measure_{_name}.log",
+            f"{LOGS}/{_stem}.log",
         benchmark:
-            f"{BENCHMARKS}/measure_{_name}.tsv"
+            f"{BENCHMARKS}/{_stem}.tsv"
+        wildcard_constraints:
+            **_constraints,
         params:
             run=(
                 run_params(_m["experiment"], blocks=_m["block"])
@@ -24,11 +38,13 @@ for _name, _m in MEASUREMENT_RULES.items():
                 else run_params(_m["experiment"], _m["block"])
             ),
             experiment=_m["experiment"],
-            measurement=_name,
+            measurement=_runs,
+            **({"source": _m["source"]} if _m["source"] else {}),
         threads: _m["threads"]
         priority: _m["priority"]
         resources:
-            mem_mb=4000,
+            mem_mb=_m["mem_mb"],
+            **({"gpu": 1 if config["device"]["allow_cuda"] else 0} if _m["gpu"] else {}),
         conda:
             ENVS["pipeline"]
         script:

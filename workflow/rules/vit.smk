@@ -85,79 +85,58 @@ rule train_vit:
         "../scripts/train_vit.py"
 
 
-rule measure_vit:
-    input:
-        data=rules.make_vit_data.output.data,
-        models=expand(
-            f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_MODEL_NAMES, name=VIT_SEED_FILES
+# The measurements (anatomy.vit.measurements), run by the one measurement rule template
+# (measurement_rules.smk): one job per measurement, on every model's seeds and the held-out
+# images.
+VIT_SEED_MODELS = expand(
+    f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_MODEL_NAMES, name=VIT_SEED_FILES
+)
+VIT_SWEEP_MODELS = expand(
+    f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_SWEEP_NAMES, name=VIT_SEED_FILES
+)
+MEASUREMENT_RULES.update(
+    {
+        "vit": measurement(
+            "vit",
+            ("patch_sizes", "reference_patch", "analysis"),
+            runs=VIT_MEASUREMENTS,
+            subject=dict(data=rules.make_vit_data.output.data, models=VIT_SEED_MODELS),
+            functions=["load"],
+            tensors=True,
+            mem_mb=3000,
         ),
-        lib=measurement_library("vit", "load"),
-    output:
-        table=f"{VIT}/{{measurement}}.parquet",
-        tensors=f"{VIT}/{{measurement}}.pt",
-        meta=f"{VIT}/{{measurement}}.json",
-    log:
-        f"{LOGS}/measure_vit/{{measurement}}.log",
-    benchmark:
-        f"{BENCHMARKS}/measure_vit/{{measurement}}.tsv"
-    wildcard_constraints:
-        measurement="|".join(VIT_MEASUREMENTS),
-    params:
-        run=run_params("vit", blocks=("patch_sizes", "reference_patch", "analysis")),
-        experiment="vit",
-        measurement=lambda w: w.measurement,
-    threads: 1
-    resources:
-        mem_mb=3000,
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/run_measurement.py"
-
-
-use rule measure_vit as measure_vit_tokens with:
-    # The patch sweep at a fixed token count: each model on held-out images of its own size.
-    input:
-        data=rules.make_vit_data.output.data,
-        sized=[f"{VIT}/sizes/data_{size}.pt" for size in VIT_SIZES],
-        models=expand(
-            f"{VIT_MODELS}/{{model}}/{{name}}", model=VIT_SWEEP_NAMES, name=VIT_SEED_FILES
+        # The patch sweep at a fixed token count: each model on held-out images of its own size.
+        "vit_tokens": measurement(
+            "vit",
+            ("token_sweep", "analysis"),
+            runs=["tokens"],
+            subject=dict(
+                data=rules.make_vit_data.output.data,
+                sized=[f"{VIT}/sizes/data_{size}.pt" for size in VIT_SIZES],
+                models=VIT_SWEEP_MODELS,
+            ),
+            logs="measure_vit/{measurement}",
+            functions=["load"],
+            tensors=True,
+            mem_mb=3000,
         ),
-        lib=measurement_library("vit", "load"),
-    wildcard_constraints:
-        measurement="tokens",
-    params:
-        run=run_params("vit", blocks=("token_sweep", "analysis")),
-        experiment="vit",
-        measurement="tokens",
-
-
-rule measure_pretrained_vit:
-    # A pretrained timm ViT on the user's images: the analyses that need no masks (the vit
-    # measurement "pretrained"; the job's source is the model's name).
-    input:
-        lib=sorted(
-            set(measurement_library("vit", "load")) | set(measurement_library("vit", "pretrained"))
+        # A pretrained timm ViT on the user's images: the analyses that need no masks (the
+        # measurement "pretrained"; the job's source is the model's name). No GPU: the probe
+        # (anatomy.vit.measurements.probe_pretrained) runs on the CPU.
+        "pretrained_vit": measurement(
+            "vit",
+            ("pretrained", "analysis"),
+            threads=2,
+            runs="pretrained",
+            results=f"{VIT}/pretrained/{{pretrained}}",
+            logs="measure_pretrained_vit/{pretrained}",
+            functions=["load", "pretrained"],
+            source=lambda w: w.pretrained,
+            tensors=True,
+            mem_mb=6000,
         ),
-    output:
-        table=f"{VIT}/pretrained/{{pretrained}}.parquet",
-        tensors=f"{VIT}/pretrained/{{pretrained}}.pt",
-        meta=f"{VIT}/pretrained/{{pretrained}}.json",
-    log:
-        f"{LOGS}/measure_pretrained_vit/{{pretrained}}.log",
-    params:
-        run=run_params("vit", blocks=("pretrained", "analysis")),
-        source=lambda w: w.pretrained,
-        experiment="vit",
-        measurement="pretrained",
-    threads: 2
-    # No GPU: the probe (anatomy.vit.measurements.probe_pretrained) runs on the CPU.
-    resources:
-        mem_mb=6000,
-    conda:
-        ENVS["pipeline"]
-    script:
-        "../scripts/run_measurement.py"
+    }
+)
 
 
 VIT_FIGURES = ["vit_distance", "vit_maps", "vit_shift"] + (["vit_pretrained"] if VIT_PRETRAINED else [])
