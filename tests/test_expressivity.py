@@ -9,9 +9,16 @@ import pytest
 import torch
 
 from anatomy.core import operators
-from anatomy.expressivity import hopfield, lipschitz, parity, rank_collapse, sensitivity
+from anatomy.core.measurement import Job, run
+from anatomy.expressivity import (
+    hopfield,
+    lipschitz,
+    measurements,
+    parity,
+    rank_collapse,
+    sensitivity,
+)
 from anatomy.expressivity import summary as expressivity
-from anatomy.expressivity.measurements import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -203,7 +210,8 @@ def test_hopfield_update_is_softmax_attention():
 
 def measured(name: str, settings: dict):
     """The table measurement ``name`` makes on the CPU with seed 0 (the protocol's call)."""
-    return MEASUREMENTS[name]("cpu", settings, 0).table
+    (table, _), _ = run(measurements, name, Job(settings))
+    return table
 
 
 def test_every_macro_the_section_uses_is_generated():

@@ -22,20 +22,32 @@ Measured`` (anatomy.core.measurement)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from anatomy.core.measurement import Measured, bench
+from anatomy.core.settings import Typed
 
 
-def row_spread(device: str, s: dict, seed: int) -> Measured:
+@dataclass(frozen=True)
+class Spread(Typed):
+    """Rows of each length of ``ns``, ``trials`` of them."""
+
+    label = "myexp.spread"
+    ns: tuple[int, ...]
+    trials: int
+
+
+def row_spread(device: str, s: Spread, seed: int) -> Measured:
     import torch
 
     from anatomy.core import operators
 
     g = torch.Generator().manual_seed(seed)
     rows = []
-    for n in s["ns"]:
-        scores = torch.randn(s["trials"], n, generator=g)
+    for n in s.ns:
+        scores = torch.randn(s.trials, n, generator=g)
         for name, normalize in operators.logit_normalizers().items():
             weights = normalize(scores)
             entropy = operators.row_entropy(weights).mean().item()

@@ -12,6 +12,7 @@ import yaml
 from anatomy.report import reproduction
 from anatomy.softmax_constraints.measurements import softmax_gap
 from anatomy.softmax_constraints.measures import PUBLISHED_GAP, gap_values
+from anatomy.softmax_constraints.settings import Gap
 
 ROOT = Path(__file__).resolve().parents[1]
 GAP_SETTINGS = dict(ns=[16, 1024], gap_min=0.0, gap_max=3.0, gap_step=0.25, noise_stds=[0.0])
@@ -61,7 +62,7 @@ def test_every_anchor_cites_a_known_paper_and_has_one_key():
 
 
 def _gap_rows():
-    table = softmax_gap("cpu", dict(GAP_SETTINGS, trials=2), 0).table
+    table = softmax_gap("cpu", Gap.of(dict(GAP_SETTINGS, trials=2)), 0).table
     values = {"softmax_constraints": gap_values(table, PUBLISHED_GAP, (16, 1024))}
     return reproduction.table(values, default_tolerances()).set_index("key")
 

@@ -1,9 +1,10 @@
-"""The typed settings (the ViT's and the diffusion model's blocks as frozen dataclasses): every
-profile's block converts whole and back, a job's part of it converts alone, and a key the block
-should not hold is refused by name."""
+"""The typed settings (every experiment's block as frozen dataclasses): every profile's block
+converts whole and back, a job's part of it converts alone, every measurement declares the class
+it reads, and a key the block should not hold is refused by name."""
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from anatomy.diffusion.settings import DiffusionSettings, Sampling
@@ -85,3 +86,60 @@ def test_an_unknown_key_is_refused_by_name():
         ViTSettings.of({"patchsizes": [4]})
     with pytest.raises(TypeError, match="unknown key model.width"):
         ViTSettings.of({"model": {"width": 8, "depth": 1, "heads": 2}})
+
+
+SECTIONS = ("softmax_constraints", "expressivity", "equivalent_forms")
+EXPERIMENTS = (*SECTIONS, "zoo", "vit", "diffusion")
+
+
+def registry(experiment):
+    import importlib
+
+    return importlib.import_module(f"anatomy.{experiment}.measurements")
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_measurement_declares_the_settings_class_it_reads(experiment):
+    """The protocol types every measurement's settings from its annotation: none is handed a
+    dict. A section's class is named after its block (``label``)."""
+    from anatomy.core.measurement import settings_class
+
+    for name, measurement in registry(experiment).MEASUREMENTS.items():
+        kind = settings_class(measurement)
+        assert kind.label.split(".")[0] == experiment, (name, kind)
+
+
+@pytest.mark.parametrize("profile", ["default", "smoke", "gpu"])
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_block_a_measurement_reads_converts_whole_and_back(profile, section):
+    from anatomy.core.measurement import settings_class
+
+    config = load_profile(profile)[section]
+    for measurement in registry(section).MEASUREMENTS.values():
+        kind = settings_class(measurement)
+        block = config[kind.label.split(".")[1]]
+        assert plain(dataclasses.asdict(kind.of(block))) == plain(block), kind.label
+
+
+def test_a_measurement_without_a_settings_class_is_refused_by_name():
+    from anatomy.core.measurement import Job, Measured, bench, run
+    from anatomy.softmax_constraints.settings import Gap
+
+    def untyped(device: str, s: dict, seed: int) -> Measured:
+        raise AssertionError("never called")
+
+    def typed(device: str, s: Gap, seed: int) -> Measured:
+        return Measured(pd.DataFrame({"trials": [s.trials], "ns": [s.ns]}))
+
+    class Registry:
+        __name__ = "a registry"
+        load = staticmethod(bench)
+        MEASUREMENTS = {"untyped": untyped, "typed": typed}
+
+    block = {"ns": [4], "gap_min": 0.0, "gap_max": 1.0, "gap_step": 0.5, "noise_stds": [0.0]}
+    with pytest.raises(TypeError, match="measurement untyped: annotate its settings parameter 's'"):
+        run(Registry, "untyped", Job({**block, "trials": 2}))
+    (table, _), _ = run(Registry, "typed", Job({**block, "trials": 2}))
+    assert table.trials[0] == 2 and table.ns[0] == (4,)
+    with pytest.raises(TypeError, match="softmax_constraints.gap settings: unknown key 'n'"):
+        run(Registry, "typed", Job({**block, "trials": 2, "n": 3}))

@@ -609,8 +609,9 @@ def test_logit_gap_is_the_answers_score_over_the_best_other_in_the_head_that_rea
 
 
 def test_parity_learnability_runs_through_the_protocol_with_the_zoos_typed_settings():
-    """The generic rule's path (the zoo's ``load``, ``settings_of`` and measurement) gives the
-    table the library gives, each of the zoo's seeds offset by the job's seed."""
+    """The generic rule's path (the zoo's ``load``, the settings class its annotation names,
+    and the measurement) gives the table the library gives, each of the zoo's seeds offset by
+    the job's seed."""
     import pandas as pd
 
     from anatomy.core.measurement import Job, run

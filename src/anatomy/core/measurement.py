@@ -11,18 +11,22 @@ The subject is what a job measures, loaded once per job: for the sections that b
 inputs (softmax constraints, expressivity, equivalent forms, the zoo's PARITY learnability) the
 device they run on (:func:`bench`); for the ViT its trained models and held-out images, or a
 pretrained ViT and the user's images; for the diffusion section the probed text-to-image model.
-A measurement returns its tidy table and the tensors its figure draws (none for most). An
-experiment whose settings are typed also declares ``settings_of(block)``, and its measurements
-receive what it returns (frozen dataclasses such as :class:`anatomy.vit.settings.ViTSettings`)
-instead of the block. One script, ``workflow/scripts/run_measurement.py``, runs every one of
-them: it loads the subject, calls the measurement and writes the table, the tensors and the
-metadata.
+A measurement returns its tidy table and the tensors its figure draws (none for most). Its
+settings parameter is annotated with the settings class it reads (a frozen dataclass of
+:mod:`anatomy.core.settings`: a section's ``Gap``, the ViT's whole ``ViTSettings``), and the
+protocol makes that class from the block the job receives (:func:`settings_class`): every
+measurement receives typed settings, converted in this one place. One script,
+``workflow/scripts/run_measurement.py``, runs every one of them: it loads the subject, calls the
+measurement and writes the table, the tensors and the metadata.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from anatomy.core.settings import Typed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,14 +72,31 @@ def bench(job: Job) -> Subject:
     return Subject(job.device, job.seed)
 
 
+def settings_class(measurement) -> type[Typed]:
+    """The settings class a measurement reads: the annotation of its second parameter, looked
+    up by name in the module that defines it (annotations are postponed there). A measurement
+    without one is refused here, by name, rather than handed the block."""
+    parameter = list(inspect.signature(measurement).parameters.values())[1]
+    kind = parameter.annotation
+    if isinstance(kind, str):
+        kind = measurement.__globals__.get(kind)
+    if not (isinstance(kind, type) and issubclass(kind, Typed)):
+        raise TypeError(
+            f"measurement {measurement.__name__}: annotate its settings parameter "
+            f"{parameter.name!r} with a settings class (anatomy.core.settings.Typed), "
+            f"not {parameter.annotation!r}"
+        )
+    return kind
+
+
 def run(registry, name: str, job: Job) -> tuple[Measured, dict]:
     """Measurement ``name`` of ``registry`` (an experiment's ``measurements`` module) on the
     subject its ``load`` makes of ``job``: the result and the metadata that describes it."""
     if name not in registry.MEASUREMENTS:
         known = ", ".join(sorted(registry.MEASUREMENTS))
         raise KeyError(f"{registry.__name__} declares no measurement {name!r} (it has: {known})")
+    measurement = registry.MEASUREMENTS[name]
+    settings = settings_class(measurement).of(job.settings)
     loaded = registry.load(job)
-    typed = getattr(registry, "settings_of", None)  # an experiment with typed settings
-    settings = typed(job.settings) if typed else job.settings
-    table, tensors = registry.MEASUREMENTS[name](loaded.subject, settings, loaded.seed)
+    table, tensors = measurement(loaded.subject, settings, loaded.seed)
     return Measured(table, tensors), {"rows": len(table), "measurement": name, **loaded.meta}

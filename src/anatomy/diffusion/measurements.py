@@ -523,7 +523,7 @@ def example_maps(model: TextToImage, data: Data, seed: int, n: int, timestep: in
     }
 
 
-def measure_samples(model, s, seed):
+def measure_samples(model: TextToImage, s: DiffusionSettings, seed: int):
     """Binding on held-out prompts: one row per prompt; a few images kept for the grid."""
     data, a = s.data, s.analysis
     attributes = evaluation_prompts(data, seed, a.prompts)
@@ -536,7 +536,7 @@ def measure_samples(model, s, seed):
     return table, {"images": images[:keep], "attributes": attributes[:keep], "chance": chance}
 
 
-def measure_token_maps(model, s, seed):
+def measure_token_maps(model: TextToImage, s: DiffusionSettings, seed: int):
     data, a = s.data, s.analysis
     table = token_map_table(model, data, seed, a.map_prompts, a.timesteps, a.threshold)
     res = layer_resolution(model, data.size)
@@ -546,14 +546,14 @@ def measure_token_maps(model, s, seed):
     return table, example_maps(model, data, seed, min(4, a.map_prompts), middle)
 
 
-def measure_update_norms(model, s, seed):
+def measure_update_norms(model: TextToImage, s: DiffusionSettings, seed: int):
     data, a = s.data, s.analysis
     table = update_norms(model, data, seed, a.map_prompts, a.timesteps)
     table["name"] = table.layer.map(short_name)
     return table, {}
 
 
-def measure_ablations(model, s, seed):
+def measure_ablations(model: TextToImage, s: DiffusionSettings, seed: int):
     table = ablation_table(model, s.data, s.sampling, seed, s.analysis.ablation_prompts)
     res = layer_resolution(model, s.data.size)
     table["name"] = table.layer.map(lambda x: short_name(x) if x in res else x)
@@ -561,12 +561,12 @@ def measure_ablations(model, s, seed):
     return table, {}
 
 
-def measure_windows(model, s, seed):
+def measure_windows(model: TextToImage, s: DiffusionSettings, seed: int):
     a = s.analysis
     return window_table(model, s.data, s.sampling, seed, a.sweep_prompts, a.splits), {}
 
 
-def measure_word_swap(model, s, seed):
+def measure_word_swap(model: TextToImage, s: DiffusionSettings, seed: int):
     a = s.analysis
     table, extras = word_swap_table(model, s.data, s.sampling, seed, a.swap_prompts, a.taus)
     keep = min(a.swap_prompts, 6)
@@ -575,11 +575,11 @@ def measure_word_swap(model, s, seed):
     return table, extras
 
 
-def measure_layer_prompts(model, s, seed):
+def measure_layer_prompts(model: TextToImage, s: DiffusionSettings, seed: int):
     return per_layer_prompt_table(model, s.data, s.sampling, seed, s.analysis.sweep_prompts), {}
 
 
-def measure_guidance(model, s, seed):
+def measure_guidance(model: TextToImage, s: DiffusionSettings, seed: int):
     """Binding, presence and position against the classifier-free guidance scale, read on
     the validation prompts (training combinations), never on the held-out test prompts."""
     data, a = s.data, s.analysis
@@ -603,8 +603,6 @@ def load(job: Job) -> Subject:
     seed = job.seed + (seed_of(source) if job.inputs.get("model") else 0)
     return Subject(load_model(source, job.device), seed, {"model": source, "seed": seed})
 
-
-settings_of = DiffusionSettings.of  # the protocol hands every measurement the typed settings
 
 MEASUREMENTS = {
     "samples": measure_samples,

@@ -2,12 +2,12 @@
 
 Each job turns the part of the block it receives into a :class:`DiffusionSettings` once, at its
 boundary (:meth:`DiffusionSettings.of`, in its scripts and, for its measurements, by the
-protocol's ``settings_of``); the library's functions then take the fields they use (the scenes'
-:class:`Data`, an :class:`Architecture`, a :class:`Training`, a :class:`Sampling`, an
-:class:`Analysis`), never the block. A job receives only the parts its rule passes (training
-rules: data, model, training; the measurements and the variant comparison: data, sampling,
-analysis; the tables of the layer map: analysis; the macros: the whole block): the others are
-``None``.
+measurement protocol, from their settings annotation); the library's functions then take the
+fields they use (the scenes' :class:`Data`, an :class:`Architecture`, a :class:`Training`, a
+:class:`Sampling`, an :class:`Analysis`), never the block. A job receives only the parts its
+rule passes (training rules: data, model, training; the measurements and the variant comparison:
+data, sampling, analysis; the tables of the layer map: analysis; the macros: the whole block):
+the others are ``None``.
 """
 
 from __future__ import annotations

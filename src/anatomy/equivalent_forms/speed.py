@@ -29,6 +29,7 @@ from torch.utils import benchmark
 
 from anatomy.core import operators
 from anatomy.core import random_features as rf
+from anatomy.equivalent_forms.settings import Speed
 
 SDPA_BACKENDS = ("math", "flash", "efficient", "cudnn")
 NONCAUSAL = [f"sdpa_{b}" for b in SDPA_BACKENDS] + ["manual_softmax", "linear", "favor"]
@@ -137,9 +138,9 @@ def sweep_one(spec: dict) -> list[dict]:
     return rows
 
 
-def speed_sweep(s: dict, threads: int, device: str) -> pd.DataFrame:
+def speed_sweep(s: Speed, threads: int, device: str) -> pd.DataFrame:
     """Every (method, mode) in a fresh worker process; returns one row per length."""
-    lengths = [2**p for p in range(s["n_min_log2"], s["n_max_log2"] + 1)]
+    lengths = [2**p for p in range(s.n_min_log2, s.n_max_log2 + 1)]
     rows = []
     for method in METHODS:
         for mode in MODES:
@@ -147,12 +148,12 @@ def speed_sweep(s: dict, threads: int, device: str) -> pd.DataFrame:
                 "method": method,
                 "mode": mode,
                 "lengths": lengths,
-                "d": s["d"],
-                "features": s["features"],
-                "chunk": s["chunk"],
+                "d": s.d,
+                "features": s.features,
+                "chunk": s.chunk,
                 "threads": threads,
                 "device": device,
-                "min_run_time": s["min_run_time"],
+                "min_run_time": s.min_run_time,
             }
             done = subprocess.run(
                 [sys.executable, "-m", "anatomy.equivalent_forms.speed", json.dumps(spec)],
@@ -192,14 +193,14 @@ def _recurrent_step(state, norm, q, k, v):
     return step
 
 
-def decoding_sweep(s: dict, threads: int, device: str) -> pd.DataFrame:
+def decoding_sweep(s: Speed, threads: int, device: str) -> pd.DataFrame:
     """Time to produce one token after a prefix of length ``n``: attend over a KV cache, or
     update and read the recurrent state; with the bytes each keeps."""
     torch.set_num_threads(threads)
-    d = s["d"]
+    d = s.d
     g = torch.Generator().manual_seed(0)
     rows = []
-    for n in [2**p for p in range(s["n_min_log2"], s["n_max_log2"] + 1)]:
+    for n in [2**p for p in range(s.n_min_log2, s.n_max_log2 + 1)]:
         cache_k, cache_v = (torch.randn(n + 1, d, generator=g).to(device) for _ in range(2))
         state, norm = torch.zeros(d, d, device=device), torch.zeros(d, device=device)
         q, k, v = (torch.randn(d, generator=g).to(device) for _ in range(3))
@@ -211,7 +212,7 @@ def decoding_sweep(s: dict, threads: int, device: str) -> pd.DataFrame:
             ("recurrent_state", recurrent, (d * d + d) * 4),
         ):
             timer = benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads)
-            t = timer.blocked_autorange(min_run_time=s["min_run_time"]).median
+            t = timer.blocked_autorange(min_run_time=s.min_run_time).median
             rows.append({"method": method, "prefix": n, "seconds": t, "state_bytes": size})
     return pd.DataFrame(rows)
 

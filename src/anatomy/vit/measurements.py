@@ -419,7 +419,6 @@ def pretrained(probed: Probed, s: ViTSettings, seed: int) -> Measured:
 
 MEASUREMENTS = {name: over_seeds(per_seed) for name, per_seed in PER_SEED.items()}
 MEASUREMENTS["pretrained"] = pretrained
-settings_of = ViTSettings.of  # the protocol hands every measurement the typed settings
 
 
 def load_models(paths) -> dict[str, tuple[vit.ModelSpec, nn.Module, nn.Module]]:

@@ -82,5 +82,4 @@ def parity_learnability(device: str, s: ZooSettings, seed: int) -> Measured:
 
 
 load = bench
-settings_of = ZooSettings.of  # the protocol hands the measurement the typed settings
 MEASUREMENTS = by_name(parity_learnability)
