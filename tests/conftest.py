@@ -59,7 +59,8 @@ def found_by_modulefinder(path: Path, root: Path = ROOT) -> set[str]:
     }
 
 
-# The sections whose measurements the generic rule measure_<name> runs (measurement_rules.smk).
+# The sections whose measurements build their own inputs: one rule measure_<name> each, named as
+# the measurement (measurement_rules.smk; the ViT's and the diffusion model's rules run several).
 MEASURED_SECTIONS = ("softmax_constraints", "expressivity", "equivalent_forms", "zoo")
 
 

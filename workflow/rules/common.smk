@@ -141,18 +141,28 @@ def measurement(
 
     Settings: its block (``config[experiment][block]``, or a tuple of blocks:
     ``config[experiment]`` holding only those). What it runs: by default the measurement named
-    as its entry, whose table is ``RESULTS/experiment/part`` (``part`` defaults to the block);
-    ``runs`` names another measurement, or lists several, one job each through the
-    ``{measurement}`` wildcard. ``subject``: the files the experiment's ``load`` reads (trained
-    models, images), by input name; ``source``: a function of (wildcards, input) naming the
-    model it loads. ``results`` and ``logs``: the paths of its outputs and of its log and
-    benchmark, without suffix, when not the defaults; ``tensors``: whether it writes the
-    tensors its figure draws. ``functions``: the measurements module's functions whose library
-    files it runs (default: what it runs). Threads, priority, memory, and a GPU when the
-    profile allows CUDA (``gpu``)."""
+    as its entry, whose table is ``RESULTS/experiment/part`` (``part`` defaults to the block;
+    a tuple block needs a ``part``); ``runs`` names another measurement (a string), or lists
+    several (a non-empty list), one job each through the ``{measurement}`` wildcard, whose
+    tables are ``RESULTS/experiment/{measurement}``. ``subject``: the files the experiment's
+    ``load`` reads (trained models, images), by input name; ``source``: a function of the
+    wildcards (and, if it asks, the input) naming the model it loads. ``results``: its outputs'
+    path, from the working directory and without suffix, when not the default (``part`` is then
+    unused); ``logs``: its log's and benchmark's path below ``LOGS`` and ``BENCHMARKS``
+    (default ``measure_<entry>``, plus ``/{measurement}`` for a list); ``wildcards``: the
+    constraints of the wildcards its paths hold; ``tensors``: whether it writes the tensors its
+    figure draws. ``functions``: the measurements module's functions whose library files it
+    runs (default: the one it runs; a list of measurements names them, usually ``["load"]``).
+    Threads, priority, memory, and a GPU when the profile allows CUDA (``gpu``)."""
+    if runs is not None and not (isinstance(runs, str) or (isinstance(runs, list) and runs)):
+        raise ValueError(f"measurement {experiment}: runs is a name or a non-empty list: {runs!r}")
+    if isinstance(runs, list) and functions is None:
+        raise ValueError(f"measurement {experiment}: an entry that runs {runs} names its functions")
     if results is None and isinstance(runs, list):
         results = f"{RESULTS}/{experiment}/{{measurement}}"
     elif results is None:
+        if isinstance(block, tuple) and part is None:
+            raise ValueError(f"measurement {experiment}: a tuple block {block} needs a part")
         results = result(experiment, part or block).removesuffix(".parquet")
     return dict(
         experiment=experiment,

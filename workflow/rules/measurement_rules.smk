@@ -7,6 +7,7 @@
 for _name, _m in MEASUREMENT_RULES.items():
     # What the job runs: the entry's own measurement, the one it names, or its wildcard's.
     _runs = _m["runs"] or _name
+    _functions = _m["functions"] or [_runs]
     _constraints = dict(_m["wildcards"])
     _stem = _m["logs"] or f"measure_{_name}"
     if isinstance(_runs, list):
@@ -20,7 +21,7 @@ for _name, _m in MEASUREMENT_RULES.items():
         input:
             **_m["subject"],
             # The runner's imports, and those of the functions this measurement runs.
-            lib=measurement_library(_m["experiment"], *(_m["functions"] or [_name])),
+            lib=measurement_library(_m["experiment"], *_functions),
         output:
             table=f"{_m['results']}.parquet",
             **({"tensors": f"{_m['results']}.pt"} if _m["tensors"] else {}),

@@ -8,6 +8,7 @@ layer norm; an inverse temperature ``beta`` multiplies the scores ``q . k / sqrt
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def mse_sweep(
 
 
 def attention_error_sweep(
-    n: int, d: int, ms: list[int], betas: list[float], draws: int, seed: int
+    n: int, d: int, ms: Sequence[int], betas: Sequence[float], draws: int, seed: int
 ) -> pd.DataFrame:
     """FAVOR+ (positive features) against exact softmax attention, per ``m``, inverse
     temperature and draw: total variation per row of the weights, the output error (RMS,
@@ -142,7 +143,7 @@ def retrieval_loss(weights: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
 
 
 def capacity_sweep(
-    d: int, pair_counts: list[int], features: list[int], trials: int, seed: int
+    d: int, pair_counts: Sequence[int], features: Sequence[int], trials: int, seed: int
 ) -> pd.DataFrame:
     """Associative retrieval without training: store ``N`` random (key, value) pairs, query
     with each key, and measure the retrieval loss for softmax, the linear kernels (feature

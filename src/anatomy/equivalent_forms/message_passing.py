@@ -16,6 +16,7 @@ Edges are ``(2, E)`` tensors of ``(source, target)`` node indices, as torch_geom
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import torch
@@ -148,7 +149,7 @@ def conv_relative_error(x: Tensor, weight: Tensor, alpha: float) -> float:
     return float((conv_as_attention(x, weight, alpha) - conv).norm() / conv.norm())
 
 
-def conv_sweep(size: int, kernel: int, channels: int, alphas: list[float], seed: int):
+def conv_sweep(size: int, kernel: int, channels: int, alphas: Sequence[float], seed: int):
     """Relative error of the attention form of a random ``K x K`` convolution against
     ``alpha``, with the nearest-neighbour leak ``4 exp(-alpha)`` beside it (float64)."""
     g = torch.Generator().manual_seed(seed)
