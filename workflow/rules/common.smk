@@ -163,7 +163,7 @@ def measurement(
     elif results is None:
         if isinstance(block, tuple) and part is None:
             raise ValueError(f"measurement {experiment}: a tuple block {block} needs a part")
-        results = result(experiment, part or block).removesuffix(".parquet")
+        results = f"{RESULTS}/{experiment}/{part or block}"
     return dict(
         experiment=experiment,
         block=block,

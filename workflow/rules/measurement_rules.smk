@@ -11,7 +11,7 @@ for _name, _m in MEASUREMENT_RULES.items():
     _constraints = dict(_m["wildcards"])
     _stem = _m["logs"] or f"measure_{_name}"
     if isinstance(_runs, list):
-        _stem = _m["logs"] or f"measure_{_name}/{{measurement}}"
+        _stem = _m["logs"] or f"{_stem}/{{measurement}}"
         _constraints["measurement"] = "|".join(_runs)
         _runs = lambda w: w.measurement
 
